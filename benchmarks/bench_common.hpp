@@ -1,0 +1,41 @@
+/// What every ferx benchmark shares: the image sizes and batch shapes (so CPU and GPU runs line
+/// up) and the counters they report.
+#pragma once
+
+#include <benchmark/benchmark.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ferx_bench {
+
+struct frame_case {
+    std::string name;
+    int frames, rows, cols;
+};
+
+/// integral/<impl>/<case>: single frames of video sizes, and a batch of face crops.
+inline const std::vector<frame_case>& integral_cases() {
+    static const std::vector<frame_case> cases = {
+        {"640x480", 1, 480, 640},
+        {"1920x1080", 1, 1080, 1920},
+        {"3840x2160", 1, 2160, 3840},
+        {"batch256_48x48", 256, 48, 48},
+    };
+    return cases;
+}
+
+/// Pixels per second, bytes per second (the source read and the (H+1) x (W+1) output written
+/// once, `out_bytes` per element) and frames per second of an integral-image benchmark.
+inline void set_integral_counters(benchmark::State& state, const frame_case& c, std::size_t out_bytes) {
+    const double pixels = double(c.frames) * c.rows * c.cols;
+    state.SetItemsProcessed(static_cast<std::int64_t>(double(state.iterations()) * pixels));
+    state.SetBytesProcessed(static_cast<std::int64_t>(
+        double(state.iterations()) * (pixels + double(c.frames) * (c.rows + 1) * (c.cols + 1) * out_bytes)));
+    state.counters["frames_per_s"] =
+        benchmark::Counter(double(c.frames), benchmark::Counter::kIsIterationInvariantRate);
+}
+
+}  // namespace ferx_bench

@@ -1,0 +1,16 @@
+/// \file ferx/ferx.hpp
+/// The umbrella header: everything in ferx that compiles without nvcc. CUDA headers
+/// (ferx/cuda/*.cuh) are included separately, from translation units compiled by nvcc.
+#pragma once
+
+#include <ferx/fwd.hpp>
+
+#include <ferx/core/config.hpp>
+#include <ferx/core/error.hpp>
+#include <ferx/core/execution.hpp>
+#include <ferx/core/opencv.hpp>
+#include <ferx/core/tensor.hpp>
+#include <ferx/core/thread_pool.hpp>
+#include <ferx/core/view.hpp>
+
+#include <ferx/detect/integral.hpp>

@@ -1,0 +1,36 @@
+/// \file ferx/fwd.hpp
+/// Forward declarations of ferx's public types, with their default template arguments, for
+/// headers that only name them.
+#pragma once
+
+#include <ferx/core/config.hpp>
+
+#include <cstddef>
+
+struct CUstream_st;
+
+FERX_NAMESPACE_BEGIN
+
+class error;
+class thread_pool;
+
+/// Where a view's memory lives. Algorithms take host views with `seq`/`par` and device views
+/// with `cuda`; mixing them is a compile-time error, never a crash.
+enum class memory_space { host, device };
+
+template <std::size_t N>
+struct extents;
+template <class T, std::size_t N, memory_space M = memory_space::host>
+class tensor_view;
+
+namespace exec {
+struct sequenced_policy;
+class parallel_policy;
+class cuda_policy;
+}  // namespace exec
+
+template <class S, class Q, std::size_t N>
+struct integral_images;
+enum class integral_parts;
+
+FERX_NAMESPACE_END

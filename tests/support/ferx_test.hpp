@@ -1,0 +1,63 @@
+/// Helpers shared by the ferx test suites: where ../shared is, skipping without it, random images.
+#pragma once
+
+#include <boost/test/unit_test.hpp>
+
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include <opencv2/core.hpp>
+
+namespace ferx_test {
+
+/// The shared data folder: $FERX_SHARED_DIR, else the path CMake configured.
+inline std::filesystem::path shared_dir() {
+    if (const char* env = std::getenv("FERX_SHARED_DIR")) return env;
+#ifdef FERX_TEST_SHARED_DIR
+    return FERX_TEST_SHARED_DIR;
+#else
+    return {};
+#endif
+}
+
+/// A Boost.Test precondition: the test is skipped, with a message, where ../shared/data is absent.
+struct shared_data_present {
+    boost::test_tools::assertion_result operator()(boost::unit_test::test_unit_id) const {
+        boost::test_tools::assertion_result r(std::filesystem::is_directory(shared_dir() / "data"));
+        r.message() << "shared data folder not found at '" << shared_dir().string()
+                    << "' (set FERX_SHARED_DIR); skipping the tests on real images";
+        return r;
+    }
+};
+
+/// Image files of a folder (sorted), for tests on real images.
+inline std::vector<std::filesystem::path> image_files(const std::filesystem::path& dir) {
+    std::vector<std::filesystem::path> out;
+    if (!std::filesystem::is_directory(dir)) return out;
+    for (const auto& e : std::filesystem::directory_iterator(dir)) {
+        const auto ext = e.path().extension().string();
+        if (ext == ".png" || ext == ".jpg" || ext == ".jpeg") out.push_back(e.path());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+/// A random single-channel cv::Mat of depth T, values over T's range (or [-1000, 1000] for floats).
+template <class T>
+cv::Mat random_mat(int rows, int cols, int depth, std::uint32_t seed) {
+    cv::Mat m(rows, cols, depth);
+    cv::RNG rng(seed);
+    if (std::is_floating_point<T>::value)
+        rng.fill(m, cv::RNG::UNIFORM, -1000.0, 1000.0);
+    else
+        rng.fill(m, cv::RNG::UNIFORM, static_cast<double>(std::numeric_limits<T>::min()),
+                 static_cast<double>(std::numeric_limits<T>::max()) + 1.0);
+    return m;
+}
+
+}  // namespace ferx_test
