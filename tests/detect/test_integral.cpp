@@ -7,6 +7,7 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -226,6 +227,54 @@ BOOST_AUTO_TEST_CASE(par_is_close_to_seq_for_floating_point_sources) {
     check_double(ferx::to_mat(a.sum), ferx::to_mat(b.sum), "par vs seq f32 sum");
     check_double(ferx::to_mat(a.sqsum), ferx::to_mat(b.sqsum), "par vs seq f32 sqsum");
     check_double(ferx::to_mat(a.tilted), ferx::to_mat(b.tilted), "par vs seq f32 tilted");
+}
+
+namespace {
+/// Runs `f` with the host row kernels limited to an instruction set, then restores the limit.
+template <class F>
+auto with_isa(ferx::detail::integral_isa isa, F&& f) {
+    auto& limit = ferx::detail::integral_isa_limit();
+    const int saved = limit.load();
+    limit.store(static_cast<int>(isa));
+    struct restore {
+        std::atomic<int>& l;
+        int v;
+        ~restore() { l.store(v); }
+    } guard{limit, saved};
+    return f();
+}
+
+template <class T, class S, class Q>
+void compare_isas(const cv::Mat& src, const std::string& name) {
+    using ferx::detail::integral_isa;
+    const auto v = ferx::view<T>(src);
+    const auto run = [&] { return ferx::integrals<S, Q>(ferx::exec::seq, v); };
+    const auto scalar = with_isa(integral_isa::scalar, run);
+    for (auto isa : {integral_isa::sse2, integral_isa::avx2}) {
+        const auto r = with_isa(isa, run);
+        BOOST_TEST(r.sum == scalar.sum, name << " isa " << int(isa) << " sum");
+        BOOST_TEST(r.sqsum == scalar.sqsum, name << " isa " << int(isa) << " sqsum");
+        BOOST_TEST(r.tilted == scalar.tilted, name << " isa " << int(isa) << " tilted");
+    }
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(every_row_kernel_gives_the_bits_of_the_portable_one) {
+    // Instruction sets the CPU lacks fall back to the best it has, so this holds everywhere.
+    std::uint32_t seed = 300;
+    for (auto [h, w] : std::vector<std::pair<int, int>>{{1, 1}, {3, 37}, {65, 129}, {200, 641}}) {
+        const std::string name = std::to_string(h) + "x" + std::to_string(w);
+        cv::Mat u8 = ferx_test::random_mat<std::uint8_t>(h, w, CV_8U, ++seed);
+        compare_isas<std::uint8_t, std::int32_t, double>(u8, name + " u8/i32");
+        compare_isas<std::uint8_t, float, float>(u8, name + " u8/f32");
+        compare_isas<std::uint8_t, double, double>(u8, name + " u8/f64");
+        compare_isas<std::uint8_t, std::int64_t, double>(u8, name + " u8/i64");
+        cv::Mat u16 = ferx_test::random_mat<std::uint16_t>(h, w, CV_16U, ++seed);
+        compare_isas<std::uint16_t, double, double>(u16, name + " u16/f64");
+        compare_isas<std::uint16_t, float, float>(u16, name + " u16/f32");
+        cv::Mat s16 = ferx_test::random_mat<std::int16_t>(h, w, CV_16S, ++seed);
+        compare_isas<std::int16_t, double, double>(s16, name + " s16/f64");
+    }
 }
 
 BOOST_AUTO_TEST_CASE(batches_equal_their_frames_one_by_one) {
