@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <exception>
@@ -20,8 +21,15 @@ FERX_NAMESPACE_BEGIN
 /// A fixed set of worker threads that run `parallel_for` loops. The calling thread takes part,
 /// so a pool of size n uses n threads in all (n - 1 workers). Calls from inside a running loop
 /// run inline, so nested parallelism cannot deadlock. One loop runs at a time per pool.
+/// Between loops, workers (and a caller waiting for the last task) spin for up to `spin_wait`
+/// before sleeping: waking a sleeping thread costs tens of microseconds, which is the whole
+/// gain of splitting a millisecond-sized loop (measured: integral of a 1920x1080 frame on 2
+/// threads).
 class thread_pool {
 public:
+    /// How long an idle thread polls for the next loop before it blocks.
+    static constexpr std::chrono::microseconds spin_wait{200};
+
     /// \param threads total threads to use (0: std::thread::hardware_concurrency()).
     explicit thread_pool(std::size_t threads = 0) {
         if (threads == 0) threads = std::max<std::size_t>(1, std::thread::hardware_concurrency());
@@ -33,7 +41,7 @@ public:
     ~thread_pool() {
         {
             std::lock_guard<std::mutex> lock(mutex_);
-            stop_ = true;
+            stop_.store(true);
         }
         wake_.notify_all();
         for (auto& w : workers_) w.join();
@@ -56,12 +64,13 @@ public:
             task_ = &task;
             tasks_ = tasks;
             next_.store(0);
-            pending_ = tasks;
+            pending_.store(tasks);
             error_ = nullptr;
-            ++generation_;
+            generation_.fetch_add(1, std::memory_order_release);
         }
         wake_.notify_all();
         drain();
+        spin([this] { return pending_.load(std::memory_order_acquire) == 0 && busy_.load(std::memory_order_acquire) == 0; });
         std::unique_lock<std::mutex> lock(mutex_);
         done_.wait(lock, [this] { return pending_ == 0 && busy_ == 0; });
         task_ = nullptr;
@@ -92,6 +101,21 @@ public:
     }
 
 private:
+    // Polls `ready` for up to spin_wait; true if it became true.
+    template <class Ready>
+    static bool spin(Ready&& ready) {
+        const auto until = std::chrono::steady_clock::now() + spin_wait;
+        for (unsigned n = 1;; ++n) {
+            if (ready()) return true;
+            if ((n & 63u) == 0 && std::chrono::steady_clock::now() > until) return false;
+#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+            __builtin_ia32_pause();
+#else
+            std::this_thread::yield();
+#endif
+        }
+    }
+
     static bool& inside_loop() {
         thread_local bool inside = false;
         return inside;
@@ -118,11 +142,12 @@ private:
     void work() {
         std::size_t seen = 0;
         for (;;) {
+            spin([&] { return stop_.load() || generation_.load(std::memory_order_acquire) != seen; });
             {
                 std::unique_lock<std::mutex> lock(mutex_);
-                wake_.wait(lock, [&] { return stop_ || (generation_ != seen && task_); });
-                if (stop_) return;
-                seen = generation_;
+                wake_.wait(lock, [&] { return stop_.load() || (generation_.load() != seen && task_); });
+                if (stop_.load()) return;
+                seen = generation_.load();
                 ++busy_;
             }
             drain();
@@ -138,11 +163,12 @@ private:
     const std::function<void(std::size_t)>* task_ = nullptr;
     std::size_t tasks_ = 0;
     std::atomic<std::size_t> next_{0};
-    std::size_t pending_ = 0;
-    std::size_t busy_ = 0;
-    std::size_t generation_ = 0;
+    // Written under mutex_ (so condition-variable waits see them); atomic so spinners may poll.
+    std::atomic<std::size_t> pending_{0};
+    std::atomic<std::size_t> busy_{0};
+    std::atomic<std::size_t> generation_{0};
+    std::atomic<bool> stop_{false};
     std::exception_ptr error_;
-    bool stop_ = false;
 };
 
 FERX_NAMESPACE_END

@@ -474,13 +474,16 @@ FERX_INTEGRAL_TARGET_AVX2 inline void integral_put8_avx2(__m256i p, S* out, cons
     }
 }
 
+/// Lane 0 of a vector (the scalar carry for the tails).
 FERX_INTEGRAL_TARGET_AVX2 inline std::int32_t integral_lane0_avx2(__m256i v) {
     return _mm_cvtsi128_si32(_mm256_castsi256_si128(v));
 }
 
 /// Output elements i .. i+7 of two consecutive rows from their prefix lanes p0 and p1: the
 /// second row adds p1 to the first row's values while they are in registers, so the row above
-/// (or the column buffer) is read and the column buffer written once per two rows.
+/// (or the column buffer) is read and the column buffer written once per two rows. Measured
+/// against one row at a time (Zen 4): u8 -> float 0.056 -> 0.045 ms at 640x480, 0.38 -> 0.31 ms
+/// at 1920x1080; u8 -> int32 a few percent.
 template <integral_mode M, class S>
 FERX_INTEGRAL_TARGET_AVX2 inline void integral_put8x2_avx2(__m256i p0, __m256i p1, S* out0,
                                                            S* out1, const S* prev,
