@@ -291,6 +291,56 @@ bool integral_band_fast(const image_view<const T>& src, const image_view<S>& sum
     }
 }
 
+/// Integer sums with a tilted output: the SIMD row kernels write the sum (and squared sum) in
+/// chunks of rows still in cache, then each row's prefix is recovered exactly as the difference
+/// of two sum rows and the tilted recurrences run as plain array loops the compiler vectorises:
+///   a'(x) = a(x+1) + P(x)  (a(W+1) := total),  b'(x) = b(x-1) + P(x-1),  tilted = a' - b'.
+/// Returns false, having written nothing, where the row kernels do not apply.
+template <class T, class S, class Q, class AS, class AQ>
+bool integral_band_tilted_fast(const image_view<const T>& src, const image_view<S>& sum,
+                               const image_view<Q>& sqsum, const image_view<S>& tilted,
+                               index_t r0, index_t r1, integral_carry<AS, AQ>& carry) {
+    if constexpr (!is_integral_source_v<T> || !std::is_integral<S>::value) {
+        return false;
+    } else {
+        const index_t w = src.cols();
+        const std::size_t n = static_cast<std::size_t>(w + 1);
+        constexpr index_t chunk = 16;  // rows per kernel call: their sums stay in L1/L2
+        std::vector<AS> above(carry.col);  // the exact sum row above the current row
+        std::vector<AS> p(n), a2(n), b2(n);
+        for (index_t c0 = r0; c0 < r1; c0 += chunk) {
+            const index_t c1 = std::min(r1, c0 + chunk);
+            // The kernels' checks depend on the image size and types only: a refusal can only
+            // happen on the first chunk, before anything is written.
+            if (!integral_band_fast(src, sum, sqsum, c0, c1, carry)) return false;
+            for (index_t y = c0; y < c1; ++y) {
+                const S* row = sum.row(y + 1);
+                AS* pp = p.data();
+                AS* up = above.data();
+                for (std::size_t x = 0; x < n; ++x) {
+                    const AS v = static_cast<AS>(row[x]);
+                    pp[x] = v - up[x];
+                    up[x] = v;
+                }
+                const AS* a = carry.a.data();
+                const AS* b = carry.b.data();
+                AS* an = a2.data();
+                AS* bn = b2.data();
+                for (std::size_t x = 0; x + 1 < n; ++x) an[x] = a[x + 1] + pp[x];
+                an[n - 1] = carry.total + pp[n - 1];
+                bn[0] = AS{};
+                for (std::size_t x = 1; x < n; ++x) bn[x] = b[x - 1] + pp[x - 1];
+                S* t = tilted.row(y + 1);
+                for (std::size_t x = 0; x < n; ++x) t[x] = static_cast<S>(an[x] - bn[x]);
+                carry.a.swap(a2);
+                carry.b.swap(b2);
+                carry.total += pp[n - 1];
+            }
+        }
+        return true;
+    }
+}
+
 /// Computes output rows r0+1 .. r1 (source rows r0 .. r1-1) of one image, given the carry at
 /// row r0; leaves the carry at row r1 behind. Row r0 = 0 with a zero carry is the whole image.
 /// Recurrences, per source row y with prefix P = P_y:
@@ -311,6 +361,7 @@ void integral_band(const image_view<const T>& src, const image_view<S>& sum,
     }
     if (r1 <= r0) return;
     if (!tilt && integral_band_fast(src, sum, sqsum, r0, r1, carry)) return;
+    if (tilt && integral_band_tilted_fast(src, sum, sqsum, tilted, r0, r1, carry)) return;
     constexpr bool sum_in_place = std::is_same<S, AS>::value;
     constexpr bool sq_in_place = std::is_same<Q, AQ>::value;
     for (index_t y = r0; y < r1; ++y) {
