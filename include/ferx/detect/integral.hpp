@@ -291,11 +291,32 @@ bool integral_band_fast(const image_view<const T>& src, const image_view<S>& sum
     }
 }
 
+/// One row of the tilted recurrences, from the row prefix `p` (W + 1 values, p[0] = 0):
+///   a'(x) = a(x+1) + p(x)  (a(W+1) := total),  b'(x) = b(x-1) + p(x-1)  (b'(0) = 0),
+///   tilted(x) = a'(x) - b'(x),  total' = total + p(W).
+/// Written as plain array loops (new values into the scratch rows `a2`, `b2`, then swapped into
+/// the carry) so that the compiler vectorises them.
+template <class S, class AS, class AQ>
+void integral_tilted_row(const AS* pp, S* t, integral_carry<AS, AQ>& carry, std::vector<AS>& a2,
+                         std::vector<AS>& b2) {
+    const std::size_t n = carry.a.size();
+    const AS* a = carry.a.data();
+    const AS* b = carry.b.data();
+    AS* an = a2.data();
+    AS* bn = b2.data();
+    for (std::size_t x = 0; x + 1 < n; ++x) an[x] = a[x + 1] + pp[x];
+    an[n - 1] = carry.total + pp[n - 1];
+    bn[0] = AS{};
+    for (std::size_t x = 1; x < n; ++x) bn[x] = b[x - 1] + pp[x - 1];
+    for (std::size_t x = 0; x < n; ++x) t[x] = static_cast<S>(an[x] - bn[x]);
+    carry.a.swap(a2);
+    carry.b.swap(b2);
+    carry.total += pp[n - 1];
+}
+
 /// Integer sums with a tilted output: the SIMD row kernels write the sum (and squared sum) in
 /// chunks of rows still in cache, then each row's prefix is recovered exactly as the difference
-/// of two sum rows and the tilted recurrences run as plain array loops the compiler vectorises:
-///   a'(x) = a(x+1) + P(x)  (a(W+1) := total),  b'(x) = b(x-1) + P(x-1),  tilted = a' - b'.
-/// Returns false, having written nothing, where the row kernels do not apply.
+/// of two sum rows, for integral_tilted_row. Returns false, having written nothing, where the row kernels do not apply.
 template <class T, class S, class Q, class AS, class AQ>
 bool integral_band_tilted_fast(const image_view<const T>& src, const image_view<S>& sum,
                                const image_view<Q>& sqsum, const image_view<S>& tilted,
@@ -322,19 +343,7 @@ bool integral_band_tilted_fast(const image_view<const T>& src, const image_view<
                     pp[x] = v - up[x];
                     up[x] = v;
                 }
-                const AS* a = carry.a.data();
-                const AS* b = carry.b.data();
-                AS* an = a2.data();
-                AS* bn = b2.data();
-                for (std::size_t x = 0; x + 1 < n; ++x) an[x] = a[x + 1] + pp[x];
-                an[n - 1] = carry.total + pp[n - 1];
-                bn[0] = AS{};
-                for (std::size_t x = 1; x < n; ++x) bn[x] = b[x - 1] + pp[x - 1];
-                S* t = tilted.row(y + 1);
-                for (std::size_t x = 0; x < n; ++x) t[x] = static_cast<S>(an[x] - bn[x]);
-                carry.a.swap(a2);
-                carry.b.swap(b2);
-                carry.total += pp[n - 1];
+                integral_tilted_row(pp, tilted.row(y + 1), carry, a2, b2);
             }
         }
         return true;
@@ -364,6 +373,8 @@ void integral_band(const image_view<const T>& src, const image_view<S>& sum,
     if (tilt && integral_band_tilted_fast(src, sum, sqsum, tilted, r0, r1, carry)) return;
     constexpr bool sum_in_place = std::is_same<S, AS>::value;
     constexpr bool sq_in_place = std::is_same<Q, AQ>::value;
+    std::vector<AS> a2(tilt ? static_cast<std::size_t>(w + 1) : 0);  // integral_tilted_row scratch
+    std::vector<AS> b2(a2.size());
     for (index_t y = r0; y < r1; ++y) {
         const T* in = src.row(y);
         S* out = sum.row(y + 1);
@@ -408,21 +419,7 @@ void integral_band(const image_view<const T>& src, const image_view<S>& sum,
                 if (tilt) prefix[x + 1] = s;
             }
         }
-        if (tilt) {
-            AS* a = carry.a.data();
-            AS* b = carry.b.data();
-            S* t = tilted.row(y + 1);
-            AS b_prev = AS{};  // b[x-1] before this row's update
-            for (index_t x = 0; x <= w; ++x) {
-                const AS a_next = x < w ? a[x + 1] : carry.total;
-                a[x] = a_next + prefix[x];
-                const AS b_old = b[x];
-                b[x] = x == 0 ? AS{} : b_prev + prefix[x - 1];
-                b_prev = b_old;
-                t[x] = static_cast<S>(a[x] - b[x]);
-            }
-            carry.total += prefix[w];
-        }
+        if (tilt) integral_tilted_row(prefix.data(), tilted.row(y + 1), carry, a2, b2);
     }
     // Leave the carry at row r1 behind where the loops kept it in the output.
     if constexpr (sum_in_place)
