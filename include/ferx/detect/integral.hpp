@@ -360,7 +360,7 @@ bool integral_band_tilted_fast(const image_view<const T>& src, const image_view<
 template <class T, class S, class Q, class AS, class AQ>
 void integral_band(const image_view<const T>& src, const image_view<S>& sum,
                    const image_view<Q>& sqsum, const image_view<S>& tilted, index_t r0, index_t r1,
-                   integral_carry<AS, AQ>& carry, std::vector<AS>& prefix) {
+                   integral_carry<AS, AQ>& carry) {
     const index_t w = src.cols();
     const bool tilt = tilted.data() != nullptr;
     if (r0 == 0) {  // the zero top row
@@ -373,8 +373,9 @@ void integral_band(const image_view<const T>& src, const image_view<S>& sum,
     if (tilt && integral_band_tilted_fast(src, sum, sqsum, tilted, r0, r1, carry)) return;
     constexpr bool sum_in_place = std::is_same<S, AS>::value;
     constexpr bool sq_in_place = std::is_same<Q, AQ>::value;
-    std::vector<AS> a2(tilt ? static_cast<std::size_t>(w + 1) : 0);  // integral_tilted_row scratch
-    std::vector<AS> b2(a2.size());
+    // Tilted scratch: this row's prefix P, and integral_tilted_row's new a and b rows.
+    std::vector<AS> prefix(tilt ? static_cast<std::size_t>(w + 1) : 0);
+    std::vector<AS> a2(prefix.size()), b2(prefix.size());
     for (index_t y = r0; y < r1; ++y) {
         const T* in = src.row(y);
         S* out = sum.row(y + 1);
@@ -429,6 +430,23 @@ void integral_band(const image_view<const T>& src, const image_view<S>& sum,
             std::copy(sqsum.row(r1) + 1, sqsum.row(r1) + w + 1, carry.colq.begin() + 1);
 }
 
+/// The sum part of a band aggregate from the band's column sums (and column sums of squares,
+/// or null): col[x] = sum of the band's row prefixes P_y(x) = prefix over columns < x of the
+/// column sums; total = the band's sum.
+template <class CS, class CQ, class AS, class AQ>
+void integral_aggregate_columns(const CS* colsum, const CQ* colsq, index_t w,
+                                integral_carry<AS, AQ>& agg) {
+    AS run{};
+    agg.col[0] = AS{};
+    for (index_t x = 0; x < w; ++x) agg.col[x + 1] = run += static_cast<AS>(colsum[x]);
+    agg.total = run;
+    if (colsq) {
+        AQ rq{};
+        agg.colq[0] = AQ{};
+        for (index_t x = 0; x < w; ++x) agg.colq[x + 1] = rq += static_cast<AQ>(colsq[x]);
+    }
+}
+
 /// The aggregate pass of an integer band without tilted output, from int32 column sums
 /// (integral_colsums: SIMD for 8-bit pixels). Returns false where int32 could overflow.
 template <class T, class AS, class AQ>
@@ -448,15 +466,7 @@ bool integral_band_aggregate_fast(const image_view<const T>& src, index_t r0, in
         std::vector<std::int32_t> colsq(sq ? static_cast<std::size_t>(w) : 0, 0);
         integral_colsums(src.row(r0), src.stride(0), h, w, colsum.data(),
                          sq ? colsq.data() : nullptr);
-        AS run{};
-        agg.col[0] = AS{};
-        for (index_t x = 0; x < w; ++x) agg.col[x + 1] = run += static_cast<AS>(colsum[x]);
-        agg.total = run;
-        if (sq) {
-            AQ rq{};
-            agg.colq[0] = AQ{};
-            for (index_t x = 0; x < w; ++x) agg.colq[x + 1] = rq += static_cast<AQ>(colsq[x]);
-        }
+        integral_aggregate_columns(colsum.data(), sq ? colsq.data() : nullptr, w, agg);
         return true;
     }
 }
@@ -488,16 +498,7 @@ void integral_band_aggregate(const image_view<const T>& src, index_t r0, index_t
             }
         }
     }
-    // col[x] = sum of band P_y(x) = prefix over columns < x of the column sums.
-    AS run{};
-    agg.col[0] = AS{};
-    for (index_t x = 0; x < w; ++x) agg.col[x + 1] = run += colsum[x];
-    agg.total = run;
-    if (sq) {
-        AQ rq{};
-        agg.colq[0] = AQ{};
-        for (index_t x = 0; x < w; ++x) agg.colq[x + 1] = rq += colsq[x];
-    }
+    integral_aggregate_columns(colsum.data(), sq ? colsq.data() : nullptr, w, agg);
     if (tilt) {
         // a_local[X] = sum of anti[d] for d <= X + h - 2;  b_local[X] = sum of diag[e'] for
         // x - t <= X - h - 1, i.e. e' = x - t + h - 1 <= X - 2.
@@ -540,8 +541,7 @@ void integral_frame_seq(const image_view<const T>& src, const image_view<S>& sum
     using AQ = integral_sq_acc_t<T, Q>;
     const bool tilt = tilted.data() != nullptr;
     integral_carry<AS, AQ> carry(src.cols(), sqsum.data() != nullptr, tilt);
-    std::vector<AS> prefix(tilt ? static_cast<std::size_t>(src.cols() + 1) : 0);
-    integral_band(src, sum, sqsum, tilted, 0, src.rows(), carry, prefix);
+    integral_band(src, sum, sqsum, tilted, 0, src.rows(), carry);
 }
 
 /// One image on `bands` threads, in one parallel loop: task 0 computes band 0 (its carry is
@@ -599,10 +599,9 @@ void integral_frame_par(thread_pool& pool, const image_view<const T>& src,
     bool failed = false;
     pool.run(static_cast<std::size_t>(bands), [&](std::size_t task) {
         const index_t k = static_cast<index_t>(task);
-        std::vector<AS> prefix(tilt ? static_cast<std::size_t>(w + 1) : 0);
         if (k == 0) {
             integral_carry<AS, AQ> zero(w, sq, tilt);
-            return integral_band(src, sum, sqsum, tilted, 0, begin[1], zero, prefix);
+            return integral_band(src, sum, sqsum, tilted, 0, begin[1], zero);
         }
         try {
             integral_band_aggregate(src, begin[k - 1], begin[k], sq, tilt, aggs[k - 1]);
@@ -628,7 +627,7 @@ void integral_frame_par(thread_pool& pool, const image_view<const T>& src,
         integral_carry<AS, AQ> carry(w, sq, tilt);
         for (index_t i = 0; i < k; ++i)
             integral_carry_advance(carry, aggs[i], begin[i + 1] - begin[i]);
-        integral_band(src, sum, sqsum, tilted, begin[k], begin[k + 1], carry, prefix);
+        integral_band(src, sum, sqsum, tilted, begin[k], begin[k + 1], carry);
     });
 }
 

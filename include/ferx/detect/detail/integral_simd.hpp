@@ -56,6 +56,33 @@ struct integral_rows_job {
     double* sqcol64 = nullptr;
 };
 
+/// Row r of a job: its source, output, row-above and squared-sum pointers.
+template <class T, class S, class Q>
+struct integral_row_ptrs {
+    const T* in;
+    S* out;
+    const S* prev;
+    Q* outq;
+    const Q* prevq;
+};
+
+/// Points at row r of a job and writes the zero first column of its outputs (the squared sum
+/// too when QM is not `none`). Every kernel starts its rows here.
+template <integral_mode QM, class T, class S, class Q>
+integral_row_ptrs<T, S, Q> integral_begin_row(const integral_rows_job<T, S, Q>& j,
+                                              std::ptrdiff_t r) {
+    integral_row_ptrs<T, S, Q> p{j.src + r * j.src_step, j.sum + r * j.sum_step, nullptr,
+                                 nullptr, nullptr};
+    p.prev = r == 0 ? j.sum_prev : p.out - j.sum_step;
+    p.out[0] = S{};
+    if constexpr (QM != integral_mode::none) {
+        p.outq = j.sq + r * j.sq_step;
+        p.prevq = r == 0 ? j.sq_prev : p.outq - j.sq_step;
+        p.outq[0] = Q{};
+    }
+    return p;
+}
+
 /// Instruction sets of the row kernels, in increasing order.
 enum class integral_isa : int { scalar = 0, sse2 = 1, avx2 = 2 };
 
@@ -125,18 +152,8 @@ inline void integral_row_tail(const T* in, std::ptrdiff_t x, std::ptrdiff_t w, s
 template <class T, class S, integral_mode SM, class Q, integral_mode QM>
 void integral_rows_scalar(const integral_rows_job<T, S, Q>& j) {
     for (std::ptrdiff_t r = 0; r < j.rows; ++r) {
-        S* out = j.sum + r * j.sum_step;
-        const S* prev = r == 0 ? j.sum_prev : out - j.sum_step;
-        Q* outq = nullptr;
-        const Q* prevq = nullptr;
-        out[0] = S{};
-        if constexpr (QM != integral_mode::none) {
-            outq = j.sq + r * j.sq_step;
-            prevq = r == 0 ? j.sq_prev : outq - j.sq_step;
-            outq[0] = Q{};
-        }
-        integral_row_tail<T, S, SM, Q, QM>(j.src + r * j.src_step, 0, j.cols, 0, 0, out, prev,
-                                           outq, prevq, j);
+        const auto [in, out, prev, outq, prevq] = integral_begin_row<QM>(j, r);
+        integral_row_tail<T, S, SM, Q, QM>(in, 0, j.cols, 0, 0, out, prev, outq, prevq, j);
     }
 }
 
@@ -258,17 +275,7 @@ template <class T, class S, integral_mode SM, class Q, integral_mode QM>
 void integral_rows_sse2(const integral_rows_job<T, S, Q>& j) {
     const std::ptrdiff_t w = j.cols;
     for (std::ptrdiff_t r = 0; r < j.rows; ++r) {
-        const T* in = j.src + r * j.src_step;
-        S* out = j.sum + r * j.sum_step;
-        const S* prev = r == 0 ? j.sum_prev : out - j.sum_step;
-        Q* outq = nullptr;
-        const Q* prevq = nullptr;
-        out[0] = S{};
-        if constexpr (QM != integral_mode::none) {
-            outq = j.sq + r * j.sq_step;
-            prevq = r == 0 ? j.sq_prev : outq - j.sq_step;
-            outq[0] = Q{};
-        }
+        const auto [in, out, prev, outq, prevq] = integral_begin_row<QM>(j, r);
         __m128i carry = _mm_setzero_si128(), carryq = _mm_setzero_si128();
         std::ptrdiff_t x = 0;
         if constexpr (std::is_same<T, std::uint8_t>::value && QM == integral_mode::none) {
@@ -557,23 +564,11 @@ FERX_INTEGRAL_TARGET_AVX2 void integral_rows_avx2(const integral_rows_job<T, S, 
     const __m256i zero = _mm256_setzero_si256();
     std::ptrdiff_t r = 0;
     for (; r + 2 <= j.rows; r += 2) {  // pairs of rows (see integral_put8x2_avx2)
-        const T* in0 = j.src + r * j.src_step;
-        const T* in1 = in0 + j.src_step;
-        S* out0 = j.sum + r * j.sum_step;
-        S* out1 = out0 + j.sum_step;
-        const S* prev = r == 0 ? j.sum_prev : out0 - j.sum_step;
-        Q* outq0 = nullptr;
-        Q* outq1 = nullptr;
-        const Q* prevq = nullptr;
-        out0[0] = S{};
-        out1[0] = S{};
-        if constexpr (QM != integral_mode::none) {
-            outq0 = j.sq + r * j.sq_step;
-            outq1 = outq0 + j.sq_step;
-            prevq = r == 0 ? j.sq_prev : outq0 - j.sq_step;
-            outq0[0] = Q{};
-            outq1[0] = Q{};
-        }
+        const auto [in0, out0, prev, outq0, prevq] = integral_begin_row<QM>(j, r);
+        const auto row1 = integral_begin_row<QM>(j, r + 1);  // its row above is out0
+        const T* in1 = row1.in;
+        S* out1 = row1.out;
+        Q* outq1 = row1.outq;
         __m256i c0 = zero, c1 = zero, cq0 = zero, cq1 = zero;
         std::ptrdiff_t x = 0;
         if constexpr (std::is_same<T, std::uint8_t>::value && QM == integral_mode::none) {
@@ -628,17 +623,7 @@ FERX_INTEGRAL_TARGET_AVX2 void integral_rows_avx2(const integral_rows_job<T, S, 
                                            integral_lane0_avx2(cq1), out1, out0, outq1, outq0, j);
     }
     for (; r < j.rows; ++r) {  // the last row of an odd count
-        const T* in = j.src + r * j.src_step;
-        S* out = j.sum + r * j.sum_step;
-        const S* prev = r == 0 ? j.sum_prev : out - j.sum_step;
-        Q* outq = nullptr;
-        const Q* prevq = nullptr;
-        out[0] = S{};
-        if constexpr (QM != integral_mode::none) {
-            outq = j.sq + r * j.sq_step;
-            prevq = r == 0 ? j.sq_prev : outq - j.sq_step;
-            outq[0] = Q{};
-        }
+        const auto [in, out, prev, outq, prevq] = integral_begin_row<QM>(j, r);
         __m256i carry = _mm256_setzero_si256(), carryq = _mm256_setzero_si256();
         std::ptrdiff_t x = 0;
         if constexpr (std::is_same<T, std::uint8_t>::value && QM == integral_mode::none) {
