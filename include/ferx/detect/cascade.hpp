@@ -195,8 +195,8 @@ inline cascade read_new_cascade(const cascade_reader& rd, const xml_element& roo
         c.feature_type = cascade_feature::lbp;
     else
         rd.fail(ft, "unknown feature type '" + feature + "' (HAAR or LBP)");
-    c.window_width = static_cast<int>(rd.integer(rd.need(root, "width"), 1, 4096));
-    c.window_height = static_cast<int>(rd.integer(rd.need(root, "height"), 1, 4096));
+    c.window_width = static_cast<int>(rd.integer(rd.need(root, "width"), 3, 4096));
+    c.window_height = static_cast<int>(rd.integer(rd.need(root, "height"), 3, 4096));
     const xml_element& fp = rd.need(root, "featureParams");
     const xml_element& mc = rd.need(fp, "maxCatCount");
     const long long ncat = rd.integer(mc, 0, 1 << 20);
@@ -294,8 +294,8 @@ inline cascade read_old_cascade(const cascade_reader& rd, const xml_element& roo
     c.feature_type = cascade_feature::haar;
     const auto sz = rd.numbers(rd.need(root, "size"));
     if (sz.size() != 2) sz.fail("<size> is 'width height'");
-    c.window_width = static_cast<int>(sz.integer(0, 1, 4096));
-    c.window_height = static_cast<int>(sz.integer(1, 1, 4096));
+    c.window_width = static_cast<int>(sz.integer(0, 3, 4096));
+    c.window_height = static_cast<int>(sz.integer(1, 3, 4096));
     const xml_element& ss = rd.need(root, "stages");
     const auto stages = cascade_reader::items(ss);
     if (stages.empty()) rd.fail(ss, "no stages");
