@@ -1,16 +1,29 @@
-// Detection-area benchmarks on the CPU: integral images, ferx (seq, par) beside cv::integral
-// (one thread, and OpenCV's default threads). Run:
+// Detection-area benchmarks on the CPU, ferx (seq, par) beside OpenCV (one thread, and its
+// default threads):
+//  - integral images vs cv::integral;
+//  - face detection vs cv::CascadeClassifier::detectMultiScale (scale 1.1, min neighbours 3):
+//    detect/<impl>/<case> with haarcascade_frontalface_default, detect_lbp/<impl>/<case> with
+//    lbpcascade_frontalface_improved; cases 640x480 and 1920x1080 frames tiled from the
+//    photographs of ../shared/data/faces, and batch64_video (64 frames of Megamind.avi, 720x528).
+//    Counter frames_per_s. Skips with a message where the data is absent.
+// Run:
 //   build/benchmarks/bench_detect --benchmark_filter=integral/ --benchmark_format=console
-// Ratios: integral/ferx_seq/C vs integral/opencv_1thread/C, integral/ferx_par/C vs the same.
+//   build/benchmarks/bench_detect --benchmark_filter='detect' --benchmark_min_time=2
+// Ratios: <c>/ferx_seq/C vs <c>/opencv_1thread/C, <c>/ferx_par/C vs <c>/opencv/C.
 #include <ferx/core/opencv.hpp>
+#include <ferx/detect/detect_multiscale.hpp>
 #include <ferx/detect/integral.hpp>
 
 #include <benchmark/benchmark.h>
 #include <opencv2/imgproc.hpp>
+#include <opencv2/objdetect.hpp>
+#include <opencv2/videoio.hpp>
 
 #include "bench_common.hpp"
 
 #include <cstdint>
+#include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -91,6 +104,137 @@ void register_family(const std::string& component) {
     }
 }
 
+// ---- face detection ----------------------------------------------------------------------
+
+namespace fs = std::filesystem;
+
+/// A frame of rows x cols tiled from the photographs of ../shared/data/faces (each scaled to a
+/// cell of a grid, in file order); empty when the folder is absent.
+cv::Mat tiled_faces(int rows, int cols, int grid_cols, int grid_rows) {
+    std::vector<fs::path> files;
+    const fs::path dir = fs::path(FERX_BENCH_SHARED_DIR) / "data/faces";
+    if (!fs::is_directory(dir)) return {};
+    for (const auto& e : fs::directory_iterator(dir))
+        if (e.path().extension() == ".jpg") files.push_back(e.path());
+    std::sort(files.begin(), files.end());
+    if (files.empty()) return {};
+    cv::Mat frame(rows, cols, CV_8U, cv::Scalar(128));
+    const int cw = cols / grid_cols, ch = rows / grid_rows;
+    for (int i = 0; i < grid_cols * grid_rows; ++i) {
+        cv::Mat g = cv::imread(files[static_cast<std::size_t>(i) % files.size()].string(), cv::IMREAD_GRAYSCALE);
+        cv::Mat cell = frame(cv::Rect((i % grid_cols) * cw, (i / grid_cols) * ch, cw, ch));
+        cv::resize(g, cell, cell.size(), 0, 0, cv::INTER_AREA);
+    }
+    return frame;
+}
+
+/// 64 consecutive grey frames of Megamind.avi (from frame 60); empty when unreadable.
+std::vector<cv::Mat> video_frames(int n) {
+    cv::VideoCapture cap("/usr/share/doc/opencv-doc/examples/data/Megamind.avi");
+    std::vector<cv::Mat> out;
+    cv::Mat f;
+    for (int i = 0; cap.isOpened() && cap.read(f) && static_cast<int>(out.size()) < n; ++i)
+        if (i >= 60) {
+            cv::Mat g;
+            cv::cvtColor(f, g, cv::COLOR_BGR2GRAY);
+            out.push_back(g);
+        }
+    return static_cast<int>(out.size()) == n ? out : std::vector<cv::Mat>{};
+}
+
+struct detect_case {
+    std::string name;
+    std::vector<cv::Mat> frames;  ///< one frame, or a batch
+    std::string missing;          ///< why it is empty
+};
+
+const std::vector<detect_case>& detect_cases() {
+    static const std::vector<detect_case> cases = [] {
+        std::vector<detect_case> out;
+        const cv::Mat vga = tiled_faces(480, 640, 2, 2), hd = tiled_faces(1080, 1920, 4, 3);
+        out.push_back({"640x480", vga.empty() ? std::vector<cv::Mat>{} : std::vector<cv::Mat>{vga},
+                       "../shared/data/faces not found"});
+        out.push_back({"1920x1080", hd.empty() ? std::vector<cv::Mat>{} : std::vector<cv::Mat>{hd},
+                       "../shared/data/faces not found"});
+        out.push_back({"batch64_video", video_frames(64), "Megamind.avi (opencv-doc) not readable"});
+        return out;
+    }();
+    return cases;
+}
+
+const std::string cascade_dir = "/usr/share/opencv4/";
+
+template <class Policy>
+void ferx_detect(benchmark::State& state, const detect_case& c, const std::string& cascade_file, const Policy& policy) {
+    if (c.frames.empty()) {
+        state.SkipWithError(c.missing.c_str());
+        return;
+    }
+    const ferx::cascade model = ferx::load_cascade(cascade_dir + cascade_file);
+    std::vector<ferx::image_view<const std::uint8_t>> views;
+    for (const auto& f : c.frames) views.push_back(ferx::view<std::uint8_t>(f));
+    std::size_t found = 0;
+    for (auto _ : state) {
+        found = 0;
+        if (views.size() == 1) {
+            found = ferx::detect_multiscale(policy, model, views[0], {}).size();
+        } else {
+            for (const auto& d : ferx::detect_multiscale_batch(policy, model, views, {})) found += d.size();
+        }
+        benchmark::DoNotOptimize(found);
+    }
+    state.counters["faces"] = static_cast<double>(found);
+    state.counters["frames_per_s"] =
+        benchmark::Counter(static_cast<double>(c.frames.size()), benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void opencv_detect(benchmark::State& state, const detect_case& c, const std::string& cascade_file, int threads) {
+    if (c.frames.empty()) {
+        state.SkipWithError(c.missing.c_str());
+        return;
+    }
+    cv::CascadeClassifier model(cascade_dir + cascade_file);
+    if (model.empty()) {
+        state.SkipWithError("cascade not found (opencv-data)");
+        return;
+    }
+    const int before = cv::getNumThreads();
+    cv::setNumThreads(threads);
+    std::size_t found = 0;
+    for (auto _ : state) {
+        found = 0;
+        for (const auto& f : c.frames) {
+            std::vector<cv::Rect> r;
+            model.detectMultiScale(f, r, 1.1, 3);
+            found += r.size();
+        }
+        benchmark::DoNotOptimize(found);
+    }
+    cv::setNumThreads(before);
+    state.counters["faces"] = static_cast<double>(found);
+    state.counters["frames_per_s"] =
+        benchmark::Counter(static_cast<double>(c.frames.size()), benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void register_detect(const std::string& component, const std::string& cascade_file) {
+    for (const auto& c : detect_cases()) {
+        const std::string suffix = "/" + c.name;
+        const detect_case* cp = &c;
+        benchmark::RegisterBenchmark((component + "/ferx_seq" + suffix).c_str(),
+                                     [cp, cascade_file](benchmark::State& s) { ferx_detect(s, *cp, cascade_file, ferx::exec::seq); })
+            ->Unit(benchmark::kMillisecond)->UseRealTime();
+        benchmark::RegisterBenchmark((component + "/ferx_par" + suffix).c_str(),
+                                     [cp, cascade_file](benchmark::State& s) { ferx_detect(s, *cp, cascade_file, ferx::exec::par); })
+            ->Unit(benchmark::kMillisecond)->UseRealTime();
+        benchmark::RegisterBenchmark((component + "/opencv_1thread" + suffix).c_str(),
+                                     [cp, cascade_file](benchmark::State& s) { opencv_detect(s, *cp, cascade_file, 1); })
+            ->Unit(benchmark::kMillisecond)->UseRealTime();
+        benchmark::RegisterBenchmark((component + "/opencv" + suffix).c_str(),
+                                     [cp, cascade_file](benchmark::State& s) { opencv_detect(s, *cp, cascade_file, -1); })
+            ->Unit(benchmark::kMillisecond)->UseRealTime();
+    }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -101,6 +245,8 @@ int main(int argc, char** argv) {
     register_family<double, CV_64F, double, -1, false>("integral_f64");
     register_family<std::int32_t, CV_32S, double, CV_64F, false>("integral_sqsum");
     register_family<std::int32_t, CV_32S, double, CV_64F, true>("integral_all");
+    register_detect("detect", "haarcascades/haarcascade_frontalface_default.xml");
+    register_detect("detect_lbp", "lbpcascades/lbpcascade_frontalface_improved.xml");
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
     benchmark::RunSpecifiedBenchmarks();

@@ -348,12 +348,12 @@ BOOST_AUTO_TEST_CASE(parity_ckplus48_and_fer2013_upscaled_4x,
                      *boost::unit_test::label("heavy") * boost::unit_test::precondition(cascades_present()) *
                          boost::unit_test::precondition(ferx_test::shared_data_present())) {
     std::vector<std::pair<std::string, cv::Mat>> ck, fer;
-    for (const auto& p : every_kth(ferx_test::shared_dir() / "data/ckplus48", 20)) ck.emplace_back(p.filename().string(), upscaled(p));
-    for (const auto& p : every_kth(ferx_test::shared_dir() / "data/fer2013", 600)) fer.emplace_back(p.filename().string(), upscaled(p));
-    BOOST_TEST(ck.size() >= 40u);
-    BOOST_TEST(fer.size() >= 50u);
-    run_parity("CK+48 every 20th, 4x", ck);
-    run_parity("FER2013 every 600th, 4x", fer);
+    for (const auto& p : every_kth(ferx_test::shared_dir() / "data/ckplus48", 10)) ck.emplace_back(p.filename().string(), upscaled(p));
+    for (const auto& p : every_kth(ferx_test::shared_dir() / "data/fer2013", 300)) fer.emplace_back(p.filename().string(), upscaled(p));
+    BOOST_TEST(ck.size() >= 90u);
+    BOOST_TEST(fer.size() >= 100u);
+    run_parity("CK+48 every 10th, 4x", ck);
+    run_parity("FER2013 every 300th, 4x", fer);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

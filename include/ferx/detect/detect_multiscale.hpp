@@ -35,6 +35,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 FERX_NAMESPACE_BEGIN
@@ -174,7 +175,7 @@ std::vector<rect> detect_candidates_with(const Policy& policy, const cascade& c,
     const pyramid_layout L = layout_of(levels);
     const E ev(c, L.stride, L.plane);
     const std::vector<typename E::stump> stumps =
-        c.stump_based() ? E::make_stumps(c) : std::vector<typename E::stump>{};
+        c.stump_based() ? ev.make_stumps(c) : std::vector<typename E::stump>{};
     if constexpr (std::is_same<Policy, exec::parallel_policy>::value) {
         thread_pool& pool = policy.pool();
         std::vector<std::vector<rect>> per_level(levels.size());
@@ -239,6 +240,24 @@ template <class Policy>
 std::vector<detection> detect_multiscale(const Policy& policy, const cascade& c,
                                          const image_view<const std::uint8_t>& img, const detect_params& params = {}) {
     return group_and_clip(detect_candidates(policy, c, img, params), img.rows(), img.cols(), params);
+}
+
+/// Detects in a batch of frames (of any sizes): one result per frame, each equal to
+/// detect_multiscale on that frame. Under `par` the frames are the tasks (each scanned by one
+/// thread), which keeps every core busy on video; under `seq` they are scanned in order.
+template <class Policy>
+std::vector<std::vector<detection>> detect_multiscale_batch(const Policy& policy, const cascade& c,
+                                                            const std::vector<image_view<const std::uint8_t>>& frames,
+                                                            const detect_params& params = {}) {
+    static_assert(is_host_policy_v<Policy>, "ferx::detect_multiscale_batch needs exec::seq or exec::par");
+    std::vector<std::vector<detection>> out(frames.size());
+    if constexpr (std::is_same<Policy, exec::parallel_policy>::value) {
+        policy.pool().run(frames.size(),
+                          [&](std::size_t i) { out[i] = detect_multiscale(exec::seq, c, frames[i], params); });
+    } else {
+        for (std::size_t i = 0; i < frames.size(); ++i) out[i] = detect_multiscale(policy, c, frames[i], params);
+    }
+    return out;
 }
 
 /// Mutable-view convenience.

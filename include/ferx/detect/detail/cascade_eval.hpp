@@ -43,17 +43,19 @@ struct lbp_opt {
     int ofs[16];
 };
 
-/// A stump of a Haar cascade.
+/// A stump of a Haar cascade, its feature inlined (stumps are read in order, so the whole
+/// cascade streams through the cache instead of being gathered by feature index).
 struct haar_stump {
-    int feature;
+    haar_opt f;
     float threshold, left, right;
 };
 
-/// A stump of an LBP cascade: left when the code's bit is set in the 256-bit subset.
+/// A stump of an LBP cascade, its feature inlined: left when the code's bit is set in the
+/// 256-bit subset.
 struct lbp_stump {
-    int feature;
-    float left, right;
+    lbp_opt f;
     std::uint32_t subset[8];
+    float left, right;
 };
 
 /// Haar evaluation: needs the sum, squared-sum and (if tilted) tilted integral images.
@@ -114,7 +116,9 @@ struct haar_evaluator {
     }
 
     float value(int fi, const int* p, float factor) const {
-        const haar_opt& o = features[static_cast<std::size_t>(fi)];
+        return value(features[static_cast<std::size_t>(fi)], p, factor);
+    }
+    static float value(const haar_opt& o, const int* p, float factor) {
         float v = o.w[0] * static_cast<float>(corner_sum(p, o.ofs[0][0], o.ofs[0][1], o.ofs[0][2], o.ofs[0][3])) +
                   o.w[1] * static_cast<float>(corner_sum(p, o.ofs[1][0], o.ofs[1][1], o.ofs[1][2], o.ofs[1][3]));
         if (o.w[2] != 0.f)
@@ -124,7 +128,7 @@ struct haar_evaluator {
 
     /// A stump's leaf for the window.
     float stump_leaf(const stump& s, const int* p, float factor) const {
-        return value(s.feature, p, factor) < s.threshold ? s.left : s.right;
+        return value(s.f, p, factor) < s.threshold ? s.left : s.right;
     }
     /// A tree node's direction: true = left.
     bool node_left(const cascade& c, std::size_t node, const int* p, float factor) const {
@@ -132,14 +136,14 @@ struct haar_evaluator {
         return value(n.feature, p, factor) < n.threshold;
     }
 
-    static std::vector<stump> make_stumps(const cascade& c) {
+    std::vector<stump> make_stumps(const cascade& c) const {
         std::vector<stump> out;
         out.reserve(c.trees.size());
         for (const cascade_tree& t : c.trees) {
             const cascade_node& n = c.nodes[static_cast<std::size_t>(t.first_node)];
             const std::size_t l = static_cast<std::size_t>(t.first_leaf);
-            out.push_back({n.feature, n.threshold, c.leaves[l + static_cast<std::size_t>(-n.left)],
-                           c.leaves[l + static_cast<std::size_t>(-n.right)]});
+            out.push_back({features[static_cast<std::size_t>(n.feature)], n.threshold,
+                           c.leaves[l + static_cast<std::size_t>(-n.left)], c.leaves[l + static_cast<std::size_t>(-n.right)]});
         }
         return out;
     }
@@ -168,8 +172,9 @@ struct lbp_evaluator {
         return true;
     }
 
-    int code(int fi, const int* p) const {
-        const int* g = features[static_cast<std::size_t>(fi)].ofs;
+    int code(int fi, const int* p) const { return code(features[static_cast<std::size_t>(fi)], p); }
+    static int code(const lbp_opt& o, const int* p) {
+        const int* g = o.ofs;
         const auto block = [&](int r, int k) {
             const int i = r * 4 + k;
             return corner_sum(p, g[i], g[i + 1], g[i + 4], g[i + 5]);
@@ -185,21 +190,21 @@ struct lbp_evaluator {
     }
 
     float stump_leaf(const stump& s, const int* p, float) const {
-        return in_subset(s.subset, code(s.feature, p)) ? s.left : s.right;
+        return in_subset(s.subset, code(s.f, p)) ? s.left : s.right;
     }
     bool node_left(const cascade& c, std::size_t node, const int* p, float) const {
         return in_subset(c.subsets.data() + node * lbp_subset_words, code(c.nodes[node].feature, p));
     }
 
-    static std::vector<stump> make_stumps(const cascade& c) {
+    std::vector<stump> make_stumps(const cascade& c) const {
         std::vector<stump> out;
         out.reserve(c.trees.size());
         for (const cascade_tree& t : c.trees) {
             const std::size_t ni = static_cast<std::size_t>(t.first_node);
             const cascade_node& n = c.nodes[ni];
             const std::size_t l = static_cast<std::size_t>(t.first_leaf);
-            stump s{n.feature, c.leaves[l + static_cast<std::size_t>(-n.left)],
-                    c.leaves[l + static_cast<std::size_t>(-n.right)], {}};
+            stump s{features[static_cast<std::size_t>(n.feature)], {}, c.leaves[l + static_cast<std::size_t>(-n.left)],
+                    c.leaves[l + static_cast<std::size_t>(-n.right)]};
             for (int k = 0; k < lbp_subset_words; ++k) s.subset[k] = c.subsets[ni * lbp_subset_words + static_cast<std::size_t>(k)];
             out.push_back(s);
         }
