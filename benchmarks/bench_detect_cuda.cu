@@ -1,13 +1,20 @@
 // Detection-area benchmarks on a CUDA device: integral images with ferx's cuda backend, beside a
 // device-to-device copy of the same bytes (the bandwidth reference: ratio = integral bytes/s over
-// copy bytes/s). Skips with a message where no device is present. Run:
+// copy bytes/s); face detection detect/ferx_cuda/<case> and detect_lbp/ferx_cuda/<case> (the
+// cases of bench_detect: compare with detect/opencv/<case> there; frames are uploaded once,
+// outside the timed loop, and every iteration ends with the detections on the host).
+// Skips with a message where no device is present. Run:
 //   build/benchmarks/bench_detect_cuda --benchmark_filter=integral
+//   build/benchmarks/bench_detect_cuda --benchmark_filter=detect
+#include <ferx/core/opencv.hpp>
+#include <ferx/cuda/dispatch/detect.cuh>
 #include <ferx/cuda/memory.cuh>
 #include <ferx/detect/integral.hpp>
 
 #include <benchmark/benchmark.h>
 
 #include "bench_common.hpp"
+#include "bench_detect_frames.hpp"
 
 #include <cstdint>
 #include <string>
@@ -56,9 +63,46 @@ void d2d_copy(benchmark::State& state, frame_case c, std::size_t out_bytes) {
     state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * 2 * bytes));
 }
 
+void ferx_cuda_detect(benchmark::State& state, const ferx_bench::detect_case& c, const std::string& cascade_file) {
+    if (!ferx::cuda::device_available()) {
+        state.SkipWithError("no CUDA device present");
+        return;
+    }
+    if (c.frames.empty()) {
+        state.SkipWithError(c.missing.c_str());
+        return;
+    }
+    const ferx::cascade model = ferx::load_cascade("/usr/share/opencv4/" + cascade_file);
+    ferx::cuda::stream stream;
+    const auto policy = stream.policy();
+    const auto frames = ferx::cuda::to_device(policy, ferx::to_volume<std::uint8_t>(c.frames));
+    std::size_t found = 0;
+    for (auto _ : state) {
+        found = 0;
+        for (const auto& d : ferx::detect_multiscale_batch(policy, model, frames.cview(), {})) found += d.size();
+        benchmark::DoNotOptimize(found);
+    }
+    state.counters["faces"] = static_cast<double>(found);
+    state.counters["frames_per_s"] =
+        benchmark::Counter(static_cast<double>(c.frames.size()), benchmark::Counter::kIsIterationInvariantRate);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+    for (const auto& c : ferx_bench::detect_cases()) {
+        const ferx_bench::detect_case* cp = &c;
+        benchmark::RegisterBenchmark(("detect/ferx_cuda/" + c.name).c_str(),
+                                     [cp](benchmark::State& s) {
+                                         ferx_cuda_detect(s, *cp, "haarcascades/haarcascade_frontalface_default.xml");
+                                     })
+            ->Unit(benchmark::kMillisecond)->UseRealTime();
+        benchmark::RegisterBenchmark(("detect_lbp/ferx_cuda/" + c.name).c_str(),
+                                     [cp](benchmark::State& s) {
+                                         ferx_cuda_detect(s, *cp, "lbpcascades/lbpcascade_frontalface_improved.xml");
+                                     })
+            ->Unit(benchmark::kMillisecond)->UseRealTime();
+    }
     for (const auto& c : ferx_bench::integral_cases()) {
         const std::string suffix = "/" + c.name;
         benchmark::RegisterBenchmark(("integral/ferx_cuda" + suffix).c_str(),

@@ -31,6 +31,37 @@ FERX_HOST_DEVICE constexpr T corner_sum(const T* p, int a, int b, int c, int d) 
     return p[a] - p[b] - p[c] + p[d];
 }
 
+/// Float and double products and sums rounded one by one, also on CUDA devices (where nvcc
+/// would otherwise fuse a * b + c into one rounding and change which windows pass).
+FERX_HOST_DEVICE inline float mul_rn(float a, float b) {
+#if defined(__CUDA_ARCH__)
+    return __fmul_rn(a, b);
+#else
+    return a * b;
+#endif
+}
+FERX_HOST_DEVICE inline float add_rn(float a, float b) {
+#if defined(__CUDA_ARCH__)
+    return __fadd_rn(a, b);
+#else
+    return a + b;
+#endif
+}
+FERX_HOST_DEVICE inline double mul_rn(double a, double b) {
+#if defined(__CUDA_ARCH__)
+    return __dmul_rn(a, b);
+#else
+    return a * b;
+#endif
+}
+FERX_HOST_DEVICE inline double sub_rn(double a, double b) {
+#if defined(__CUDA_ARCH__)
+    return __dsub_rn(a, b);
+#else
+    return a - b;
+#endif
+}
+
 /// A Haar feature prepared for one row stride: offsets from the window's top-left sum element
 /// (tilted rectangles point into the tilted plane, `plane` ints after the sum plane).
 struct haar_opt {
@@ -57,6 +88,48 @@ struct lbp_stump {
     std::uint32_t subset[8];
     float left, right;
 };
+
+/// A Haar feature's value at the window whose top-left sum element is `p`, times the window's
+/// normalisation factor.
+FERX_HOST_DEVICE inline float haar_value(const haar_opt& o, const int* p, float factor) {
+    float v = add_rn(mul_rn(o.w[0], static_cast<float>(corner_sum(p, o.ofs[0][0], o.ofs[0][1], o.ofs[0][2], o.ofs[0][3]))),
+                     mul_rn(o.w[1], static_cast<float>(corner_sum(p, o.ofs[1][0], o.ofs[1][1], o.ofs[1][2], o.ofs[1][3]))));
+    if (o.w[2] != 0.f)
+        v = add_rn(v, mul_rn(o.w[2], static_cast<float>(corner_sum(p, o.ofs[2][0], o.ofs[2][1], o.ofs[2][2], o.ofs[2][3]))));
+    return mul_rn(v, factor);
+}
+
+/// Viola-Jones variance normalisation over the inner box (offsets `norm`, area `area`) of the
+/// window at `p` (sum) / `q` (squared sum); false rejects the window as too flat.
+FERX_HOST_DEVICE inline bool haar_norm_factor(const int* p, const double* q, const int* norm, double area, float& factor) {
+    const int s = corner_sum(p, norm[0], norm[1], norm[2], norm[3]);
+    const double sq = corner_sum(q, norm[0], norm[1], norm[2], norm[3]);
+    const double nf = sub_rn(mul_rn(area, sq), mul_rn(static_cast<double>(s), static_cast<double>(s)));
+    if (!(nf > 0.0)) return false;
+#if defined(__CUDA_ARCH__)
+    factor = static_cast<float>(1.0 / ::sqrt(nf));
+#else
+    factor = static_cast<float>(1.0 / std::sqrt(nf));
+#endif
+    return mul_rn(area, static_cast<double>(factor)) < 1e-1;
+}
+
+/// The 8-bit multi-block LBP code at the window whose top-left sum element is `p`.
+FERX_HOST_DEVICE inline int lbp_code(const lbp_opt& o, const int* p) {
+    const int* g = o.ofs;
+    const auto block = [&](int r, int k) {
+        const int i = r * 4 + k;
+        return corner_sum(p, g[i], g[i + 1], g[i + 4], g[i + 5]);
+    };
+    const int c = block(1, 1);
+    return (block(0, 0) >= c ? 128 : 0) | (block(0, 1) >= c ? 64 : 0) | (block(0, 2) >= c ? 32 : 0) |
+           (block(1, 2) >= c ? 16 : 0) | (block(2, 2) >= c ? 8 : 0) | (block(2, 1) >= c ? 4 : 0) |
+           (block(2, 0) >= c ? 2 : 0) | (block(1, 0) >= c ? 1 : 0);
+}
+
+FERX_HOST_DEVICE inline bool lbp_in_subset(const std::uint32_t* subset, int code) {
+    return (subset[code >> 5] >> (code & 31)) & 1u;
+}
 
 /// Haar evaluation: needs the sum, squared-sum and (if tilted) tilted integral images.
 struct haar_evaluator {
@@ -107,28 +180,16 @@ struct haar_evaluator {
 
     /// Variance normalisation of the window at `p` (sum) / `q` (squared sum); false rejects it.
     bool set_window(const int* p, const double* q, float& factor) const {
-        const int s = corner_sum(p, norm[0], norm[1], norm[2], norm[3]);
-        const double sq = corner_sum(q, norm[0], norm[1], norm[2], norm[3]);
-        const double nf = norm_area * sq - static_cast<double>(s) * s;
-        if (!(nf > 0.0)) return false;
-        factor = static_cast<float>(1.0 / std::sqrt(nf));
-        return norm_area * factor < 1e-1;
+        return haar_norm_factor(p, q, norm, norm_area, factor);
     }
 
     float value(int fi, const int* p, float factor) const {
-        return value(features[static_cast<std::size_t>(fi)], p, factor);
-    }
-    static float value(const haar_opt& o, const int* p, float factor) {
-        float v = o.w[0] * static_cast<float>(corner_sum(p, o.ofs[0][0], o.ofs[0][1], o.ofs[0][2], o.ofs[0][3])) +
-                  o.w[1] * static_cast<float>(corner_sum(p, o.ofs[1][0], o.ofs[1][1], o.ofs[1][2], o.ofs[1][3]));
-        if (o.w[2] != 0.f)
-            v += o.w[2] * static_cast<float>(corner_sum(p, o.ofs[2][0], o.ofs[2][1], o.ofs[2][2], o.ofs[2][3]));
-        return v * factor;
+        return haar_value(features[static_cast<std::size_t>(fi)], p, factor);
     }
 
     /// A stump's leaf for the window.
     float stump_leaf(const stump& s, const int* p, float factor) const {
-        return value(s.f, p, factor) < s.threshold ? s.left : s.right;
+        return haar_value(s.f, p, factor) < s.threshold ? s.left : s.right;
     }
     /// A tree node's direction: true = left.
     bool node_left(const cascade& c, std::size_t node, const int* p, float factor) const {
@@ -172,28 +233,13 @@ struct lbp_evaluator {
         return true;
     }
 
-    int code(int fi, const int* p) const { return code(features[static_cast<std::size_t>(fi)], p); }
-    static int code(const lbp_opt& o, const int* p) {
-        const int* g = o.ofs;
-        const auto block = [&](int r, int k) {
-            const int i = r * 4 + k;
-            return corner_sum(p, g[i], g[i + 1], g[i + 4], g[i + 5]);
-        };
-        const int c = block(1, 1);
-        return (block(0, 0) >= c ? 128 : 0) | (block(0, 1) >= c ? 64 : 0) | (block(0, 2) >= c ? 32 : 0) |
-               (block(1, 2) >= c ? 16 : 0) | (block(2, 2) >= c ? 8 : 0) | (block(2, 1) >= c ? 4 : 0) |
-               (block(2, 0) >= c ? 2 : 0) | (block(1, 0) >= c ? 1 : 0);
-    }
-
-    static bool in_subset(const std::uint32_t* subset, int code) {
-        return (subset[code >> 5] >> (code & 31)) & 1u;
-    }
+    int code(int fi, const int* p) const { return lbp_code(features[static_cast<std::size_t>(fi)], p); }
 
     float stump_leaf(const stump& s, const int* p, float) const {
-        return in_subset(s.subset, code(s.f, p)) ? s.left : s.right;
+        return lbp_in_subset(s.subset, lbp_code(s.f, p)) ? s.left : s.right;
     }
     bool node_left(const cascade& c, std::size_t node, const int* p, float) const {
-        return in_subset(c.subsets.data() + node * lbp_subset_words, code(c.nodes[node].feature, p));
+        return lbp_in_subset(c.subsets.data() + node * lbp_subset_words, code(c.nodes[node].feature, p));
     }
 
     std::vector<stump> make_stumps(const cascade& c) const {

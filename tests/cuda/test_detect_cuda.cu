@@ -1,0 +1,118 @@
+// The cuda backend of the cascade detector against the seq reference: raw windows and grouped
+// detections, frame by frame, on real and random images, Haar (stumps, trees, tilted) and LBP.
+// Needs a GPU: the tests that run kernels are skipped, with a message, where none is present.
+#include <ferx/core/opencv.hpp>
+#include <ferx/cuda/dispatch/detect.cuh>
+#include <ferx/cuda/memory.cuh>
+#include <ferx/detect/detect_multiscale.hpp>
+
+#include <boost/test/unit_test.hpp>
+
+#include "ferx_test.hpp"
+
+#include <opencv2/imgproc.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace {
+
+struct gpu_present {
+    boost::test_tools::assertion_result operator()(boost::unit_test::test_unit_id) const {
+        boost::test_tools::assertion_result r(ferx::cuda::device_available());
+        r.message() << "no CUDA device present; skipping the tests that run CUDA kernels";
+        return r;
+    }
+};
+
+struct gpu_absent {
+    boost::test_tools::assertion_result operator()(boost::unit_test::test_unit_id) const {
+        boost::test_tools::assertion_result r(!ferx::cuda::device_available());
+        r.message() << "a CUDA device is present; the no-device behaviour cannot be observed here";
+        return r;
+    }
+};
+
+const std::string cascade_root = "/usr/share/opencv4/";
+
+/// Frames of one size: real photographs of ../shared (resized) when present, else smooth noise.
+std::vector<cv::Mat> frames_of(int rows, int cols, int n) {
+    std::vector<cv::Mat> out;
+    const auto files = ferx_test::image_files(ferx_test::shared_dir() / "data/faces");
+    for (int i = 0; i < n; ++i) {
+        cv::Mat f;
+        if (!files.empty()) {
+            cv::resize(ferx::read_image(files[static_cast<std::size_t>(i) % files.size()].string()), f, cv::Size(cols, rows));
+        } else {
+            f = ferx_test::random_mat<std::uint8_t>(rows, cols, CV_8U, static_cast<std::uint32_t>(i));
+            cv::GaussianBlur(f, f, cv::Size(7, 7), 2.0);
+        }
+        out.push_back(f);
+    }
+    return out;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(detect_cuda)
+
+BOOST_AUTO_TEST_CASE(cuda_detector_without_a_device_raises, *boost::unit_test::precondition(gpu_absent())) {
+    const auto c = ferx::load_cascade(cascade_root + "lbpcascades/lbpcascade_frontalface.xml");
+    auto* fake = reinterpret_cast<const std::uint8_t*>(std::uintptr_t{4096});
+    const ferx::device_volume_view<const std::uint8_t> frames(fake, {2, 64, 64});
+    try {
+        (void)ferx::detect_multiscale_batch(ferx::exec::cuda, c, frames, {});
+        BOOST_FAIL("exec::cuda without a device did not raise");
+    } catch (const ferx::error& e) {
+        BOOST_TEST(std::string(e.what()).find("no CUDA device") != std::string::npos, e.what());
+    }
+}
+
+BOOST_AUTO_TEST_CASE(cuda_equals_seq_frame_by_frame, *boost::unit_test::precondition(gpu_present())) {
+    ferx::cuda::stream stream;
+    const auto policy = stream.policy();
+    for (const char* name : {"haarcascades/haarcascade_frontalface_default.xml", "haarcascades/haarcascade_eye_tree_eyeglasses.xml",
+                             "haarcascades/haarcascade_smile.xml", "lbpcascades/lbpcascade_frontalface_improved.xml"}) {
+        const auto c = ferx::load_cascade(cascade_root + name);
+        for (const auto& [rows, cols, n] : std::vector<std::tuple<int, int, int>>{{240, 320, 5}, {528, 720, 3}, {97, 131, 2}}) {
+            const auto frames = frames_of(rows, cols, n);
+            const auto d_frames = ferx::cuda::to_device(policy, ferx::to_volume<std::uint8_t>(frames));
+            ferx::detect_params p;
+            p.min_neighbors = 0;
+            // A small budget forces several chunks of frames.
+            const auto raw = ferx::detect_candidates_batch(policy, c, d_frames.cview(), p, {std::size_t{1} << 20});
+            const auto grouped = ferx::detect_multiscale_batch(policy, c, d_frames.cview(), {});
+            BOOST_TEST_REQUIRE(raw.size() == frames.size());
+            for (std::size_t i = 0; i < frames.size(); ++i) {
+                const auto v = ferx::view<std::uint8_t>(frames[i]);
+                const auto ref = ferx::detect_candidates(ferx::exec::seq, c, v, p);
+                BOOST_TEST_REQUIRE(raw[i].size() == ref.size(), name << " frame " << i << " " << cols << "x" << rows);
+                for (std::size_t j = 0; j < ref.size(); ++j) BOOST_TEST((raw[i][j] == ref[j]));
+                const auto gref = ferx::detect_multiscale(ferx::exec::seq, c, v, {});
+                BOOST_TEST_REQUIRE(grouped[i].size() == gref.size());
+                for (std::size_t j = 0; j < gref.size(); ++j)
+                    BOOST_TEST((grouped[i][j].box == gref[j].box && grouped[i][j].neighbors == gref[j].neighbors));
+            }
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(cuda_single_image_and_bad_input, *boost::unit_test::precondition(gpu_present())) {
+    ferx::cuda::stream stream;
+    const auto policy = stream.policy();
+    const auto c = ferx::load_cascade(cascade_root + "haarcascades/haarcascade_frontalface_alt.xml");
+    const cv::Mat img = frames_of(300, 400, 1).front();
+    const auto d = ferx::cuda::to_device(policy, ferx::view<std::uint8_t>(img));
+    const auto got = ferx::detect_multiscale(policy, c, d.cview(), {});
+    const auto ref = ferx::detect_multiscale(ferx::exec::seq, c, ferx::view<std::uint8_t>(img), {});
+    BOOST_TEST_REQUIRE(got.size() == ref.size());
+    for (std::size_t j = 0; j < ref.size(); ++j) BOOST_TEST((got[j].box == ref[j].box));
+    BOOST_CHECK_THROW(ferx::detect_multiscale_batch(policy, c, ferx::device_volume_view<const std::uint8_t>{}, {}), ferx::error);
+    ferx::detect_params bad;
+    bad.scale_factor = 0.5;
+    BOOST_CHECK_THROW(ferx::detect_multiscale(policy, c, d.cview(), bad), ferx::error);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
