@@ -13,4 +13,9 @@
 #include <ferx/core/thread_pool.hpp>
 #include <ferx/core/view.hpp>
 
+#include <ferx/detect/cascade.hpp>
+#include <ferx/detect/detect_multiscale.hpp>
+#include <ferx/detect/face_crop.hpp>
+#include <ferx/detect/group_rectangles.hpp>
 #include <ferx/detect/integral.hpp>
+#include <ferx/detect/rect.hpp>

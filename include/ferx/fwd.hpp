@@ -33,4 +33,12 @@ template <class S, class Q, std::size_t N>
 struct integral_images;
 enum class integral_parts;
 
+struct rect;
+struct detection;
+struct cascade;
+enum class cascade_feature;
+struct detect_params;
+struct face_crop_params;
+struct eye_pair;
+
 FERX_NAMESPACE_END
