@@ -134,6 +134,14 @@ struct cascade_reader {
     }
 };
 
+/// The first four numbers as a box: x, y >= 0, width, height >= 1 (each at most 2^16).
+inline void read_box(const xml_numbers& n, int& x, int& y, int& w, int& h) {
+    x = static_cast<int>(n.integer(0, 0, 1 << 16));
+    y = static_cast<int>(n.integer(1, 0, 1 << 16));
+    w = static_cast<int>(n.integer(2, 1, 1 << 16));
+    h = static_cast<int>(n.integer(3, 1, 1 << 16));
+}
+
 /// Upright rect inside the window; tilted rect's four corners inside it.
 inline bool haar_rect_inside(const haar_rect& r, bool tilted, int ww, int wh) {
     if (r.width <= 0 || r.height <= 0 || r.x < 0 || r.y < 0) return false;
@@ -151,10 +159,7 @@ inline haar_feature read_haar_feature(const cascade_reader& rd, const xml_elemen
         const auto n = rd.numbers(*rects[i]);
         if (n.size() != 5) n.fail("a rectangle is 'x y width height weight', found " + std::to_string(n.size()) + " values");
         haar_rect r;
-        r.x = static_cast<int>(n.integer(0, 0, 1 << 16));
-        r.y = static_cast<int>(n.integer(1, 0, 1 << 16));
-        r.width = static_cast<int>(n.integer(2, 1, 1 << 16));
-        r.height = static_cast<int>(n.integer(3, 1, 1 << 16));
+        read_box(n, r.x, r.y, r.width, r.height);
         r.weight = n.real32(4);
         if (!haar_rect_inside(r, hf.tilted, ww, wh))
             n.fail("the " + std::string(hf.tilted ? "tilted " : "") + "rectangle " + std::to_string(r.x) + "," +
@@ -216,10 +221,7 @@ inline cascade read_new_cascade(const cascade_reader& rd, const xml_element& roo
             const auto n = rd.numbers(rd.need(*f, "rect"));
             if (n.size() != 4) n.fail("an LBP rect is 'x y width height', found " + std::to_string(n.size()) + " values");
             lbp_feature lf;
-            lf.x = static_cast<int>(n.integer(0, 0, 1 << 16));
-            lf.y = static_cast<int>(n.integer(1, 0, 1 << 16));
-            lf.width = static_cast<int>(n.integer(2, 1, 1 << 16));
-            lf.height = static_cast<int>(n.integer(3, 1, 1 << 16));
+            read_box(n, lf.x, lf.y, lf.width, lf.height);
             if (lf.x + 3 * lf.width > c.window_width || lf.y + 3 * lf.height > c.window_height)
                 n.fail("the 3x3 block grid does not fit the window");
             c.lbp_features.push_back(lf);

@@ -18,6 +18,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 FERX_NAMESPACE_BEGIN
@@ -33,32 +34,22 @@ FERX_HOST_DEVICE constexpr T corner_sum(const T* p, int a, int b, int c, int d) 
 
 /// Float and double products and sums rounded one by one, also on CUDA devices (where nvcc
 /// would otherwise fuse a * b + c into one rounding and change which windows pass).
-FERX_HOST_DEVICE inline float mul_rn(float a, float b) {
+template <class T>
+FERX_HOST_DEVICE inline T mul_rn(T a, T b) {
 #if defined(__CUDA_ARCH__)
-    return __fmul_rn(a, b);
+    if constexpr (std::is_same<T, float>::value) return __fmul_rn(a, b);
+    else return __dmul_rn(a, b);
 #else
     return a * b;
 #endif
 }
-FERX_HOST_DEVICE inline float add_rn(float a, float b) {
+template <class T>
+FERX_HOST_DEVICE inline T add_rn(T a, T b) {
 #if defined(__CUDA_ARCH__)
-    return __fadd_rn(a, b);
+    if constexpr (std::is_same<T, float>::value) return __fadd_rn(a, b);
+    else return __dadd_rn(a, b);
 #else
     return a + b;
-#endif
-}
-FERX_HOST_DEVICE inline double mul_rn(double a, double b) {
-#if defined(__CUDA_ARCH__)
-    return __dmul_rn(a, b);
-#else
-    return a * b;
-#endif
-}
-FERX_HOST_DEVICE inline double sub_rn(double a, double b) {
-#if defined(__CUDA_ARCH__)
-    return __dsub_rn(a, b);
-#else
-    return a - b;
 #endif
 }
 
@@ -104,7 +95,7 @@ FERX_HOST_DEVICE inline float haar_value(const haar_opt& o, const int* p, float 
 FERX_HOST_DEVICE inline bool haar_norm_factor(const int* p, const double* q, const int* norm, double area, float& factor) {
     const int s = corner_sum(p, norm[0], norm[1], norm[2], norm[3]);
     const double sq = corner_sum(q, norm[0], norm[1], norm[2], norm[3]);
-    const double nf = sub_rn(mul_rn(area, sq), mul_rn(static_cast<double>(s), static_cast<double>(s)));
+    const double nf = add_rn(mul_rn(area, sq), -mul_rn(static_cast<double>(s), static_cast<double>(s)));
     if (!(nf > 0.0)) return false;
 #if defined(__CUDA_ARCH__)
     factor = static_cast<float>(1.0 / ::sqrt(nf));
