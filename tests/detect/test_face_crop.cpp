@@ -49,6 +49,7 @@ BOOST_AUTO_TEST_CASE(padding) {
     BOOST_TEST((ferx::pad_box({20, 20, 40, 40}, -0.25, 100, 100) == ferx::rect{30, 30, 20, 20}));
     BOOST_CHECK_THROW(ferx::pad_box({0, 0, 4, 4}, std::nan(""), 10, 10), ferx::error);
     BOOST_CHECK_THROW(ferx::pad_box({0, 0, 4, 4}, -0.6, 10, 10), ferx::error);
+    BOOST_CHECK_THROW(ferx::pad_box({0, 0, 4, 4}, 1e30, 10, 10), ferx::error);
 }
 
 // An unrotated crop is cv::resize(INTER_LINEAR_EXACT) of the padded box, bit for bit.

@@ -51,10 +51,11 @@ inline std::optional<detection> most_confident_face(const std::vector<detection>
 }
 
 /// `box` grown by `ratio` of its width (height) on the left and right (top and bottom), rounded
-/// to whole pixels and clipped to a rows x cols image. Negative ratios shrink (down to -0.49).
+/// to whole pixels and clipped to a rows x cols image. Negative ratios shrink (down to -0.49);
+/// ratios above 16 are refused.
 inline rect pad_box(const rect& box, double ratio, index_t rows, index_t cols) {
-    if (!std::isfinite(ratio) || ratio < -0.49)
-        throw error("ferx::pad_box", "the pad ratio must be finite and >= -0.49, got " + std::to_string(ratio));
+    if (!std::isfinite(ratio) || ratio < -0.49 || ratio > 16.0)
+        throw error("ferx::pad_box", "the pad ratio must be in [-0.49, 16], got " + std::to_string(ratio));
     const int dx = static_cast<int>(std::lround(box.width * ratio)), dy = static_cast<int>(std::lround(box.height * ratio));
     const rect grown{box.x - dx, box.y - dy, box.width + 2 * dx, box.height + 2 * dy};
     return intersect(grown, rect{0, 0, static_cast<int>(cols), static_cast<int>(rows)});
@@ -116,13 +117,14 @@ std::optional<eye_pair> locate_eyes(const Policy& policy, const cascade& eyes, c
 /// Crops a face: the box padded by `params.pad` (clipped to the image), scaled to
 /// params.height x params.width. With `eyes`, the image is first rotated about the eyes'
 /// midpoint by the angle that levels them (the padded box keeps its size and centre).
-/// Throws ferx::error for an empty image, an empty or outside box, or a zero output size.
+/// Throws ferx::error for an empty image, an empty or outside box, or an output size outside
+/// 1 to 16384 pixels a side.
 inline image<std::uint8_t> crop_face(const image_view<const std::uint8_t>& img, const rect& box,
                                      const face_crop_params& params = {}, const eye_pair* eyes = nullptr) {
     constexpr const char* where = "ferx::crop_face";
     detail::check_face_image(img, where);
-    if (params.width <= 0 || params.height <= 0)
-        throw error(where, "the output size must be positive, got " + std::to_string(params.width) + "x" +
+    if (params.width <= 0 || params.height <= 0 || params.width > 16384 || params.height > 16384)
+        throw error(where, "the output size must be 1 to 16384 pixels a side, got " + std::to_string(params.width) + "x" +
                                std::to_string(params.height));
     const rect r = pad_box(box, params.pad, img.rows(), img.cols());
     if (box.width <= 0 || box.height <= 0 || r.area() <= 0)
