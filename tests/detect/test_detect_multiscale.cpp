@@ -205,27 +205,42 @@ BOOST_AUTO_TEST_CASE(group_rectangles_matches_opencv) {
     }
 }
 
-// par gives seq's raw windows and detections exactly, order included.
+// par gives seq's raw windows and detections exactly, order included: with 3 threads (levels as
+// tasks) and with 16 (fewer than 4 levels a thread: every level scanned in bands of rows).
 BOOST_AUTO_TEST_CASE(par_equals_seq, *boost::unit_test::precondition(cascades_present())) {
-    ferx::thread_pool pool(3);
-    for (const char* n : {"haarcascades/haarcascade_frontalface_alt2.xml", "haarcascades/haarcascade_eye_tree_eyeglasses.xml",
-                          "lbpcascades/lbpcascade_frontalface_improved.xml"}) {
-        const auto c = ferx::load_cascade((cascade_root / n).string());
-        for (std::uint32_t seed = 0; seed < 3; ++seed) {
-            const cv::Mat img = random_grey(180 + 37 * static_cast<int>(seed), 240, seed, true);
-            ferx::detect_params p;
-            p.min_neighbors = 0;
-            const auto v = ferx::view<std::uint8_t>(img);
-            const auto a = ferx::detect_candidates(ferx::exec::seq, c, v, p);
-            const auto b = ferx::detect_candidates(ferx::exec::par.on(pool), c, v, p);
-            BOOST_TEST_REQUIRE(a.size() == b.size());
-            for (std::size_t i = 0; i < a.size(); ++i) BOOST_TEST((a[i] == b[i]));
-            const auto ga = ferx::detect_multiscale(ferx::exec::seq, c, v, {});
-            const auto gb = ferx::detect_multiscale(ferx::exec::par.on(pool), c, v, {});
-            BOOST_TEST_REQUIRE(ga.size() == gb.size());
-            for (std::size_t i = 0; i < ga.size(); ++i)
-                BOOST_TEST((ga[i].box == gb[i].box && ga[i].neighbors == gb[i].neighbors));
+    ferx::thread_pool small(3), large(16);
+    for (ferx::thread_pool* pool : {&small, &large})
+        for (const char* n : {"haarcascades/haarcascade_frontalface_alt2.xml", "haarcascades/haarcascade_eye_tree_eyeglasses.xml",
+                              "lbpcascades/lbpcascade_frontalface_improved.xml"}) {
+            const auto c = ferx::load_cascade((cascade_root / n).string());
+            for (std::uint32_t seed = 0; seed < 2; ++seed) {
+                const cv::Mat img = random_grey(180 + 37 * static_cast<int>(seed), 240, seed, true);
+                ferx::detect_params p;
+                p.min_neighbors = 0;
+                const auto v = ferx::view<std::uint8_t>(img);
+                const auto a = ferx::detect_candidates(ferx::exec::seq, c, v, p);
+                const auto b = ferx::detect_candidates(ferx::exec::par.on(*pool), c, v, p);
+                BOOST_TEST_REQUIRE(a.size() == b.size(), n << " with " << pool->size() << " threads");
+                for (std::size_t i = 0; i < a.size(); ++i) BOOST_TEST((a[i] == b[i]));
+                const auto ga = ferx::detect_multiscale(ferx::exec::seq, c, v, {});
+                const auto gb = ferx::detect_multiscale(ferx::exec::par.on(*pool), c, v, {});
+                BOOST_TEST_REQUIRE(ga.size() == gb.size());
+                for (std::size_t i = 0; i < ga.size(); ++i)
+                    BOOST_TEST((ga[i].box == gb[i].box && ga[i].neighbors == gb[i].neighbors));
+            }
         }
+    // Batches: one result per frame, each equal to seq's.
+    const auto c = ferx::load_cascade((cascade_root / "lbpcascades/lbpcascade_frontalface.xml").string());
+    std::vector<cv::Mat> frames;
+    std::vector<ferx::image_view<const std::uint8_t>> views;
+    for (std::uint32_t i = 0; i < 5; ++i) frames.push_back(random_grey(100 + 10 * static_cast<int>(i), 130, 40 + i, true));
+    for (const auto& f : frames) views.push_back(ferx::view<std::uint8_t>(f));
+    const auto batch = ferx::detect_multiscale_batch(ferx::exec::par.on(small), c, views, {1.1, 0});
+    BOOST_TEST_REQUIRE(batch.size() == frames.size());
+    for (std::size_t i = 0; i < frames.size(); ++i) {
+        const auto one = ferx::detect_multiscale(ferx::exec::seq, c, views[i], {1.1, 0});
+        BOOST_TEST_REQUIRE(batch[i].size() == one.size());
+        for (std::size_t j = 0; j < one.size(); ++j) BOOST_TEST((batch[i][j].box == one[j].box));
     }
 }
 

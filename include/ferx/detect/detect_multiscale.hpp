@@ -15,9 +15,11 @@
 /// box (round(x f), round(y f), round(W0 f), round(H0 f)); boxes are then grouped
 /// (ferx/detect/group_rectangles.hpp, eps 0.2) and clipped to the image.
 ///
-/// Backends: `seq` (reference) and `par` (the pyramid levels are tasks on the pool, claimed
-/// largest first; raw windows are concatenated in level order, so par's results equal seq's,
-/// order included); `cuda` in ferx/cuda/dispatch/detect.cuh.
+/// Backends: `seq` (reference) and `par` (with at least 4 levels per thread, the pyramid levels
+/// are tasks on the pool, claimed largest first; with fewer, each level in turn is resized,
+/// integrated and scanned by all threads in bands of rows; either way raw windows are
+/// concatenated in level and row order, so par's results equal seq's, order included); `cuda` in
+/// ferx/cuda/dispatch/detect.cuh.
 #pragma once
 
 #include <ferx/core/error.hpp>
@@ -131,28 +133,34 @@ inline pyramid_layout layout_of(const std::vector<pyramid_level>& levels) {
     return L;
 }
 
-/// Scales the image to the level, computes its integral images, scans every window; appends the
-/// accepted boxes (image pixels) to `out`.
-template <class E>
-void scan_level(const E& ev, const cascade& c, const std::vector<typename E::stump>& stumps,
-                const image_view<const std::uint8_t>& img, const pyramid_level& l, const pyramid_layout& L,
-                level_scratch& s, std::vector<rect>& out) {
+/// Views of a level's buffers in `s` (sized for the largest level of the layout).
+struct level_views {
+    image_view<std::uint8_t> image;
+    image_view<std::int32_t> sum, tilted;
+    image_view<double> sqsum;
+};
+
+inline level_views prepare_buffers(const cascade& c, bool sq, const pyramid_level& l, const pyramid_layout& L,
+                                   level_scratch& s) {
     s.image.resize(static_cast<std::size_t>(L.max_w * L.max_h));
     s.sums.resize(static_cast<std::size_t>(L.plane * (c.has_tilted ? 2 : 1)));
-    if (E::needs_sqsum) s.sqsum.resize(static_cast<std::size_t>(L.plane));
-    const image_view<std::uint8_t> level(s.image.data(), {l.height, l.width}, {l.width, 1});
-    pyramid_resize(img, level, s.rows);
-    const image_view<std::int32_t> sum(s.sums.data(), {l.height + 1, l.width + 1}, {L.stride, 1});
-    const image_view<double> sq = E::needs_sqsum
-                                      ? image_view<double>(s.sqsum.data(), {l.height + 1, l.width + 1}, {L.stride, 1})
-                                      : image_view<double>{};
-    const image_view<std::int32_t> tilt =
-        c.has_tilted ? image_view<std::int32_t>(s.sums.data() + L.plane, {l.height + 1, l.width + 1}, {L.stride, 1})
-                     : image_view<std::int32_t>{};
-    integral(exec::seq, image_view<const std::uint8_t>(level), sum, sq, tilt);
+    if (sq) s.sqsum.resize(static_cast<std::size_t>(L.plane));
+    level_views v;
+    v.image = image_view<std::uint8_t>(s.image.data(), {l.height, l.width}, {l.width, 1});
+    v.sum = image_view<std::int32_t>(s.sums.data(), {l.height + 1, l.width + 1}, {L.stride, 1});
+    if (sq) v.sqsum = image_view<double>(s.sqsum.data(), {l.height + 1, l.width + 1}, {L.stride, 1});
+    if (c.has_tilted)
+        v.tilted = image_view<std::int32_t>(s.sums.data() + L.plane, {l.height + 1, l.width + 1}, {L.stride, 1});
+    return v;
+}
 
+/// Scans window rows [j0, j1) (row j at level y = j * step) of a prepared level; appends the
+/// accepted boxes (image pixels) to `out`, row by row.
+template <class E>
+void scan_rows(const E& ev, const cascade& c, const std::vector<typename E::stump>& stumps, const pyramid_level& l,
+               const pyramid_layout& L, const level_scratch& s, int j0, int j1, std::vector<rect>& out) {
     const int step = l.step;
-    for (int y = 0; y < l.scan_h; y += step) {
+    for (int y = j0 * step; y < j1 * step && y < l.scan_h; y += step) {
         const int* prow = s.sums.data() + y * L.stride;
         const double* qrow = E::needs_sqsum ? s.sqsum.data() + y * L.stride : nullptr;
         for (int x = 0; x < l.scan_w; x += step) {
@@ -164,6 +172,45 @@ void scan_level(const E& ev, const cascade& c, const std::vector<typename E::stu
                 x += step;  // rejected by the first stage: skip the next position
         }
     }
+}
+
+inline int window_rows(const pyramid_level& l) { return (l.scan_h + l.step - 1) / l.step; }
+
+/// Scales the image to the level, computes its integral images, scans every window; appends the
+/// accepted boxes (image pixels) to `out`. One thread.
+template <class E>
+void scan_level(const E& ev, const cascade& c, const std::vector<typename E::stump>& stumps,
+                const image_view<const std::uint8_t>& img, const pyramid_level& l, const pyramid_layout& L,
+                level_scratch& s, std::vector<rect>& out) {
+    const level_views v = prepare_buffers(c, E::needs_sqsum, l, L, s);
+    pyramid_resize(img, v.image, s.rows);
+    integral(exec::seq, image_view<const std::uint8_t>(v.image), v.sum, v.sqsum, v.tilted);
+    scan_rows(ev, c, stumps, l, L, s, 0, window_rows(l), out);
+}
+
+/// The same on all threads of `pool`: bands of level rows are resized in parallel, the integral
+/// images computed by ferx::integral(par), and bands of window rows scanned in parallel (claimed
+/// dynamically, concatenated in row order, so the output is scan_level's).
+template <class E>
+void scan_level_par(thread_pool& pool, const E& ev, const cascade& c, const std::vector<typename E::stump>& stumps,
+                    const image_view<const std::uint8_t>& img, const pyramid_level& l, const pyramid_layout& L,
+                    level_scratch& s, std::vector<rect>& out) {
+    const level_views v = prepare_buffers(c, E::needs_sqsum, l, L, s);
+    const index_t bands = static_cast<index_t>(pool.size());
+    pool.run(static_cast<std::size_t>(bands), [&](std::size_t b) {
+        std::vector<int> rows;
+        const index_t h = l.height, bi = static_cast<index_t>(b);
+        pyramid_resize(img, v.image, rows, h * bi / bands, h * (bi + 1) / bands);
+    });
+    integral(exec::par.on(pool), image_view<const std::uint8_t>(v.image), v.sum, v.sqsum, v.tilted);
+    const int nrows = window_rows(l);
+    const int chunks = std::max(1, std::min(nrows, 4 * static_cast<int>(pool.size())));
+    std::vector<std::vector<rect>> parts(static_cast<std::size_t>(chunks));
+    pool.run(static_cast<std::size_t>(chunks), [&](std::size_t k) {
+        const int ki = static_cast<int>(k);
+        scan_rows(ev, c, stumps, l, L, s, nrows * ki / chunks, nrows * (ki + 1) / chunks, parts[k]);
+    });
+    for (auto& p : parts) out.insert(out.end(), p.begin(), p.end());
 }
 
 template <class E, class Policy>
@@ -178,6 +225,13 @@ std::vector<rect> detect_candidates_with(const Policy& policy, const cascade& c,
         c.stump_based() ? ev.make_stumps(c) : std::vector<typename E::stump>{};
     if constexpr (std::is_same<Policy, exec::parallel_policy>::value) {
         thread_pool& pool = policy.pool();
+        if (levels.size() < 4 * pool.size()) {
+            // Few levels for many threads: every thread works on each level in turn.
+            level_scratch s;
+            for (const auto& l : levels) scan_level_par(pool, ev, c, stumps, img, l, L, s, out);
+            return out;
+        }
+        // Many levels: each level is a task (largest first), scanned by one thread.
         std::vector<std::vector<rect>> per_level(levels.size());
         std::vector<std::unique_ptr<level_scratch>> free_list;
         std::mutex m;

@@ -72,17 +72,19 @@ inline void resize_row_h(const std::uint8_t* s, const resize_axis& ax, int src_w
     for (int d = ax.last; d < n; ++d) out[d] = s[src_w - 1] << 8;
 }
 
-/// Scales `src` to `dst`'s size (dst no larger than src in both axes, 8-bit grey).
-/// `rows` is scratch of at least 2 * dst.cols() ints.
+/// Scales `src` to `dst`'s size (8-bit grey), writing destination rows [y_begin, y_end) (all
+/// rows by default; bands of rows give the same bytes, so threads can share a level).
+/// `rows` is scratch (resized to 2 * dst.cols() ints).
 inline void pyramid_resize(const image_view<const std::uint8_t>& src, const image_view<std::uint8_t>& dst,
-                           std::vector<int>& rows) {
+                           std::vector<int>& rows, index_t y_begin = 0, index_t y_end = -1) {
     const index_t sw = src.cols(), sh = src.rows(), dw = dst.cols(), dh = dst.rows();
+    if (y_end < 0 || y_end > dh) y_end = dh;
     if (sw == dw && sh == dh) {
-        for (index_t y = 0; y < sh; ++y) std::copy(src.row(y), src.row(y) + sw, dst.row(y));
+        for (index_t y = y_begin; y < y_end; ++y) std::copy(src.row(y), src.row(y) + sw, dst.row(y));
         return;
     }
     if (sw == 2 * dw && sh == 2 * dh) {
-        for (index_t y = 0; y < dh; ++y) {
+        for (index_t y = y_begin; y < y_end; ++y) {
             const std::uint8_t* a = src.row(2 * y);
             const std::uint8_t* b = src.row(2 * y + 1);
             std::uint8_t* o = dst.row(y);
@@ -103,7 +105,7 @@ inline void pyramid_resize(const image_view<const std::uint8_t>& src, const imag
         if (have[0] != sy) fill(0, sy);
         for (index_t x = 0; x < dw; ++x) out[x] = static_cast<std::uint8_t>(std::min((r[0][x] + 128) >> 8, 255));
     };
-    for (index_t y = 0; y < dh; ++y) {
+    for (index_t y = y_begin; y < y_end; ++y) {
         const auto k = static_cast<std::size_t>(y);
         if (y < ay.first) {
             border_row(0, dst.row(y));
