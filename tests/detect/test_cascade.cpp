@@ -10,6 +10,7 @@
 
 #include <opencv2/objdetect.hpp>
 
+#include <clocale>
 #include <filesystem>
 #include <random>
 #include <string>
@@ -128,6 +129,18 @@ BOOST_AUTO_TEST_CASE(both_formats_and_feature_kinds, *boost::unit_test::precondi
     const auto stumps = ferx::load_cascade((haar_dir / "haarcascade_frontalface_alt.xml").string());
     BOOST_TEST(stumps.stump_based());
     BOOST_TEST(!stumps.has_tilted);
+}
+
+// Numbers are read independently of the C locale (a program may set one with a decimal comma).
+BOOST_AUTO_TEST_CASE(numbers_ignore_the_c_locale) {
+    const char* old = std::setlocale(LC_NUMERIC, nullptr);
+    const std::string saved = old ? old : "C";
+    const bool comma = std::setlocale(LC_NUMERIC, "de_DE.UTF-8") != nullptr || std::setlocale(LC_NUMERIC, "fr_FR.UTF-8") != nullptr;
+    const auto c = ferx::parse_cascade(small_haar, "small.xml");
+    std::setlocale(LC_NUMERIC, saved.c_str());
+    BOOST_TEST(c.leaves[4] == 0.3f);
+    BOOST_TEST(c.nodes[0].threshold == 0.25f);
+    if (!comma) BOOST_TEST_MESSAGE("no decimal-comma locale installed; parsed under the C locale only");
 }
 
 BOOST_AUTO_TEST_CASE(small_model_fields) {

@@ -7,16 +7,16 @@
 
 #include <ferx/core/error.hpp>
 
-#include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <fstream>
 #include <limits>
 #include <memory>
 #include <sstream>
 #include <string>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -252,14 +252,14 @@ public:
 
     std::size_t size() const { return tokens_.size(); }
 
-    /// Token k as a finite double.
+    /// Token k as a finite double (parsed independently of the C locale).
     double real(std::size_t k) const {
         const std::string tok = token(k);
-        errno = 0;
-        char* end = nullptr;
-        const double v = std::strtod(tok.c_str(), &end);
-        if (end == tok.c_str() || *end != '\0' || errno == ERANGE || !std::isfinite(v))
-            fail("'" + tok + "' is not a finite number");
+        const char* b = tok.data() + (!tok.empty() && tok[0] == '+' ? 1 : 0);
+        const char* e = tok.data() + tok.size();
+        double v = 0;
+        const auto r = std::from_chars(b, e, v);
+        if (r.ec != std::errc() || r.ptr != e || !std::isfinite(v)) fail("'" + tok + "' is not a finite number");
         return v;
     }
     /// Token k as a float (a finite value in float's range).
@@ -272,11 +272,11 @@ public:
     /// Token k as an integer in [lo, hi].
     long long integer(std::size_t k, long long lo, long long hi) const {
         const std::string tok = token(k);
-        errno = 0;
-        char* end = nullptr;
-        const long long v = std::strtoll(tok.c_str(), &end, 10);
-        if (end == tok.c_str() || *end != '\0' || errno == ERANGE)
-            fail("'" + tok + "' is not an integer");
+        const char* b = tok.data() + (!tok.empty() && tok[0] == '+' ? 1 : 0);
+        const char* e = tok.data() + tok.size();
+        long long v = 0;
+        const auto r = std::from_chars(b, e, v);
+        if (r.ec != std::errc() || r.ptr != e) fail("'" + tok + "' is not an integer");
         if (v < lo || v > hi)
             fail("value " + tok + " is outside [" + std::to_string(lo) + ", " +
                  std::to_string(hi) + "]");
