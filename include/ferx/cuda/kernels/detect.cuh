@@ -106,10 +106,10 @@ __device__ int run_window(const device_cascade_view& c, const int* p, const doub
             if (c.stump_based) {
                 if (Haar) {
                     const detail::haar_stump& s = c.haar_stumps[tree];
-                    acc += detail::haar_value(s.f, p, factor) < s.threshold ? s.left : s.right;
+                    acc += s.leaf[detail::haar_value(s.f, p, factor) < s.threshold ? 0 : 1];
                 } else {
                     const detail::lbp_stump& s = c.lbp_stumps[tree];
-                    acc += detail::lbp_in_subset(s.subset, detail::lbp_code(s.f, p)) ? s.left : s.right;
+                    acc += s.leaf[detail::lbp_in_subset(s.subset, detail::lbp_code(s.f, p)) ? 0 : 1];
                 }
             } else {
                 const cascade_tree tr = c.trees[tree];

@@ -69,7 +69,8 @@ struct lbp_opt {
 /// cascade streams through the cache instead of being gathered by feature index).
 struct haar_stump {
     haar_opt f;
-    float threshold, left, right;
+    float threshold;
+    float leaf[2];  ///< [0] when the value is below the threshold, [1] otherwise
 };
 
 /// A stump of an LBP cascade, its feature inlined: left when the code's bit is set in the
@@ -77,7 +78,7 @@ struct haar_stump {
 struct lbp_stump {
     lbp_opt f;
     std::uint32_t subset[8];
-    float left, right;
+    float leaf[2];  ///< [0] when the code is in the subset, [1] otherwise
 };
 
 /// A Haar feature's value at the window whose top-left sum element is `p`, times the window's
@@ -180,7 +181,8 @@ struct haar_evaluator {
 
     /// A stump's leaf for the window.
     float stump_leaf(const stump& s, const int* p, float factor) const {
-        return haar_value(s.f, p, factor) < s.threshold ? s.left : s.right;
+        // An index rather than a branch: stump outcomes are close to coin flips.
+        return s.leaf[haar_value(s.f, p, factor) < s.threshold ? 0 : 1];
     }
     /// A tree node's direction: true = left.
     bool node_left(const cascade& c, std::size_t node, const int* p, float factor) const {
@@ -195,7 +197,7 @@ struct haar_evaluator {
             const cascade_node& n = c.nodes[static_cast<std::size_t>(t.first_node)];
             const std::size_t l = static_cast<std::size_t>(t.first_leaf);
             out.push_back({features[static_cast<std::size_t>(n.feature)], n.threshold,
-                           c.leaves[l + static_cast<std::size_t>(-n.left)], c.leaves[l + static_cast<std::size_t>(-n.right)]});
+                           {c.leaves[l + static_cast<std::size_t>(-n.left)], c.leaves[l + static_cast<std::size_t>(-n.right)]}});
         }
         return out;
     }
@@ -227,7 +229,7 @@ struct lbp_evaluator {
     int code(int fi, const int* p) const { return lbp_code(features[static_cast<std::size_t>(fi)], p); }
 
     float stump_leaf(const stump& s, const int* p, float) const {
-        return lbp_in_subset(s.subset, lbp_code(s.f, p)) ? s.left : s.right;
+        return s.leaf[lbp_in_subset(s.subset, lbp_code(s.f, p)) ? 0 : 1];
     }
     bool node_left(const cascade& c, std::size_t node, const int* p, float) const {
         return lbp_in_subset(c.subsets.data() + node * lbp_subset_words, code(c.nodes[node].feature, p));
@@ -240,8 +242,8 @@ struct lbp_evaluator {
             const std::size_t ni = static_cast<std::size_t>(t.first_node);
             const cascade_node& n = c.nodes[ni];
             const std::size_t l = static_cast<std::size_t>(t.first_leaf);
-            stump s{features[static_cast<std::size_t>(n.feature)], {}, c.leaves[l + static_cast<std::size_t>(-n.left)],
-                    c.leaves[l + static_cast<std::size_t>(-n.right)]};
+            stump s{features[static_cast<std::size_t>(n.feature)], {},
+                    {c.leaves[l + static_cast<std::size_t>(-n.left)], c.leaves[l + static_cast<std::size_t>(-n.right)]}};
             for (int k = 0; k < lbp_subset_words; ++k) s.subset[k] = c.subsets[ni * lbp_subset_words + static_cast<std::size_t>(k)];
             out.push_back(s);
         }
