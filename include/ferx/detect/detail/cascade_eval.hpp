@@ -280,7 +280,8 @@ int run_stages(const E& ev, const cascade& c, const std::vector<typename E::stum
             int idx = 0;
             do {
                 const std::size_t node = static_cast<std::size_t>(tr.first_node + idx);
-                idx = ev.node_left(c, node, p, factor) ? c.nodes[node].left : c.nodes[node].right;
+                const int next[2] = {c.nodes[node].left, c.nodes[node].right};
+                idx = next[ev.node_left(c, node, p, factor) ? 0 : 1];  // an index, not a branch
             } while (idx > 0);  // children follow their parent (checked on load): this ends
             acc += c.leaves[static_cast<std::size_t>(tr.first_leaf - idx)];
         }
