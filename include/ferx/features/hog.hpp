@@ -1,0 +1,369 @@
+/// \file ferx/features/hog.hpp
+/// Histograms of oriented gradients (Dalal & Triggs, 2005), with the parameters and the output of
+/// `cv::HOGDescriptor::compute` for one window: the image given is the detection window (a face
+/// crop, a 64x128 person window), described by overlapping blocks of cells.
+///
+/// Per pixel: (optionally) gamma-compressed intensities sqrt(I); central differences
+/// dx = I(y, x+1) - I(y, x-1), dy = I(y+1, x) - I(y-1, x) with mirrored borders (reflect-101);
+/// magnitude |g| and orientation in [0, pi) (unsigned) or [0, 2 pi) (signed), split linearly
+/// between the two nearest of `bins` bins centred at (b + 0.5) * pi / bins (or 2 pi / bins).
+/// Per block: every pixel votes into the cells of the block around it with bilinear spatial
+/// weights (cells centred at their centres; no vote outside the block) times a Gaussian window of
+/// sigma `win_sigma` centred on the block; then the block histogram is normalised (the `Norm`
+/// policy: L2-Hys, L2 or L1).
+///
+/// Output layout (as OpenCV's): blocks in column-major order (x outer, y inner), each block's
+/// cells column-major, each cell `bins` floats. Length =
+/// blocks_x * blocks_y * (block.cols / cell.cols) * (block.rows / cell.rows) * bins.
+#pragma once
+
+#include <ferx/core/error.hpp>
+#include <ferx/core/execution.hpp>
+#include <ferx/core/view.hpp>
+#include <ferx/features/descriptor.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+FERX_NAMESPACE_BEGIN
+
+/// Block normalisations (compile-time policies). `v` is one block histogram of `n` floats.
+/// L2-Hys: v / (||v||_2 + 0.1 n), clipped at `threshold`, then v / (||v||_2 + 1e-3) (OpenCV's
+/// constants).
+struct hog_l2hys {
+    static void apply(float* v, index_t n, float threshold) {
+        float s = 0.f;
+        for (index_t i = 0; i < n; ++i) s += v[i] * v[i];
+        float scale = 1.f / (std::sqrt(s) + 0.1f * static_cast<float>(n));
+        s = 0.f;
+        for (index_t i = 0; i < n; ++i) {
+            v[i] = std::min(v[i] * scale, threshold);
+            s += v[i] * v[i];
+        }
+        scale = 1.f / (std::sqrt(s) + 1e-3f);
+        for (index_t i = 0; i < n; ++i) v[i] *= scale;
+    }
+};
+/// L2: v / sqrt(||v||_2^2 + eps^2), eps = 1e-3 (Dalal & Triggs).
+struct hog_l2 {
+    static void apply(float* v, index_t n, float /*threshold*/) {
+        float s = 0.f;
+        for (index_t i = 0; i < n; ++i) s += v[i] * v[i];
+        const float scale = 1.f / std::sqrt(s + 1e-6f);
+        for (index_t i = 0; i < n; ++i) v[i] *= scale;
+    }
+};
+/// L1: v / (||v||_1 + eps), eps = 1e-3 (votes are non-negative).
+struct hog_l1 {
+    static void apply(float* v, index_t n, float /*threshold*/) {
+        float s = 0.f;
+        for (index_t i = 0; i < n; ++i) s += v[i];
+        const float scale = 1.f / (s + 1e-3f);
+        for (index_t i = 0; i < n; ++i) v[i] *= scale;
+    }
+};
+
+/// HOG parameters; the defaults are cv::HOGDescriptor's (the image is the window).
+template <class Norm = hog_l2hys>
+struct hog_params {
+    using norm_type = Norm;
+    patch_size block{16, 16};         ///< pixels; a whole number of cells
+    patch_size block_stride{8, 8};    ///< pixels
+    patch_size cell{8, 8};            ///< pixels
+    int bins = 9;                     ///< orientation bins over [0, pi) (or [0, 2 pi) if signed)
+    bool signed_gradient = false;     ///< orientations over 2 pi instead of pi
+    double win_sigma = -1;            ///< Gaussian block weighting; <= 0: (block.rows + block.cols) / 8
+    double l2hys_threshold = 0.2;     ///< clipping of L2-Hys (ignored by L2 and L1)
+    bool gamma_correction = true;     ///< square-root intensities first (pixels must be >= 0)
+
+    double sigma() const { return win_sigma > 0 ? win_sigma : static_cast<double>(block.rows + block.cols) / 8.0; }
+};
+
+namespace detail {
+
+/// atan2(y, x) in degrees, [0, 360), by the degree-7 odd minimax polynomial of atan on [0, 1]
+/// that OpenCV's cartToPolar uses (coefficients from Rajan et al.'s family of fast approximations;
+/// absolute error about 0.0057 degrees). HOG must use it to reproduce cv::HOGDescriptor's votes.
+FERX_HOST_DEVICE inline float hog_atan2_degrees(float y, float x) {
+    constexpr float k = 57.29577951308232f;  // 180 / pi
+    constexpr float p1 = 0.9997878412794807f * k, p3 = -0.3258083974640975f * k;
+    constexpr float p5 = 0.1555786518463281f * k, p7 = -0.04432655554792128f * k;
+    constexpr float eps = static_cast<float>(2.220446049250313e-16);  // DBL_EPSILON as float
+    const float ax = std::fabs(x), ay = std::fabs(y);
+    const bool steep = ay > ax;
+    const float c = steep ? ax / (ay + eps) : ay / (ax + eps);
+    const float c2 = c * c;
+    float a = (((p7 * c2 + p5) * c2 + p3) * c2 + p1) * c;
+    a = steep ? 90.f - a : a;
+    a = x < 0 ? 180.f - a : a;
+    a = y < 0 ? 360.f - a : a;
+    return a;
+}
+
+/// Everything of a hog_params that the per-pixel and per-block loops need, precomputed once.
+struct hog_layout {
+    index_t rows = 0, cols = 0;            // image (window)
+    index_t cells_y = 0, cells_x = 0;      // cells per block
+    index_t blocks_y = 0, blocks_x = 0;    // blocks per window
+    index_t block_len = 0;                 // floats per block
+    index_t length = 0;                    // floats per window
+    int bins = 0;
+    float angle_scale = 0;                 // bins per radian
+};
+
+template <class Norm>
+hog_layout hog_check(const hog_params<Norm>& p, index_t rows, index_t cols) {
+    constexpr const char* where = "ferx::hog";
+    const auto text = [](patch_size s) { return std::to_string(s.rows) + "x" + std::to_string(s.cols); };
+    if (p.bins <= 0 || p.bins > 255) throw error(where, "bins must be in [1, 255], got " + std::to_string(p.bins));
+    if (p.cell.rows <= 0 || p.cell.cols <= 0) throw error(where, "the cell size must be positive, got " + text(p.cell));
+    if (p.block.rows <= 0 || p.block.cols <= 0 || p.block.rows % p.cell.rows != 0 || p.block.cols % p.cell.cols != 0)
+        throw error(where, "the block (" + text(p.block) + ") must be a positive whole number of cells (" + text(p.cell) + ")");
+    if (p.block_stride.rows <= 0 || p.block_stride.cols <= 0)
+        throw error(where, "the block stride must be positive, got " + text(p.block_stride));
+    if (!(p.l2hys_threshold > 0) || !std::isfinite(p.l2hys_threshold) || !std::isfinite(p.win_sigma))
+        throw error(where, "l2hys_threshold must be positive and win_sigma finite");
+    if (rows < 2 || cols < 2)
+        throw error(where, "the image (" + std::to_string(rows) + "x" + std::to_string(cols) +
+                               ") needs at least 2 rows and 2 columns for gradients");
+    if (rows < p.block.rows || cols < p.block.cols)
+        throw error(where, "the image (" + std::to_string(rows) + "x" + std::to_string(cols) +
+                               ") is smaller than a block (" + text(p.block) + ")");
+    if ((rows - p.block.rows) % p.block_stride.rows != 0 || (cols - p.block.cols) % p.block_stride.cols != 0)
+        throw error(where, "the image (" + std::to_string(rows) + "x" + std::to_string(cols) +
+                               ") minus the block (" + text(p.block) +
+                               ") must be a multiple of the block stride (" + text(p.block_stride) + ")");
+    hog_layout l;
+    l.rows = rows;
+    l.cols = cols;
+    l.cells_y = p.block.rows / p.cell.rows;
+    l.cells_x = p.block.cols / p.cell.cols;
+    l.blocks_y = (rows - p.block.rows) / p.block_stride.rows + 1;
+    l.blocks_x = (cols - p.block.cols) / p.block_stride.cols + 1;
+    l.bins = p.bins;
+    l.block_len = l.cells_y * l.cells_x * p.bins;
+    l.length = l.blocks_y * l.blocks_x * l.block_len;
+    l.angle_scale = p.signed_gradient ? static_cast<float>(p.bins / (2.0 * 3.141592653589793))
+                                      : static_cast<float>(p.bins / 3.141592653589793);
+    return l;
+}
+
+/// Index of x in [0, n) under reflect-101 borders, for x in [-1, n] (n >= 2), as HOG needs.
+FERX_HOST_DEVICE inline index_t hog_reflect(index_t x, index_t n) {
+    return x < 0 ? -x : (x >= n ? 2 * n - 2 - x : x);
+}
+
+/// The intensity HOG differentiates: sqrt(v) with gamma correction, v otherwise.
+template <class T>
+FERX_HOST_DEVICE inline float hog_intensity(T v, bool gamma) {
+    const float f = static_cast<float>(v);
+    return gamma ? std::sqrt(f) : f;
+}
+
+/// The votes of one pixel: magnitude split between bins b0 and b1 = (b0 + 1) mod bins, as
+/// OpenCV's gradient pass computes them (angle from hog_atan2_degrees, in float).
+FERX_HOST_DEVICE inline void hog_vote(float dx, float dy, float angle_scale, int bins, float& m0,
+                                      float& m1, int& b0, int& b1) {
+    const float mag = std::sqrt(dx * dx + dy * dy);
+    const float rad = hog_atan2_degrees(dy, dx) * 0.017453292519943295f;  // degrees -> radians
+    float a = rad * angle_scale - 0.5f;
+    int h = static_cast<int>(std::floor(a));
+    a -= static_cast<float>(h);
+    m0 = mag * (1.f - a);
+    m1 = mag * a;
+    h = h < 0 ? h + bins : (h >= bins ? h - bins : h);
+    b0 = h;
+    b1 = h + 1 < bins ? h + 1 : 0;
+}
+
+/// Per-pixel votes of a whole image, and the per-block-pixel weights.
+struct hog_workspace {
+    std::vector<float> m;        // rows x cols x 2: votes to b0, b1
+    std::vector<std::uint8_t> b; // rows x cols x 2: bins b0, b1
+    std::vector<float> dx, dy, lut;
+    // Per pixel of a block: up to 4 (cell offset, weight) pairs, n of them used.
+    std::vector<std::int32_t> cell_ofs;  // block.rows x block.cols x 4
+    std::vector<float> cell_w;           // block.rows x block.cols x 4
+    std::vector<std::uint8_t> cell_n;    // block.rows x block.cols
+    patch_size table_block{}, table_cell{};
+    double table_sigma = 0;
+    int table_bins = 0;
+    bool lut_gamma = false;
+};
+
+/// Fills the per-block-pixel tables: bilinear cell weights (cells centred at their centres, no
+/// vote outside the block) times the Gaussian exp(-((i - bh/2)^2 + (j - bw/2)^2) / (2 sigma^2)).
+template <class Norm>
+void hog_block_tables(const hog_params<Norm>& p, const hog_layout& l, hog_workspace& ws) {
+    if (ws.table_block == p.block && ws.table_cell == p.cell && ws.table_sigma == p.sigma() && ws.table_bins == p.bins &&
+        !ws.cell_n.empty())
+        return;
+    const index_t bh = p.block.rows, bw = p.block.cols;
+    ws.cell_ofs.assign(static_cast<std::size_t>(bh * bw * 4), 0);
+    ws.cell_w.assign(static_cast<std::size_t>(bh * bw * 4), 0.f);
+    ws.cell_n.assign(static_cast<std::size_t>(bh * bw), 0);
+    const float sigma = static_cast<float>(p.sigma());
+    const float scale = 1.f / (sigma * sigma * 2.f);
+    const float hh = static_cast<float>(bh) * 0.5f, hw = static_cast<float>(bw) * 0.5f;
+    for (index_t i = 0; i < bh; ++i)
+        for (index_t j = 0; j < bw; ++j) {
+            const float di = static_cast<float>(i) - hh, dj = static_cast<float>(j) - hw;
+            const float g = std::exp(-(di * di + dj * dj) * scale);
+            const float cy = (static_cast<float>(i) + 0.5f) / static_cast<float>(p.cell.rows) - 0.5f;
+            const float cx = (static_cast<float>(j) + 0.5f) / static_cast<float>(p.cell.cols) - 0.5f;
+            const index_t iy0 = static_cast<index_t>(std::floor(cy)), ix0 = static_cast<index_t>(std::floor(cx));
+            const float fy = cy - static_cast<float>(iy0), fx = cx - static_cast<float>(ix0);
+            const std::size_t k = static_cast<std::size_t>(i * bw + j);
+            int n = 0;
+            for (int dxc = 0; dxc < 2; ++dxc)
+                for (int dyc = 0; dyc < 2; ++dyc) {
+                    const index_t ix = ix0 + dxc, iy = iy0 + dyc;
+                    if (ix < 0 || ix >= l.cells_x || iy < 0 || iy >= l.cells_y) continue;
+                    const float wx = dxc ? fx : 1.f - fx, wy = dyc ? fy : 1.f - fy;
+                    ws.cell_ofs[k * 4 + static_cast<std::size_t>(n)] = static_cast<std::int32_t>((ix * l.cells_y + iy) * p.bins);
+                    ws.cell_w[k * 4 + static_cast<std::size_t>(n)] = g * (wx * wy);
+                    ++n;
+                }
+            ws.cell_n[k] = static_cast<std::uint8_t>(n);
+        }
+    ws.table_block = p.block;
+    ws.table_cell = p.cell;
+    ws.table_sigma = p.sigma();
+    ws.table_bins = p.bins;
+}
+
+/// Gradient votes of image rows [r0, r1) into ws.m / ws.b (which hold the whole image).
+template <class T>
+void hog_gradient_rows(const image_view<const T>& img, const hog_layout& l, bool gamma, index_t r0, index_t r1,
+                       hog_workspace& ws, std::vector<float>& dxb, std::vector<float>& dyb) {
+    const index_t w = l.cols, h = l.rows;
+    dxb.resize(static_cast<std::size_t>(w));
+    dyb.resize(static_cast<std::size_t>(w));
+    const bool use_lut = std::is_same<T, std::uint8_t>::value;
+    if (gamma && !std::is_same<T, std::uint8_t>::value)
+        for (index_t y = r0; y < r1; ++y) {
+            const T* row = img.row(y);
+            for (index_t x = 0; x < w; ++x)
+                if (!(static_cast<float>(row[x]) >= 0.f))
+                    throw error("ferx::hog", "gamma correction needs non-negative pixels; pixel (" +
+                                                 std::to_string(y) + ", " + std::to_string(x) + ") is negative");
+        }
+    const float* lut = ws.lut.data();
+    const auto I = [&](const T* row, index_t x) -> float {
+        if constexpr (std::is_same<T, std::uint8_t>::value) return lut[row[x]];
+        else return hog_intensity(row[x], gamma);
+    };
+    (void)use_lut;
+    float* dx = dxb.data();
+    float* dy = dyb.data();
+    for (index_t y = r0; y < r1; ++y) {
+        const T* row = img.row(y);
+        const T* up = img.row(hog_reflect(y - 1, h));
+        const T* down = img.row(hog_reflect(y + 1, h));
+        dx[0] = I(row, 1) - I(row, hog_reflect(-1, w));
+        for (index_t x = 1; x + 1 < w; ++x) dx[x] = I(row, x + 1) - I(row, x - 1);
+        dx[w - 1] = I(row, hog_reflect(w, w)) - I(row, w - 2);
+        for (index_t x = 0; x < w; ++x) dy[x] = I(down, x) - I(up, x);
+        float* m = ws.m.data() + 2 * y * w;
+        std::uint8_t* b = ws.b.data() + 2 * y * w;
+        const float scale = l.angle_scale;
+        const int bins = l.bins;
+        for (index_t x = 0; x < w; ++x) {
+            float m0, m1;
+            int b0, b1;
+            hog_vote(dx[x], dy[x], scale, bins, m0, m1, b0, b1);
+            m[2 * x] = m0;
+            m[2 * x + 1] = m1;
+            b[2 * x] = static_cast<std::uint8_t>(b0);
+            b[2 * x + 1] = static_cast<std::uint8_t>(b1);
+        }
+    }
+}
+
+template <class T>
+void hog_prepare(const hog_layout& l, bool gamma, hog_workspace& ws) {
+    const std::size_t n = static_cast<std::size_t>(2 * l.rows * l.cols);
+    if (ws.m.size() < n) {
+        ws.m.resize(n);
+        ws.b.resize(n);
+    }
+    if (std::is_same<T, std::uint8_t>::value && (ws.lut.size() != 256 || ws.lut_gamma != gamma)) {
+        ws.lut.resize(256);
+        for (int i = 0; i < 256; ++i) ws.lut[static_cast<std::size_t>(i)] = hog_intensity(static_cast<std::uint8_t>(i), gamma);
+        ws.lut_gamma = gamma;
+    }
+}
+
+/// Blocks [k0, k1) (column-major block index) of the window into out.
+template <class Norm>
+void hog_blocks(const hog_params<Norm>& p, const hog_layout& l, const hog_workspace& ws, index_t k0, index_t k1,
+                float* out) {
+    const index_t bh = p.block.rows, bw = p.block.cols, w = l.cols;
+    const float thr = static_cast<float>(p.l2hys_threshold);
+    for (index_t k = k0; k < k1; ++k) {
+        const index_t bx = k / l.blocks_y, by = k % l.blocks_y;
+        float* hist = out + k * l.block_len;
+        std::fill(hist, hist + l.block_len, 0.f);
+        const index_t y0 = by * p.block_stride.rows, x0 = bx * p.block_stride.cols;
+        for (index_t i = 0; i < bh; ++i) {
+            const float* m = ws.m.data() + 2 * ((y0 + i) * w + x0);
+            const std::uint8_t* b = ws.b.data() + 2 * ((y0 + i) * w + x0);
+            const std::size_t t = static_cast<std::size_t>(i * bw);
+            for (index_t j = 0; j < bw; ++j) {
+                const std::size_t q = t + static_cast<std::size_t>(j);
+                const float m0 = m[2 * j], m1 = m[2 * j + 1];
+                const int b0 = b[2 * j], b1 = b[2 * j + 1];
+                const std::int32_t* ofs = &ws.cell_ofs[q * 4];
+                const float* cw = &ws.cell_w[q * 4];
+                const int n = ws.cell_n[q];
+                for (int c = 0; c < n; ++c) {
+                    float* hc = hist + ofs[c];
+                    hc[b0] += m0 * cw[c];
+                    hc[b1] += m1 * cw[c];
+                }
+            }
+        }
+        Norm::apply(hist, l.block_len, thr);
+    }
+}
+
+}  // namespace detail
+
+template <class Norm>
+struct descriptor_traits<hog_params<Norm>> {
+    static constexpr const char* name = "ferx::hog";
+    using workspace = detail::hog_workspace;
+    static index_t length(const hog_params<Norm>& p, index_t rows, index_t cols) {
+        return detail::hog_check(p, rows, cols).length;
+    }
+    template <class T>
+    static void compute(const hog_params<Norm>& p, const image_view<const T>& img, float* out, workspace& ws) {
+        const detail::hog_layout l = detail::hog_check(p, img.rows(), img.cols());
+        detail::hog_prepare<T>(l, p.gamma_correction, ws);
+        detail::hog_block_tables(p, l, ws);
+        detail::hog_gradient_rows(img, l, p.gamma_correction, 0, l.rows, ws, ws.dx, ws.dy);
+        detail::hog_blocks(p, l, ws, 0, l.blocks_x * l.blocks_y, out);
+    }
+    /// One large window on several threads: gradient rows, then blocks, split over the pool.
+    template <class T>
+    static void compute_par(thread_pool& pool, const hog_params<Norm>& p, const image_view<const T>& img, float* out,
+                            workspace& ws) {
+        const detail::hog_layout l = detail::hog_check(p, img.rows(), img.cols());
+        const index_t nblocks = l.blocks_x * l.blocks_y;
+        // Below ~64 blocks (a 64x128 window has 105) the fork-join costs more than it saves.
+        if (pool.size() == 1 || nblocks < 64) return compute(p, img, out, ws);
+        detail::hog_prepare<T>(l, p.gamma_correction, ws);
+        detail::hog_block_tables(p, l, ws);
+        pool.parallel_for(0, l.rows, 16, [&](index_t r0, index_t r1) {
+            std::vector<float> dx, dy;
+            detail::hog_gradient_rows(img, l, p.gamma_correction, r0, r1, ws, dx, dy);
+        });
+        pool.parallel_for(0, nblocks, 8, [&](index_t k0, index_t k1) { detail::hog_blocks(p, l, ws, k0, k1, out); });
+    }
+};
+
+FERX_NAMESPACE_END
