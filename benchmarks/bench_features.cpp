@@ -1,0 +1,90 @@
+// Appearance descriptors on the CPU: HOG (beside cv::HOGDescriptor::compute on one thread), LBP
+// and LPQ, ferx seq and par. Run:
+//   build/release/benchmarks/bench_features --benchmark_format=console
+// Ratios: hog/ferx_seq/C vs hog/opencv/C (OpenCV single-threaded: cv::setNumThreads(1)),
+// <d>/ferx_par/C vs <d>/ferx_seq/C. Counter crops_per_s: descriptors per second.
+#include <ferx/core/opencv.hpp>
+#include <ferx/features/hog.hpp>
+
+#include <benchmark/benchmark.h>
+#include <opencv2/objdetect.hpp>
+
+#include "bench_common.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace {
+
+using ferx_bench::crop_case;
+
+/// Random 8-bit crops (texture-rich, the worst case for nothing).
+ferx::volume<std::uint8_t> make_crops(const crop_case& c) {
+    std::vector<cv::Mat> crops;
+    cv::RNG rng(42);
+    for (int i = 0; i < c.crops; ++i) {
+        cv::Mat m(c.rows, c.cols, CV_8U);
+        rng.fill(m, cv::RNG::UNIFORM, 0, 256);
+        crops.push_back(m);
+    }
+    return ferx::to_volume<std::uint8_t>(crops);
+}
+
+template <class Params, class Policy>
+void ferx_describe(benchmark::State& state, crop_case c, Params p, Policy policy) {
+    const auto crops = make_crops(c);
+    const auto src = ferx::view(crops);
+    const ferx::index_t len = ferx::descriptor_length(p, c.rows, c.cols);
+    ferx::image<float> out({static_cast<std::size_t>(c.crops), static_cast<std::size_t>(len)});
+    for (auto _ : state) {
+        if (c.crops == 1)
+            ferx::describe(policy, ferx::image_view<const std::uint8_t>(src[0]), p, ferx::view(out)[0]);
+        else
+            ferx::describe(policy, src, p, ferx::view(out));
+        benchmark::DoNotOptimize(out.data());
+        benchmark::ClobberMemory();
+    }
+    ferx_bench::set_descriptor_counters(state, c);
+}
+
+void opencv_hog(benchmark::State& state, crop_case c) {
+    const int previous = cv::getNumThreads();
+    cv::setNumThreads(1);
+    auto crops = make_crops(c);
+    cv::HOGDescriptor hog(cv::Size(c.cols, c.rows), cv::Size(16, 16), cv::Size(8, 8), cv::Size(8, 8), 9);
+    std::vector<float> d;
+    for (auto _ : state) {
+        for (int i = 0; i < c.crops; ++i) hog.compute(ferx::as_mat(ferx::view(crops)[i]), d);
+        benchmark::DoNotOptimize(d.data());
+        benchmark::ClobberMemory();
+    }
+    ferx_bench::set_descriptor_counters(state, c);
+    cv::setNumThreads(previous);
+}
+
+template <class Params>
+void register_descriptor(const std::string& component, const Params& p) {
+    for (const auto& c : ferx_bench::descriptor_cases()) {
+        benchmark::RegisterBenchmark((component + "/ferx_seq/" + c.name).c_str(),
+                                     [c, p](benchmark::State& s) { ferx_describe(s, c, p, ferx::exec::seq); })
+            ->Unit(benchmark::kMicrosecond)->UseRealTime();
+        benchmark::RegisterBenchmark((component + "/ferx_par/" + c.name).c_str(),
+                                     [c, p](benchmark::State& s) { ferx_describe(s, c, p, ferx::exec::par); })
+            ->Unit(benchmark::kMicrosecond)->UseRealTime();
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    register_descriptor("hog", ferx::hog_params<>{});
+    for (const auto& c : ferx_bench::descriptor_cases())
+        benchmark::RegisterBenchmark(("hog/opencv/" + c.name).c_str(), [c](benchmark::State& s) { opencv_hog(s, c); })
+            ->Unit(benchmark::kMicrosecond)->UseRealTime();
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return 0;
+}
