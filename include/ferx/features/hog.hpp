@@ -21,6 +21,7 @@
 #include <ferx/core/execution.hpp>
 #include <ferx/core/view.hpp>
 #include <ferx/features/descriptor.hpp>
+#include <ferx/features/detail/rounding.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -40,35 +41,42 @@ FERX_NAMESPACE_BEGIN
 /// L2-Hys: v / (||v||_2 + 0.1 n), clipped at `threshold`, then v / (||v||_2 + 1e-3) (OpenCV's
 /// constants).
 struct hog_l2hys {
-    static void apply(float* v, index_t n, float threshold) {
+    FERX_HOST_DEVICE static void apply(float* v, index_t n, float threshold) {
+        using detail::add_rn;
+        using detail::mul_rn;
         float s = 0.f;
-        for (index_t i = 0; i < n; ++i) s += v[i] * v[i];
-        float scale = 1.f / (std::sqrt(s) + 0.1f * static_cast<float>(n));
+        for (index_t i = 0; i < n; ++i) s = add_rn(s, mul_rn(v[i], v[i]));
+        float scale = 1.f / add_rn(std::sqrt(s), mul_rn(0.1f, static_cast<float>(n)));
         s = 0.f;
         for (index_t i = 0; i < n; ++i) {
-            v[i] = std::min(v[i] * scale, threshold);
-            s += v[i] * v[i];
+            const float t = mul_rn(v[i], scale);
+            v[i] = t < threshold ? t : threshold;
+            s = add_rn(s, mul_rn(v[i], v[i]));
         }
-        scale = 1.f / (std::sqrt(s) + 1e-3f);
-        for (index_t i = 0; i < n; ++i) v[i] *= scale;
+        scale = 1.f / add_rn(std::sqrt(s), 1e-3f);
+        for (index_t i = 0; i < n; ++i) v[i] = mul_rn(v[i], scale);
     }
 };
 /// L2: v / sqrt(||v||_2^2 + eps^2), eps = 1e-3 (Dalal & Triggs).
 struct hog_l2 {
-    static void apply(float* v, index_t n, float /*threshold*/) {
+    FERX_HOST_DEVICE static void apply(float* v, index_t n, float /*threshold*/) {
+        using detail::add_rn;
+        using detail::mul_rn;
         float s = 0.f;
-        for (index_t i = 0; i < n; ++i) s += v[i] * v[i];
-        const float scale = 1.f / std::sqrt(s + 1e-6f);
-        for (index_t i = 0; i < n; ++i) v[i] *= scale;
+        for (index_t i = 0; i < n; ++i) s = add_rn(s, mul_rn(v[i], v[i]));
+        const float scale = 1.f / std::sqrt(add_rn(s, 1e-6f));
+        for (index_t i = 0; i < n; ++i) v[i] = mul_rn(v[i], scale);
     }
 };
 /// L1: v / (||v||_1 + eps), eps = 1e-3 (votes are non-negative).
 struct hog_l1 {
-    static void apply(float* v, index_t n, float /*threshold*/) {
+    FERX_HOST_DEVICE static void apply(float* v, index_t n, float /*threshold*/) {
+        using detail::add_rn;
+        using detail::mul_rn;
         float s = 0.f;
-        for (index_t i = 0; i < n; ++i) s += v[i];
-        const float scale = 1.f / (s + 1e-3f);
-        for (index_t i = 0; i < n; ++i) v[i] *= scale;
+        for (index_t i = 0; i < n; ++i) s = add_rn(s, v[i]);
+        const float scale = 1.f / add_rn(s, 1e-3f);
+        for (index_t i = 0; i < n; ++i) v[i] = mul_rn(v[i], scale);
     }
 };
 
@@ -100,12 +108,12 @@ FERX_HOST_DEVICE inline float hog_atan2_degrees(float y, float x) {
     constexpr float eps = static_cast<float>(2.220446049250313e-16);  // DBL_EPSILON as float
     const float ax = std::fabs(x), ay = std::fabs(y);
     const bool steep = ay > ax;
-    const float c = steep ? ax / (ay + eps) : ay / (ax + eps);
-    const float c2 = c * c;
-    float a = (((p7 * c2 + p5) * c2 + p3) * c2 + p1) * c;
-    a = steep ? 90.f - a : a;
-    a = x < 0 ? 180.f - a : a;
-    a = y < 0 ? 360.f - a : a;
+    const float c = steep ? ax / add_rn(ay, eps) : ay / add_rn(ax, eps);
+    const float c2 = mul_rn(c, c);
+    float a = mul_rn(add_rn(mul_rn(add_rn(mul_rn(add_rn(mul_rn(p7, c2), p5), c2), p3), c2), p1), c);
+    a = steep ? sub_rn(90.f, a) : a;
+    a = x < 0 ? sub_rn(180.f, a) : a;
+    a = y < 0 ? sub_rn(360.f, a) : a;
     return a;
 }
 
@@ -174,14 +182,14 @@ FERX_HOST_DEVICE inline float hog_intensity(T v, bool gamma) {
 /// row loop below vectorises.
 FERX_HOST_DEVICE inline void hog_vote(float dx, float dy, float angle_scale, int bins, float& m0,
                                       float& m1, int& b0) {
-    const float mag = std::sqrt(dx * dx + dy * dy);
-    const float rad = hog_atan2_degrees(dy, dx) * 0.017453292519943295f;  // degrees -> radians
-    float a = rad * angle_scale - 0.5f;
+    const float mag = std::sqrt(add_rn(mul_rn(dx, dx), mul_rn(dy, dy)));
+    const float rad = mul_rn(hog_atan2_degrees(dy, dx), 0.017453292519943295f);  // degrees -> radians
+    float a = sub_rn(mul_rn(rad, angle_scale), 0.5f);
     int h = static_cast<int>(a);                    // truncation ...
     h -= a < static_cast<float>(h) ? 1 : 0;         // ... made floor
-    a -= static_cast<float>(h);
-    m0 = mag * (1.f - a);
-    m1 = mag * a;
+    a = sub_rn(a, static_cast<float>(h));
+    m0 = mul_rn(mag, sub_rn(1.f, a));
+    m1 = mul_rn(mag, a);
     h += h < 0 ? bins : 0;
     h -= h >= bins ? bins : 0;
     b0 = h;

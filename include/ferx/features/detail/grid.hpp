@@ -7,6 +7,7 @@
 #include <ferx/core/error.hpp>
 #include <ferx/core/view.hpp>
 #include <ferx/features/descriptor.hpp>
+#include <ferx/features/detail/rounding.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -36,10 +37,12 @@ namespace detail {
 /// (the last cell ends at len).
 FERX_HOST_DEVICE inline void grid_bounds(index_t len, index_t n, double overlap, index_t i, index_t& begin,
                                          index_t& end) {
-    const double size = static_cast<double>(len) / (static_cast<double>(n) - static_cast<double>(n - 1) * overlap);
-    const double step = size * (1.0 - overlap);
-    begin = static_cast<index_t>(std::floor(static_cast<double>(i) * step + 0.5));
-    end = i + 1 == n ? len : static_cast<index_t>(std::floor(static_cast<double>(i) * step + size + 0.5));
+    // (each operation rounded on its own: CUDA computes the same bounds)
+    const double size = static_cast<double>(len) / sub_rn(static_cast<double>(n), mul_rn(static_cast<double>(n - 1), overlap));
+    const double step = mul_rn(size, 1.0 - overlap);
+    const double start = mul_rn(static_cast<double>(i), step);
+    begin = static_cast<index_t>(std::floor(add_rn(start, 0.5)));
+    end = i + 1 == n ? len : static_cast<index_t>(std::floor(add_rn(add_rn(start, size), 0.5)));
     if (end > len) end = len;
 }
 
