@@ -221,3 +221,55 @@ BOOST_AUTO_TEST_CASE(bad_input_is_refused) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(hog_kernel_arithmetic)
+
+// The CUDA kernel computes each pixel's votes with hog_pixel_vote and each block accumulator with
+// hog_block4_acc; evaluated here on the host, they must give seq's descriptor bit for bit.
+BOOST_AUTO_TEST_CASE(per_pixel_and_per_accumulator_functions_reproduce_seq) {
+    for (auto [rows, cols] : std::vector<std::pair<int, int>>{{48, 48}, {128, 64}}) {
+        const cv::Mat img = ferx_test::random_mat<std::uint8_t>(rows, cols, CV_8U, static_cast<std::uint32_t>(rows));
+        for (bool signed_gradient : {false, true}) {
+            ferx::hog_params<> p;
+            p.signed_gradient = signed_gradient;
+            const auto ref = ferx::describe(ferx::exec::seq, ferx::view<std::uint8_t>(img), p);
+            const auto l = ferx::detail::hog_check(p, rows, cols);
+            ferx::detail::hog_workspace ws;
+            ferx::detail::hog_block_tables(p, l, ws);
+            const auto v = ferx::view<std::uint8_t>(img);
+            const ferx::image_view<const std::uint8_t> cv_view(v);
+            std::vector<float> m0(static_cast<std::size_t>(rows * cols)), m1(m0.size());
+            std::vector<std::int32_t> b0(m0.size());
+            for (int y = 0; y < rows; ++y)
+                for (int x = 0; x < cols; ++x) {
+                    int b;
+                    const std::size_t q = static_cast<std::size_t>(y * cols + x);
+                    ferx::detail::hog_pixel_vote(cv_view, y, x, p.gamma_correction, l.angle_scale, l.bins, m0[q], m1[q], b);
+                    b0[q] = b;
+                }
+            const int nacc = 4 * (p.bins + 1);
+            std::vector<float> out(ref.size()), acc(static_cast<std::size_t>(2 * nacc));
+            for (ferx::index_t k = 0; k < l.blocks_x * l.blocks_y; ++k) {
+                const ferx::index_t bx = k / l.blocks_y, by = k % l.blocks_y;
+                const std::size_t origin = static_cast<std::size_t>(by * 8 * cols + bx * 8);
+                for (int t = 0; t < 2 * nacc; ++t)
+                    acc[static_cast<std::size_t>(t)] = ferx::detail::hog_block4_acc(
+                        t / nacc, (t % nacc) / 4, t % 4, m0.data() + origin, m1.data() + origin, b0.data() + origin, cols,
+                        ws.w4.data(), 16, 16);
+                float* o = out.data() + k * l.block_len;
+                for (int c = 0; c < 4; ++c)
+                    for (int b = 0; b < p.bins; ++b) {
+                        const auto A = [&](int parity, int i) { return acc[static_cast<std::size_t>(parity * nacc + i)]; };
+                        o[c * p.bins + b] = b == 0 ? (A(0, c) + A(1, c)) + (A(0, 4 * p.bins + c) + A(1, 4 * p.bins + c))
+                                                   : A(0, 4 * b + c) + A(1, 4 * b + c);
+                    }
+                ferx::hog_l2hys::apply(o, l.block_len, 0.2f);
+            }
+            std::size_t differ = 0;
+            for (std::size_t i = 0; i < out.size(); ++i) differ += out[i] != ref[i];
+            BOOST_TEST(differ == 0u, rows << "x" << cols << (signed_gradient ? " signed" : "") << ": " << differ << " values differ");
+        }
+    }
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -222,3 +222,33 @@ BOOST_AUTO_TEST_CASE(bad_input_is_refused) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(lbp_kernel_arithmetic)
+
+// What the CUDA kernel evaluates per pixel (lbp_code_at, lbp_label_direct) equals seq.
+BOOST_AUTO_TEST_CASE(per_pixel_functions_reproduce_seq) {
+    for (int P : {8, 16}) {
+        ferx::detail::lbp_mapper<ferx::lbp_u2> u2;
+        ferx::detail::lbp_mapper<ferx::lbp_riu2> riu2;
+        u2.build(P);
+        riu2.build(P);
+        std::size_t bad = 0;
+        for (std::uint32_t c = 0; c < (1u << P); ++c)
+            bad += (ferx::detail::lbp_label_direct<ferx::lbp_u2>(c, P) != u2(c)) +
+                   (ferx::detail::lbp_label_direct<ferx::lbp_riu2>(c, P) != riu2(c));
+        BOOST_TEST(bad == 0u, "P=" << P);
+    }
+    const cv::Mat img = ferx_test::random_mat<std::uint8_t>(30, 33, CV_8U, 77);
+    for (auto [P, R] : std::vector<std::pair<int, double>>{{8, 1.0}, {16, 2.0}, {12, 2.5}}) {
+        const auto ref = ferx::lbp_image<ferx::lbp_none>(ferx::exec::seq, ferx::view<std::uint8_t>(img), P, R);
+        const auto taps = ferx::detail::lbp_taps(P, R);
+        const int m = static_cast<int>(ferx::detail::lbp_margin(R));
+        std::size_t bad = 0;
+        for (std::size_t y = 0; y < ref.shape(0); ++y)
+            for (std::size_t x = 0; x < ref.shape(1); ++x)
+                bad += ferx::detail::lbp_code_at(img.ptr<std::uint8_t>(int(y) + m) + int(x) + m, img.cols, taps.data(), P) != ref(y, x);
+        BOOST_TEST(bad == 0u, "LBP(" << P << "," << R << ")");
+    }
+}
+
+BOOST_AUTO_TEST_SUITE_END()

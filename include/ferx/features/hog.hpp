@@ -195,6 +195,37 @@ FERX_HOST_DEVICE inline void hog_vote(float dx, float dy, float angle_scale, int
     b0 = h;
 }
 
+/// The votes of pixel (y, x) of an image (any view type V with rows(), cols() and operator()),
+/// as hog_gradient_rows computes them (reflect-101 borders); shared by the CUDA kernel.
+template <class V>
+FERX_HOST_DEVICE inline void hog_pixel_vote(const V& img, index_t y, index_t x, bool gamma, float angle_scale,
+                                            int bins, float& m0, float& m1, int& b0) {
+    const index_t h = img.rows(), w = img.cols();
+    const float dx = sub_rn(hog_intensity(img(y, hog_reflect(x + 1, w)), gamma),
+                            hog_intensity(img(y, hog_reflect(x - 1, w)), gamma));
+    const float dy = sub_rn(hog_intensity(img(hog_reflect(y + 1, h), x), gamma),
+                            hog_intensity(img(hog_reflect(y - 1, h), x), gamma));
+    hog_vote(dx, dy, angle_scale, bins, m0, m1, b0);
+}
+
+/// Accumulator (parity, bin, cell c) of hog_blocks4, summed in hog_blocks4's order: pixels of
+/// the block row by row, columns of that parity left to right. m0, m1, b0 start at the block's
+/// origin with row pitch `pitch`; w4 is the block's per-pixel cell weights. The CUDA kernel
+/// computes each accumulator with this function, so its blocks are those of the CPU, bit for bit.
+FERX_HOST_DEVICE inline float hog_block4_acc(int parity, int bin, int c, const float* m0, const float* m1,
+                                             const std::int32_t* b0, index_t pitch, const float* w4, index_t bh,
+                                             index_t bw) {
+    float s = 0.f;
+    for (index_t i = 0; i < bh; ++i)
+        for (index_t j = parity; j < bw; j += 2) {
+            const index_t q = i * pitch + j;
+            const float wc = w4[4 * (i * bw + j) + c];
+            if (b0[q] == bin) s = add_rn(s, mul_rn(m0[q], wc));
+            else if (b0[q] + 1 == bin) s = add_rn(s, mul_rn(m1[q], wc));
+        }
+    return s;
+}
+
 /// Per-pixel votes of a whole image, and the per-block-pixel tables.
 struct hog_workspace {
     std::vector<float> m0, m1;       // rows x cols: votes to bin b0 and b0 + 1

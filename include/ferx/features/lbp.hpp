@@ -84,6 +84,31 @@ FERX_HOST_DEVICE inline int lbp_popcount(std::uint32_t c) {
     return n;
 }
 
+/// Rank of a uniform P-bit code among the uniform codes in increasing order (its u2 label),
+/// counted without a table: 0, then every run of k ones at every rotation; all ones is last.
+FERX_HOST_DEVICE inline std::uint32_t lbp_u2_rank(std::uint32_t code, int points) {
+    const std::uint64_t mask = (std::uint64_t{1} << points) - 1;
+    std::uint32_t rank = code > 0 ? 1u : 0u;
+    for (int k = 1; k < points; ++k) {
+        const std::uint64_t run = (std::uint64_t{1} << k) - 1;
+        for (int s = 0; s < points; ++s) {
+            const std::uint64_t u = ((run << s) | (run >> (points - s))) & mask;
+            rank += u < code ? 1u : 0u;
+        }
+    }
+    return rank;
+}
+
+/// The label of a code, from the definition, without tables (host and device).
+template <class Mapping>
+FERX_HOST_DEVICE inline std::uint32_t lbp_label_direct(std::uint32_t code, int points) {
+    if (std::is_same<Mapping, lbp_none>::value) return code;
+    const bool uniform = lbp_transitions(code, points) <= 2;
+    if (std::is_same<Mapping, lbp_riu2>::value)
+        return uniform ? static_cast<std::uint32_t>(lbp_popcount(code)) : static_cast<std::uint32_t>(points + 1);
+    return uniform ? lbp_u2_rank(code, points) : static_cast<std::uint32_t>(points * (points - 1) + 2);
+}
+
 /// Label of a code under a mapping, computed from the definition. For u2, `uniform` lists the
 /// uniform codes in increasing order (the label is the rank).
 template <class Mapping>
@@ -190,6 +215,20 @@ struct lbp_mapper {
         return points <= 16 ? table[code] : lbp_label<Mapping>(code, points, uniform);
     }
 };
+
+/// The raw code of one pixel from a pointer to it (pixels of an 8-bit image, row pitch in
+/// elements), in the integer arithmetic of lbp_code_rows; shared by the CUDA kernel.
+FERX_HOST_DEVICE inline std::uint32_t lbp_code_at(const std::uint8_t* c, index_t pitch, const lbp_tap* taps, int points) {
+    std::uint32_t code = 0;
+    for (int p = 0; p < points; ++p) {
+        const lbp_tap& t = taps[p];
+        const std::uint8_t* q00 = c + t.dy * pitch + t.dx;
+        const std::uint8_t* q10 = q00 + t.ny * pitch;
+        const std::int32_t s = t.w[0] * q00[0] + t.w[1] * q00[t.nx] + t.w[2] * q10[0] + t.w[3] * q10[t.nx];
+        code |= s >= 65536 * static_cast<std::int32_t>(c[0]) ? (std::uint32_t{1} << p) : 0u;
+    }
+    return code;
+}
 
 /// Raw P-bit codes of rows [r0, r1) of the code image into codes (code-image row-major).
 template <class T>
