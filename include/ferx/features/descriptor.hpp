@@ -168,6 +168,30 @@ void describe(const Policy& policy, const volume_view<const T>& batch, const Par
     });
 }
 
+#if defined(__CUDACC__)
+/// Describes every crop of a device batch (n x rows x cols, 8-bit pixels, packed rows) into a
+/// device n x length output (packed rows), on the policy's stream; returns when the results are
+/// ready. Compiled by nvcc only: the descriptor's header brings its CUDA backend
+/// (ferx/cuda/dispatch/<descriptor>.cuh) in .cu translation units. Descriptors with a CUDA
+/// backend: HOG (blocks of at most 4 cells), LBP, LPQ.
+template <class Params>
+void describe(const exec::cuda_policy& policy, const device_volume_view<const std::uint8_t>& batch, const Params& params,
+              const tensor_view<float, 2, memory_space::device>& out) {
+    static_assert(is_descriptor_params_v<Params>, "ferx::describe: not the parameters of a ferx descriptor");
+    using traits = descriptor_traits<Params>;
+    const char* where = traits::name;
+    if (batch.data() == nullptr || batch.size() == 0) throw error(where, "the batch is empty");
+    detail::require_packed_rows(batch, where, "the batch");
+    const index_t n = batch.shape(0);
+    const index_t len = traits::length(params, batch.rows(), batch.cols());
+    if (out.data() == nullptr || out.shape(0) != n || out.shape(1) != len || (len > 1 && out.stride(1) != 1))
+        throw error(where, "the output must be " + std::to_string(n) + " x " + std::to_string(len) +
+                               " with packed rows, got " + std::to_string(out.shape(0)) + " x " +
+                               std::to_string(out.shape(1)));
+    traits::compute_cuda(policy, batch, params, out);
+}
+#endif
+
 /// The descriptor of one host image, as an owning 1-D tensor of descriptor_length(...) floats.
 template <class Policy, class T, class Params,
           class = std::enable_if_t<is_descriptor_params_v<Params>>>

@@ -547,6 +547,11 @@ struct descriptor_traits<hog_params<Norm>> {
         detail::hog_gradient_rows(img, l, p.gamma_correction, 0, l.rows, ws, ws.dx, ws.dy);
         detail::hog_blocks(p, l, ws, 0, l.blocks_x * l.blocks_y, out, ws.hist.data());
     }
+#if defined(__CUDACC__)
+    /// Defined in ferx/cuda/dispatch/hog.cuh (included at the end of this header under nvcc).
+    static void compute_cuda(const exec::cuda_policy& policy, const device_volume_view<const std::uint8_t>& batch,
+                             const hog_params<Norm>& p, const tensor_view<float, 2, memory_space::device>& out);
+#endif
     /// One large window on several threads: gradient rows, then blocks, split over the pool.
     template <class T>
     static void compute_par(thread_pool& pool, const hog_params<Norm>& p, const image_view<const T>& img, float* out,
@@ -569,3 +574,7 @@ struct descriptor_traits<hog_params<Norm>> {
 };
 
 FERX_NAMESPACE_END
+
+#if defined(__CUDACC__)
+#include <ferx/cuda/dispatch/hog.cuh>
+#endif

@@ -319,6 +319,11 @@ template <class Mapping>
 struct descriptor_traits<lbp_params<Mapping>> {
     static constexpr const char* name = "ferx::lbp";
     using workspace = detail::lbp_workspace<Mapping>;
+#if defined(__CUDACC__)
+    /// Defined in ferx/cuda/dispatch/lbp.cuh (included at the end of this header under nvcc).
+    static void compute_cuda(const exec::cuda_policy& policy, const device_volume_view<const std::uint8_t>& batch,
+                             const lbp_params<Mapping>& p, const tensor_view<float, 2, memory_space::device>& out);
+#endif
     static index_t length(const lbp_params<Mapping>& p, index_t rows, index_t cols) {
         detail::lbp_check(p, rows, cols, true, name);
         const index_t m = detail::lbp_margin(p.radius);
@@ -337,6 +342,11 @@ template <class Mapping>
 struct descriptor_traits<lbp_multiscale_params<Mapping>> {
     static constexpr const char* name = "ferx::lbp (multi-scale)";
     using workspace = std::vector<detail::lbp_workspace<Mapping>>;  // one per scale
+#if defined(__CUDACC__)
+    /// Defined in ferx/cuda/dispatch/lbp.cuh (included at the end of this header under nvcc).
+    static void compute_cuda(const exec::cuda_policy& policy, const device_volume_view<const std::uint8_t>& batch,
+                             const lbp_multiscale_params<Mapping>& p, const tensor_view<float, 2, memory_space::device>& out);
+#endif
     static index_t length(const lbp_multiscale_params<Mapping>& p, index_t rows, index_t cols) {
         if (p.scales.empty()) throw error(name, "no scales given");
         index_t n = 0;
@@ -356,3 +366,7 @@ struct descriptor_traits<lbp_multiscale_params<Mapping>> {
 };
 
 FERX_NAMESPACE_END
+
+#if defined(__CUDACC__)
+#include <ferx/cuda/dispatch/lbp.cuh>
+#endif

@@ -392,6 +392,11 @@ template <>
 struct descriptor_traits<lpq_params> {
     static constexpr const char* name = "ferx::lpq";
     using workspace = detail::lpq_workspace;
+#if defined(__CUDACC__)
+    /// Defined in ferx/cuda/dispatch/lpq.cuh (included at the end of this header under nvcc).
+    static void compute_cuda(const exec::cuda_policy& policy, const device_volume_view<const std::uint8_t>& batch,
+                             const lpq_params& p, const tensor_view<float, 2, memory_space::device>& out);
+#endif
     static index_t length(const lpq_params& p, index_t rows, index_t cols) {
         detail::lpq_check(p, rows, cols, name);
         detail::grid_check(p.grid, rows - p.window + 1, cols - p.window + 1, name);
@@ -408,3 +413,7 @@ struct descriptor_traits<lpq_params> {
 };
 
 FERX_NAMESPACE_END
+
+#if defined(__CUDACC__)
+#include <ferx/cuda/dispatch/lpq.cuh>
+#endif
