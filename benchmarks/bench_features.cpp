@@ -1,10 +1,13 @@
-// Appearance descriptors on the CPU: HOG (beside cv::HOGDescriptor::compute on one thread), LBP
-// and LPQ, ferx seq and par. Run:
+// Appearance descriptors on the CPU: HOG (beside cv::HOGDescriptor::compute on one thread), FHOG,
+// LBP and LPQ, ferx seq and par (the default pool: all hardware threads). Run:
 //   build/release/benchmarks/bench_features --benchmark_format=console
 // Ratios: hog/ferx_seq/C vs hog/opencv/C (OpenCV single-threaded: cv::setNumThreads(1)),
 // <d>/ferx_par/C vs <d>/ferx_seq/C. Counter crops_per_s: descriptors per second.
 #include <ferx/core/opencv.hpp>
+#include <ferx/features/fhog.hpp>
 #include <ferx/features/hog.hpp>
+#include <ferx/features/lbp.hpp>
+#include <ferx/features/lpq.hpp>
 
 #include <benchmark/benchmark.h>
 #include <opencv2/objdetect.hpp>
@@ -78,7 +81,10 @@ void register_descriptor(const std::string& component, const Params& p) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    register_descriptor("hog", ferx::hog_params<>{});
+    register_descriptor("hog", ferx::hog_params<>{});       // 16x16 blocks, 8x8 cells, 9 bins, L2-Hys
+    register_descriptor("fhog", ferx::fhog_params{});       // 8x8 cells
+    register_descriptor("lbp", ferx::lbp_params<>{});       // u2 LBP(8,1), 6x6 grid
+    register_descriptor("lpq", ferx::lpq_params{});         // 7x7 window, decorrelated, 6x6 grid
     for (const auto& c : ferx_bench::descriptor_cases())
         benchmark::RegisterBenchmark(("hog/opencv/" + c.name).c_str(), [c](benchmark::State& s) { opencv_hog(s, c); })
             ->Unit(benchmark::kMicrosecond)->UseRealTime();

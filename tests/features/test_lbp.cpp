@@ -252,3 +252,17 @@ BOOST_AUTO_TEST_CASE(per_pixel_functions_reproduce_seq) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(lbp_par)
+
+BOOST_AUTO_TEST_CASE(one_large_image_par_equals_seq) {
+    const cv::Mat big = ferx_test::random_mat<std::uint8_t>(300, 320, CV_8U, 92);
+    ferx::thread_pool pool(3);
+    ferx::lbp_params<ferx::lbp_u2> p;
+    p.points = 16;
+    p.radius = 2;
+    BOOST_TEST(ferx::describe(ferx::exec::seq, ferx::view<std::uint8_t>(big), p) ==
+               ferx::describe(ferx::exec::par.on(pool), ferx::view<std::uint8_t>(big), p));
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -247,3 +247,15 @@ BOOST_AUTO_TEST_CASE(per_pixel_function_reproduces_seq) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(lpq_par)
+
+BOOST_AUTO_TEST_CASE(one_large_image_par_equals_seq) {
+    const cv::Mat big = ferx_test::random_mat<std::uint8_t>(200, 180, CV_8U, 91);
+    ferx::thread_pool pool(3);
+    ferx::lpq_params p;
+    BOOST_TEST(ferx::describe(ferx::exec::seq, ferx::view<std::uint8_t>(big), p) ==
+               ferx::describe(ferx::exec::par.on(pool), ferx::view<std::uint8_t>(big), p));
+}
+
+BOOST_AUTO_TEST_SUITE_END()

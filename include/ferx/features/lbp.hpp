@@ -336,6 +336,26 @@ struct descriptor_traits<lbp_params<Mapping>> {
         const image_view<const std::uint32_t> codes(ws.codes.data(), {s.rows, s.cols});
         detail::grid_histograms(codes, Mapping::bins(p.points), p.grid, out);
     }
+    /// One large image on several threads: bands of code rows in parallel, then the histograms.
+    template <class T>
+    static void compute_par(thread_pool& pool, const lbp_params<Mapping>& p, const image_view<const T>& img,
+                            float* out, workspace& ws) {
+        const index_t m = detail::lbp_margin(p.radius);
+        const index_t h = img.rows() - 2 * m, w = img.cols() - 2 * m;
+        if (pool.size() == 1 || h * w < 65536) return compute(p, img, out, ws);  // below ~256x256 codes: seq
+        ws.taps = detail::lbp_taps(p.points, p.radius);
+        ws.taps_points = p.points;
+        ws.taps_radius = p.radius;
+        ws.mapper.build(p.points);
+        ws.codes.resize(static_cast<std::size_t>(h * w));
+        pool.parallel_for(0, h, 16, [&](index_t r0, index_t r1) {
+            detail::lbp_code_rows(img, ws.taps, m, r0, r1, ws.codes.data());
+            if (!std::is_same<Mapping, lbp_none>::value)
+                for (index_t i = r0 * w; i < r1 * w; ++i) ws.codes[static_cast<std::size_t>(i)] = ws.mapper(ws.codes[static_cast<std::size_t>(i)]);
+        });
+        detail::grid_histograms(image_view<const std::uint32_t>(ws.codes.data(), {h, w}), Mapping::bins(p.points), p.grid,
+                                out);
+    }
 };
 
 template <class Mapping>

@@ -410,6 +410,20 @@ struct descriptor_traits<lpq_params> {
         detail::lpq_code_rows(img, 0, hh, ws, ws.codes.data());
         detail::grid_histograms(image_view<const std::uint8_t>(ws.codes.data(), {hh, ww}), 256, p.grid, out);
     }
+    /// One large image on several threads: bands of code rows in parallel, then the histograms.
+    template <class T>
+    static void compute_par(thread_pool& pool, const lpq_params& p, const image_view<const T>& img, float* out,
+                            workspace& ws) {
+        const index_t hh = img.rows() - p.window + 1, ww = img.cols() - p.window + 1;
+        if (pool.size() == 1 || hh * ww < 16384) return compute(p, img, out, ws);  // below ~128x128 codes: seq
+        ws.prepare(p);
+        ws.codes.resize(static_cast<std::size_t>(hh * ww));
+        pool.parallel_for(0, hh, 8, [&](index_t y0, index_t y1) {
+            detail::lpq_workspace local = ws;
+            detail::lpq_code_rows(img, y0, y1, local, ws.codes.data());
+        });
+        detail::grid_histograms(image_view<const std::uint8_t>(ws.codes.data(), {hh, ww}), 256, p.grid, out);
+    }
 };
 
 FERX_NAMESPACE_END
