@@ -14,3 +14,9 @@
 #include <ferx/core/view.hpp>
 
 #include <ferx/detect/integral.hpp>
+
+#include <ferx/features/descriptor.hpp>
+#include <ferx/features/fhog.hpp>
+#include <ferx/features/hog.hpp>
+#include <ferx/features/lbp.hpp>
+#include <ferx/features/lpq.hpp>

@@ -21,7 +21,9 @@
 #include <ferx/core/execution.hpp>
 #include <ferx/core/view.hpp>
 #include <ferx/features/descriptor.hpp>
+#include <ferx/features/detail/hog_core.hpp>
 #include <ferx/features/detail/rounding.hpp>
+#include <ferx/fwd.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -37,51 +39,8 @@
 
 FERX_NAMESPACE_BEGIN
 
-/// Block normalisations (compile-time policies). `v` is one block histogram of `n` floats.
-/// L2-Hys: v / (||v||_2 + 0.1 n), clipped at `threshold`, then v / (||v||_2 + 1e-3) (OpenCV's
-/// constants).
-struct hog_l2hys {
-    FERX_HOST_DEVICE static void apply(float* v, index_t n, float threshold) {
-        using detail::add_rn;
-        using detail::mul_rn;
-        float s = 0.f;
-        for (index_t i = 0; i < n; ++i) s = add_rn(s, mul_rn(v[i], v[i]));
-        float scale = 1.f / add_rn(std::sqrt(s), mul_rn(0.1f, static_cast<float>(n)));
-        s = 0.f;
-        for (index_t i = 0; i < n; ++i) {
-            const float t = mul_rn(v[i], scale);
-            v[i] = t < threshold ? t : threshold;
-            s = add_rn(s, mul_rn(v[i], v[i]));
-        }
-        scale = 1.f / add_rn(std::sqrt(s), 1e-3f);
-        for (index_t i = 0; i < n; ++i) v[i] = mul_rn(v[i], scale);
-    }
-};
-/// L2: v / sqrt(||v||_2^2 + eps^2), eps = 1e-3 (Dalal & Triggs).
-struct hog_l2 {
-    FERX_HOST_DEVICE static void apply(float* v, index_t n, float /*threshold*/) {
-        using detail::add_rn;
-        using detail::mul_rn;
-        float s = 0.f;
-        for (index_t i = 0; i < n; ++i) s = add_rn(s, mul_rn(v[i], v[i]));
-        const float scale = 1.f / std::sqrt(add_rn(s, 1e-6f));
-        for (index_t i = 0; i < n; ++i) v[i] = mul_rn(v[i], scale);
-    }
-};
-/// L1: v / (||v||_1 + eps), eps = 1e-3 (votes are non-negative).
-struct hog_l1 {
-    FERX_HOST_DEVICE static void apply(float* v, index_t n, float /*threshold*/) {
-        using detail::add_rn;
-        using detail::mul_rn;
-        float s = 0.f;
-        for (index_t i = 0; i < n; ++i) s = add_rn(s, v[i]);
-        const float scale = 1.f / add_rn(s, 1e-3f);
-        for (index_t i = 0; i < n; ++i) v[i] = mul_rn(v[i], scale);
-    }
-};
-
 /// HOG parameters; the defaults are cv::HOGDescriptor's (the image is the window).
-template <class Norm = hog_l2hys>
+template <class Norm>  // defaults to hog_l2hys (ferx/fwd.hpp)
 struct hog_params {
     using norm_type = Norm;
     patch_size block{16, 16};         ///< pixels; a whole number of cells
@@ -97,25 +56,6 @@ struct hog_params {
 };
 
 namespace detail {
-
-/// atan2(y, x) in degrees, [0, 360), by the degree-7 odd minimax polynomial of atan on [0, 1]
-/// that OpenCV's cartToPolar uses (coefficients from Rajan et al.'s family of fast approximations;
-/// absolute error about 0.0057 degrees). HOG must use it to reproduce cv::HOGDescriptor's votes.
-FERX_HOST_DEVICE inline float hog_atan2_degrees(float y, float x) {
-    constexpr float k = 57.29577951308232f;  // 180 / pi
-    constexpr float p1 = 0.9997878412794807f * k, p3 = -0.3258083974640975f * k;
-    constexpr float p5 = 0.1555786518463281f * k, p7 = -0.04432655554792128f * k;
-    constexpr float eps = static_cast<float>(2.220446049250313e-16);  // DBL_EPSILON as float
-    const float ax = std::fabs(x), ay = std::fabs(y);
-    const bool steep = ay > ax;
-    const float c = steep ? ax / add_rn(ay, eps) : ay / add_rn(ax, eps);
-    const float c2 = mul_rn(c, c);
-    float a = mul_rn(add_rn(mul_rn(add_rn(mul_rn(add_rn(mul_rn(p7, c2), p5), c2), p3), c2), p1), c);
-    a = steep ? sub_rn(90.f, a) : a;
-    a = x < 0 ? sub_rn(180.f, a) : a;
-    a = y < 0 ? sub_rn(360.f, a) : a;
-    return a;
-}
 
 /// Everything of a hog_params that the per-pixel and per-block loops need, precomputed once.
 struct hog_layout {
@@ -163,67 +103,6 @@ hog_layout hog_check(const hog_params<Norm>& p, index_t rows, index_t cols) {
     l.angle_scale = p.signed_gradient ? static_cast<float>(p.bins / (2.0 * 3.141592653589793))
                                       : static_cast<float>(p.bins / 3.141592653589793);
     return l;
-}
-
-/// Index of x in [0, n) under reflect-101 borders, for x in [-1, n] (n >= 2), as HOG needs.
-FERX_HOST_DEVICE inline index_t hog_reflect(index_t x, index_t n) {
-    return x < 0 ? -x : (x >= n ? 2 * n - 2 - x : x);
-}
-
-/// The intensity HOG differentiates: sqrt(v) with gamma correction, v otherwise.
-template <class T>
-FERX_HOST_DEVICE inline float hog_intensity(T v, bool gamma) {
-    const float f = static_cast<float>(v);
-    return gamma ? std::sqrt(f) : f;
-}
-
-/// The votes of one pixel: magnitude split between bins b0 and b0 + 1 (mod bins), as OpenCV's
-/// gradient pass computes them (angle from hog_atan2_degrees, in float). Branch-free, so the
-/// row loop below vectorises.
-FERX_HOST_DEVICE inline void hog_vote(float dx, float dy, float angle_scale, int bins, float& m0,
-                                      float& m1, int& b0) {
-    const float mag = std::sqrt(add_rn(mul_rn(dx, dx), mul_rn(dy, dy)));
-    const float rad = mul_rn(hog_atan2_degrees(dy, dx), 0.017453292519943295f);  // degrees -> radians
-    float a = sub_rn(mul_rn(rad, angle_scale), 0.5f);
-    int h = static_cast<int>(a);                    // truncation ...
-    h -= a < static_cast<float>(h) ? 1 : 0;         // ... made floor
-    a = sub_rn(a, static_cast<float>(h));
-    m0 = mul_rn(mag, sub_rn(1.f, a));
-    m1 = mul_rn(mag, a);
-    h += h < 0 ? bins : 0;
-    h -= h >= bins ? bins : 0;
-    b0 = h;
-}
-
-/// The votes of pixel (y, x) of an image (any view type V with rows(), cols() and operator()),
-/// as hog_gradient_rows computes them (reflect-101 borders); shared by the CUDA kernel.
-template <class V>
-FERX_HOST_DEVICE inline void hog_pixel_vote(const V& img, index_t y, index_t x, bool gamma, float angle_scale,
-                                            int bins, float& m0, float& m1, int& b0) {
-    const index_t h = img.rows(), w = img.cols();
-    const float dx = sub_rn(hog_intensity(img(y, hog_reflect(x + 1, w)), gamma),
-                            hog_intensity(img(y, hog_reflect(x - 1, w)), gamma));
-    const float dy = sub_rn(hog_intensity(img(hog_reflect(y + 1, h), x), gamma),
-                            hog_intensity(img(hog_reflect(y - 1, h), x), gamma));
-    hog_vote(dx, dy, angle_scale, bins, m0, m1, b0);
-}
-
-/// Accumulator (parity, bin, cell c) of hog_blocks4, summed in hog_blocks4's order: pixels of
-/// the block row by row, columns of that parity left to right. m0, m1, b0 start at the block's
-/// origin with row pitch `pitch`; w4 is the block's per-pixel cell weights. The CUDA kernel
-/// computes each accumulator with this function, so its blocks are those of the CPU, bit for bit.
-FERX_HOST_DEVICE inline float hog_block4_acc(int parity, int bin, int c, const float* m0, const float* m1,
-                                             const std::int32_t* b0, index_t pitch, const float* w4, index_t bh,
-                                             index_t bw) {
-    float s = 0.f;
-    for (index_t i = 0; i < bh; ++i)
-        for (index_t j = parity; j < bw; j += 2) {
-            const index_t q = i * pitch + j;
-            const float wc = w4[4 * (i * bw + j) + c];
-            if (b0[q] == bin) s = add_rn(s, mul_rn(m0[q], wc));
-            else if (b0[q] + 1 == bin) s = add_rn(s, mul_rn(m1[q], wc));
-        }
-    return s;
 }
 
 /// Per-pixel votes of a whole image, and the per-block-pixel tables.

@@ -4,7 +4,8 @@
 
 #include <ferx/core/view.hpp>
 #include <ferx/cuda/kernels/descriptor.cuh>
-#include <ferx/features/hog.hpp>
+#include <ferx/features/detail/hog_core.hpp>
+#include <ferx/features/detail/grid.hpp>
 
 #include <cstdint>
 

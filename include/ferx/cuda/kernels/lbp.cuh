@@ -4,7 +4,8 @@
 
 #include <ferx/core/view.hpp>
 #include <ferx/cuda/kernels/descriptor.cuh>
-#include <ferx/features/lbp.hpp>
+#include <ferx/features/detail/lbp_core.hpp>
+#include <ferx/features/detail/grid.hpp>
 
 #include <cstdint>
 
