@@ -64,3 +64,18 @@ inline void set_descriptor_counters(benchmark::State& state, const crop_case& c)
 }
 
 }  // namespace ferx_bench
+
+#include <random>
+
+namespace ferx_bench {
+
+/// The pixels of c.crops random 8-bit crops of c.rows x c.cols, packed crop after crop; the same
+/// in every run and in the CPU and GPU benchmarks.
+inline std::vector<std::uint8_t> random_crop_pixels(const crop_case& c, std::uint32_t seed = 42) {
+    std::vector<std::uint8_t> px(static_cast<std::size_t>(c.crops) * c.rows * c.cols);
+    std::mt19937 rng(seed);
+    for (auto& v : px) v = static_cast<std::uint8_t>(rng() >> 24);
+    return px;
+}
+
+}  // namespace ferx_bench

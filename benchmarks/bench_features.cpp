@@ -14,6 +14,8 @@
 
 #include "bench_common.hpp"
 
+#include <algorithm>
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -22,16 +24,13 @@ namespace {
 
 using ferx_bench::crop_case;
 
-/// Random 8-bit crops (texture-rich, the worst case for nothing).
+/// Random 8-bit crops (ferx_bench::random_crop_pixels) as an n x rows x cols volume.
 ferx::volume<std::uint8_t> make_crops(const crop_case& c) {
-    std::vector<cv::Mat> crops;
-    cv::RNG rng(42);
-    for (int i = 0; i < c.crops; ++i) {
-        cv::Mat m(c.rows, c.cols, CV_8U);
-        rng.fill(m, cv::RNG::UNIFORM, 0, 256);
-        crops.push_back(m);
-    }
-    return ferx::to_volume<std::uint8_t>(crops);
+    const auto px = ferx_bench::random_crop_pixels(c);
+    ferx::volume<std::uint8_t> v(std::array<std::size_t, 3>{static_cast<std::size_t>(c.crops), static_cast<std::size_t>(c.rows),
+                                                            static_cast<std::size_t>(c.cols)});
+    std::copy(px.begin(), px.end(), v.begin());
+    return v;
 }
 
 template <class Params, class Policy>

@@ -3,7 +3,6 @@
 // a message where no device is present. Run:
 //   build/release/benchmarks/bench_features_cuda
 // Ratio: <d>/ferx_cuda/batch1024_48x48 vs <d>/ferx_par/batch1024_48x48 of bench_features.
-#include <ferx/core/opencv.hpp>
 #include <ferx/cuda/memory.cuh>
 #include <ferx/features/hog.hpp>
 #include <ferx/features/lbp.hpp>
@@ -26,16 +25,11 @@ void ferx_cuda_describe(benchmark::State& state, crop_case c, Params p) {
         state.SkipWithError("no CUDA device present");
         return;
     }
-    std::vector<cv::Mat> crops;
-    cv::RNG rng(42);
-    for (int i = 0; i < c.crops; ++i) {
-        cv::Mat m(c.rows, c.cols, CV_8U);
-        rng.fill(m, cv::RNG::UNIFORM, 0, 256);
-        crops.push_back(m);
-    }
+    const auto px = ferx_bench::random_crop_pixels(c);
+    const ferx::volume_view<const std::uint8_t> crops(px.data(), {c.crops, c.rows, c.cols});
     ferx::cuda::stream stream;
     const auto policy = stream.policy();
-    const auto d_crops = ferx::cuda::to_device(policy, ferx::to_volume<std::uint8_t>(crops));
+    const auto d_crops = ferx::cuda::to_device(policy, crops);
     ferx::cuda::device_image<float> d_out({c.crops, ferx::descriptor_length(p, c.rows, c.cols)});
     for (auto _ : state) ferx::describe(policy, d_crops.cview(), p, d_out.view());  // synchronises
     ferx_bench::set_descriptor_counters(state, c);

@@ -364,40 +364,23 @@ void hog_blocks(const hog_params<Norm>& p, const hog_layout& l, const hog_worksp
         const float* m0 = ws.m0.data() + origin;
         const float* m1 = ws.m1.data() + origin;
         const std::int32_t* b0 = ws.b0.data() + origin;
-        std::int32_t q = 0;
-        for (; q < c1; ++q) {
-            const std::int32_t px = pix[q];
-            float* h = hist + ofs[4 * q] + b0[px];
-            h[0] += m0[px] * cw[4 * q];
-            h[1] += m1[px] * cw[4 * q];
-        }
-        for (; q < c2; ++q) {
-            const std::int32_t px = pix[q], b = b0[px];
-            const float a0 = m0[px], a1 = m1[px];
-            for (int c = 0; c < 2; ++c) {
-                float* h = hist + ofs[4 * q + c] + b;
-                h[0] += a0 * cw[4 * q + c];
-                h[1] += a1 * cw[4 * q + c];
+        // Pixels sorted by the number of cells they vote into: a fixed count per loop.
+        const auto vote = [&](auto cells_per_pixel, std::int32_t q0, std::int32_t q1) {
+            constexpr int n = decltype(cells_per_pixel)::value;
+            for (std::int32_t q = q0; q < q1; ++q) {
+                const std::int32_t px = pix[q], b = b0[px];
+                const float a0 = m0[px], a1 = m1[px];
+                for (int c = 0; c < n; ++c) {
+                    float* h = hist + ofs[4 * q + c] + b;
+                    h[0] += a0 * cw[4 * q + c];
+                    h[1] += a1 * cw[4 * q + c];
+                }
             }
-        }
-        for (; q < c3; ++q) {
-            const std::int32_t px = pix[q], b = b0[px];
-            const float a0 = m0[px], a1 = m1[px];
-            for (int c = 0; c < 3; ++c) {
-                float* h = hist + ofs[4 * q + c] + b;
-                h[0] += a0 * cw[4 * q + c];
-                h[1] += a1 * cw[4 * q + c];
-            }
-        }
-        for (; q < c4; ++q) {
-            const std::int32_t px = pix[q], b = b0[px];
-            const float a0 = m0[px], a1 = m1[px];
-            for (int c = 0; c < 4; ++c) {
-                float* h = hist + ofs[4 * q + c] + b;
-                h[0] += a0 * cw[4 * q + c];
-                h[1] += a1 * cw[4 * q + c];
-            }
-        }
+        };
+        vote(std::integral_constant<int, 1>{}, 0, c1);
+        vote(std::integral_constant<int, 2>{}, c1, c2);
+        vote(std::integral_constant<int, 3>{}, c2, c3);
+        vote(std::integral_constant<int, 4>{}, c3, c4);
         float* o = out + k * l.block_len;
         for (index_t c = 0; c < cells; ++c) {
             const float* hc = hist + c * (bins + 1);

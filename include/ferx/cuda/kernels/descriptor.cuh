@@ -38,6 +38,19 @@ __device__ inline void write_histogram(const unsigned* hist, index_t bins, const
     }
 }
 
+/// The histogram of grid cell blockIdx.x: counts code_of(y, x) (code-image coordinates) over the
+/// cell's pixels into the zeroed shared histogram `hist`, then writes it to `out` normalised.
+template <class CodeOf>
+__device__ inline void cell_histogram(const grid_spec& g, index_t code_rows, index_t code_cols, unsigned* hist,
+                                      index_t bins, CodeOf code_of, float* out) {
+    index_t y0, y1, x0, x1;
+    cell_bounds(g, code_rows, code_cols, y0, y1, x0, x1);
+    const index_t cw = x1 - x0, npix = (y1 - y0) * cw;
+    for (index_t p = threadIdx.x; p < npix; p += blockDim.x) atomicAdd(&hist[code_of(y0 + p / cw, x0 + p % cw)], 1u);
+    __syncthreads();
+    write_histogram(hist, bins, g, npix, out);
+}
+
 }  // namespace
 }  // namespace kernels
 }  // namespace cuda

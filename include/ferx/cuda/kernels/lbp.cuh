@@ -36,19 +36,14 @@ __global__ void __launch_bounds__(descriptor_threads)
         for (std::uint32_t c = threadIdx.x; c < (1u << a.points); c += blockDim.x)
             table[c] = ferx::detail::lbp_label_direct<Mapping>(c, a.points);
     __syncthreads();
-    index_t y0, y1, x0, x1;
-    cell_bounds(a.grid, a.code_rows, a.code_cols, y0, y1, x0, x1);
-    const index_t crop = a.n0 + static_cast<index_t>(blockIdx.y);
-    const auto img = src[crop];
-    const index_t cw = x1 - x0, npix = (y1 - y0) * cw;
-    for (index_t p = threadIdx.x; p < npix; p += blockDim.x) {
-        const index_t y = y0 + p / cw + a.margin, x = x0 + p % cw + a.margin;
-        const std::uint32_t code = ferx::detail::lbp_code_at(img.data() + y * img.stride(0) + x, img.stride(0), a.taps, a.points);
-        const std::uint32_t label = a.table ? table[code] : ferx::detail::lbp_label_direct<Mapping>(code, a.points);
-        atomicAdd(&hist[label], 1u);
-    }
-    __syncthreads();
-    write_histogram(hist, a.bins, a.grid, npix, out + crop * a.out_stride + static_cast<index_t>(blockIdx.x) * a.bins);
+    const auto img = src[a.n0 + static_cast<index_t>(blockIdx.y)];
+    const auto code_of = [&](index_t y, index_t x) {
+        const std::uint8_t* c = img.data() + (y + a.margin) * img.stride(0) + x + a.margin;
+        const std::uint32_t code = ferx::detail::lbp_code_at(c, img.stride(0), a.taps, a.points);
+        return a.table ? table[code] : ferx::detail::lbp_label_direct<Mapping>(code, a.points);
+    };
+    cell_histogram(a.grid, a.code_rows, a.code_cols, hist, a.bins, code_of,
+                   out + (a.n0 + static_cast<index_t>(blockIdx.y)) * a.out_stride + static_cast<index_t>(blockIdx.x) * a.bins);
 }
 
 }  // namespace

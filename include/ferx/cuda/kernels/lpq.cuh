@@ -29,19 +29,13 @@ __global__ void __launch_bounds__(descriptor_threads)
     __shared__ unsigned hist[256];
     for (int b = threadIdx.x; b < 256; b += blockDim.x) hist[b] = 0;
     __syncthreads();
-    index_t y0, y1, x0, x1;
-    cell_bounds(a.grid, a.code_rows, a.code_cols, y0, y1, x0, x1);
-    const index_t crop = a.n0 + static_cast<index_t>(blockIdx.y);
-    const auto img = src[crop];
-    const index_t cw = x1 - x0, npix = (y1 - y0) * cw;
-    for (index_t p = threadIdx.x; p < npix; p += blockDim.x) {
-        const index_t y = y0 + p / cw, x = x0 + p % cw;
-        const std::uint8_t code = ferx::detail::lpq_code_at(img.data() + y * img.stride(0) + x, img.stride(0), a.window,
-                                                            a.kre, a.kim, a.v, a.decorrelate);
-        atomicAdd(&hist[code], 1u);
-    }
-    __syncthreads();
-    write_histogram(hist, 256, a.grid, npix, out + crop * a.out_stride + static_cast<index_t>(blockIdx.x) * 256);
+    const auto img = src[a.n0 + static_cast<index_t>(blockIdx.y)];
+    const auto code_of = [&](index_t y, index_t x) {
+        return ferx::detail::lpq_code_at(img.data() + y * img.stride(0) + x, img.stride(0), a.window, a.kre, a.kim, a.v,
+                                          a.decorrelate);
+    };
+    cell_histogram(a.grid, a.code_rows, a.code_cols, hist, 256, code_of,
+                   out + (a.n0 + static_cast<index_t>(blockIdx.y)) * a.out_stride + static_cast<index_t>(blockIdx.x) * 256);
 }
 
 }  // namespace

@@ -14,6 +14,19 @@
 
 FERX_NAMESPACE_BEGIN
 
+namespace detail {
+/// Sum of squares of n floats, in order, each operation rounded on its own.
+FERX_HOST_DEVICE inline float hog_sum_squares(const float* v, index_t n) {
+    float s = 0.f;
+    for (index_t i = 0; i < n; ++i) s = add_rn(s, mul_rn(v[i], v[i]));
+    return s;
+}
+/// v *= scale, each product rounded on its own.
+FERX_HOST_DEVICE inline void hog_scale(float* v, index_t n, float scale) {
+    for (index_t i = 0; i < n; ++i) v[i] = mul_rn(v[i], scale);
+}
+}  // namespace detail
+
 /// Block normalisations (compile-time policies). `v` is one block histogram of `n` floats.
 /// L2-Hys: v / (||v||_2 + 0.1 n), clipped at `threshold`, then v / (||v||_2 + 1e-3) (OpenCV's
 /// constants).
@@ -21,39 +34,26 @@ struct hog_l2hys {
     FERX_HOST_DEVICE static void apply(float* v, index_t n, float threshold) {
         using detail::add_rn;
         using detail::mul_rn;
-        float s = 0.f;
-        for (index_t i = 0; i < n; ++i) s = add_rn(s, mul_rn(v[i], v[i]));
-        float scale = 1.f / add_rn(std::sqrt(s), mul_rn(0.1f, static_cast<float>(n)));
-        s = 0.f;
+        const float scale = 1.f / add_rn(std::sqrt(detail::hog_sum_squares(v, n)), mul_rn(0.1f, static_cast<float>(n)));
         for (index_t i = 0; i < n; ++i) {
             const float t = mul_rn(v[i], scale);
             v[i] = t < threshold ? t : threshold;
-            s = add_rn(s, mul_rn(v[i], v[i]));
         }
-        scale = 1.f / add_rn(std::sqrt(s), 1e-3f);
-        for (index_t i = 0; i < n; ++i) v[i] = mul_rn(v[i], scale);
+        detail::hog_scale(v, n, 1.f / add_rn(std::sqrt(detail::hog_sum_squares(v, n)), 1e-3f));
     }
 };
 /// L2: v / sqrt(||v||_2^2 + eps^2), eps = 1e-3 (Dalal & Triggs).
 struct hog_l2 {
     FERX_HOST_DEVICE static void apply(float* v, index_t n, float /*threshold*/) {
-        using detail::add_rn;
-        using detail::mul_rn;
-        float s = 0.f;
-        for (index_t i = 0; i < n; ++i) s = add_rn(s, mul_rn(v[i], v[i]));
-        const float scale = 1.f / std::sqrt(add_rn(s, 1e-6f));
-        for (index_t i = 0; i < n; ++i) v[i] = mul_rn(v[i], scale);
+        detail::hog_scale(v, n, 1.f / std::sqrt(detail::add_rn(detail::hog_sum_squares(v, n), 1e-6f)));
     }
 };
 /// L1: v / (||v||_1 + eps), eps = 1e-3 (votes are non-negative).
 struct hog_l1 {
     FERX_HOST_DEVICE static void apply(float* v, index_t n, float /*threshold*/) {
-        using detail::add_rn;
-        using detail::mul_rn;
         float s = 0.f;
-        for (index_t i = 0; i < n; ++i) s = add_rn(s, v[i]);
-        const float scale = 1.f / add_rn(s, 1e-3f);
-        for (index_t i = 0; i < n; ++i) v[i] = mul_rn(v[i], scale);
+        for (index_t i = 0; i < n; ++i) s = detail::add_rn(s, v[i]);
+        detail::hog_scale(v, n, 1.f / detail::add_rn(s, 1e-3f));
     }
 };
 

@@ -11,44 +11,30 @@
 FERX_NAMESPACE_BEGIN
 namespace detail {
 
-FERX_HOST_DEVICE inline float mul_rn(float a, float b) {
+/// a * b, a + b, a - b for float or double, each rounded on its own.
+template <class F>
+FERX_HOST_DEVICE inline F mul_rn(F a, F b) {
 #if defined(__CUDA_ARCH__)
-    return __fmul_rn(a, b);
+    if constexpr (sizeof(F) == 4) return __fmul_rn(a, b);
+    else return __dmul_rn(a, b);
 #else
     return a * b;
 #endif
 }
-FERX_HOST_DEVICE inline float add_rn(float a, float b) {
+template <class F>
+FERX_HOST_DEVICE inline F add_rn(F a, F b) {
 #if defined(__CUDA_ARCH__)
-    return __fadd_rn(a, b);
+    if constexpr (sizeof(F) == 4) return __fadd_rn(a, b);
+    else return __dadd_rn(a, b);
 #else
     return a + b;
 #endif
 }
-FERX_HOST_DEVICE inline float sub_rn(float a, float b) {
+template <class F>
+FERX_HOST_DEVICE inline F sub_rn(F a, F b) {
 #if defined(__CUDA_ARCH__)
-    return __fsub_rn(a, b);
-#else
-    return a - b;
-#endif
-}
-FERX_HOST_DEVICE inline double mul_rn(double a, double b) {
-#if defined(__CUDA_ARCH__)
-    return __dmul_rn(a, b);
-#else
-    return a * b;
-#endif
-}
-FERX_HOST_DEVICE inline double add_rn(double a, double b) {
-#if defined(__CUDA_ARCH__)
-    return __dadd_rn(a, b);
-#else
-    return a + b;
-#endif
-}
-FERX_HOST_DEVICE inline double sub_rn(double a, double b) {
-#if defined(__CUDA_ARCH__)
-    return __dsub_rn(a, b);
+    if constexpr (sizeof(F) == 4) return __fsub_rn(a, b);
+    else return __dsub_rn(a, b);
 #else
     return a - b;
 #endif
