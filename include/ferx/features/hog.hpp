@@ -124,6 +124,7 @@ struct hog_workspace {
     int table_bins = 0;
     index_t table_cols = 0;
     bool lut_gamma = false;
+    bool tables_ready = false;
 };
 
 /// Fills the per-block-pixel tables: bilinear cell weights (cells centred at their centres, no
@@ -131,13 +132,10 @@ struct hog_workspace {
 template <class Norm>
 void hog_block_tables(const hog_params<Norm>& p, const hog_layout& l, hog_workspace& ws) {
     if (ws.table_block == p.block && ws.table_cell == p.cell && ws.table_sigma == p.sigma() && ws.table_bins == p.bins &&
-        ws.table_cols == l.cols && !ws.pix.empty())
+        ws.table_cols == l.cols && ws.tables_ready)
         return;
     const index_t bh = p.block.rows, bw = p.block.cols;
     const std::size_t npix = static_cast<std::size_t>(bh * bw);
-    ws.pix.assign(npix, 0);
-    ws.cell_ofs.assign(npix * 4, 0);
-    ws.cell_w.assign(npix * 4, 0.f);
     const float sigma = static_cast<float>(p.sigma());
     const float scale = 1.f / (sigma * sigma * 2.f);
     const float hh = static_cast<float>(bh) * 0.5f, hw = static_cast<float>(bw) * 0.5f;
@@ -147,10 +145,14 @@ void hog_block_tables(const hog_params<Norm>& p, const hog_layout& l, hog_worksp
     };
     std::vector<entry> entries;
     entries.reserve(npix);
+    // The Gaussian depends on (2 di)^2 + (2 dj)^2 (an integer) only: one exp per distinct value.
+    std::vector<float> gauss(static_cast<std::size_t>(bh * bh + bw * bw + 1), -1.f);
     for (index_t i = 0; i < bh; ++i)
         for (index_t j = 0; j < bw; ++j) {
             const float di = static_cast<float>(i) - hh, dj = static_cast<float>(j) - hw;
-            const float g = std::exp(-(di * di + dj * dj) * scale);
+            const std::size_t key = static_cast<std::size_t>((2 * i - bh) * (2 * i - bh) + (2 * j - bw) * (2 * j - bw));
+            if (gauss[key] < 0.f) gauss[key] = std::exp(-(di * di + dj * dj) * scale);
+            const float g = gauss[key];
             const float cy = (static_cast<float>(i) + 0.5f) / static_cast<float>(p.cell.rows) - 0.5f;
             const float cx = (static_cast<float>(j) + 0.5f) / static_cast<float>(p.cell.cols) - 0.5f;
             const index_t iy0 = static_cast<index_t>(std::floor(cy)), ix0 = static_cast<index_t>(std::floor(cx));
@@ -171,6 +173,16 @@ void hog_block_tables(const hog_params<Norm>& p, const hog_layout& l, hog_worksp
     for (std::size_t k = 0; k < npix && l.cells_x * l.cells_y <= 4; ++k)
         for (int c = 0; c < entries[k].n; ++c)
             ws.w4[k * 4 + static_cast<std::size_t>(entries[k].ofs[c] / (p.bins + 1))] = entries[k].w[c];
+    ws.table_block = p.block;
+    ws.table_cell = p.cell;
+    ws.table_sigma = p.sigma();
+    ws.table_bins = p.bins;
+    ws.table_cols = l.cols;
+    ws.tables_ready = true;
+    if (l.cells_x * l.cells_y <= 4) return;  // hog_blocks4 needs w4 only
+    ws.pix.assign(npix, 0);
+    ws.cell_ofs.assign(npix * 4, 0);
+    ws.cell_w.assign(npix * 4, 0.f);
     std::stable_sort(entries.begin(), entries.end(), [](const entry& a, const entry& b) { return a.n < b.n; });
     for (auto& c : ws.count) c = 0;
     for (std::size_t k = 0; k < npix; ++k) {
@@ -182,11 +194,6 @@ void hog_block_tables(const hog_params<Norm>& p, const hog_layout& l, hog_worksp
             ws.cell_w[k * 4 + static_cast<std::size_t>(c)] = e.w[c];
         }
     }
-    ws.table_block = p.block;
-    ws.table_cell = p.cell;
-    ws.table_sigma = p.sigma();
-    ws.table_bins = p.bins;
-    ws.table_cols = l.cols;
 }
 
 
