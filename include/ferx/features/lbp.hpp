@@ -161,6 +161,7 @@ void lbp_code_rows(const image_view<const T>& img, const std::vector<lbp_tap>& t
                    index_t r1, std::uint32_t* codes) {
     const index_t w = img.cols() - 2 * m;
     const index_t stride = img.stride(0);
+    // Exact: int32 for 8-bit pixels (sums < 2^24), int64 for 16-bit, double for floating point.
     using acc = std::conditional_t<std::is_same<T, std::uint8_t>::value, std::int32_t,
                                    std::conditional_t<std::is_integral<T>::value, std::int64_t, double>>;
     for (index_t y = r0; y < r1; ++y) {
@@ -175,6 +176,10 @@ void lbp_code_rows(const image_view<const T>& img, const std::vector<lbp_tap>& t
             const T* q11 = q10 + t.nx;
             const acc w0 = t.w[0], w1 = t.w[1], w2 = t.w[2], w3 = t.w[3];
             const std::uint32_t bit = std::uint32_t{1} << p;
+            if (t.nx == 0 && t.ny == 0) {  // on a pixel (weight 65536): a plain comparison
+                for (index_t x = 0; x < w; ++x) out[x] |= q00[x] >= c[x] ? bit : 0u;
+                continue;
+            }
             for (index_t x = 0; x < w; ++x) {
                 const acc s = w0 * static_cast<acc>(q00[x]) + w1 * static_cast<acc>(q01[x]) +
                               w2 * static_cast<acc>(q10[x]) + w3 * static_cast<acc>(q11[x]);
