@@ -87,3 +87,33 @@ BOOST_AUTO_TEST_CASE(empty_and_strided_inputs) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(descriptor_workspace)
+
+// A workspace kept across calls (a per-frame loop) gives the results of fresh calls, also when
+// the parameters or the image size change between calls.
+BOOST_AUTO_TEST_CASE(reused_workspace_equals_fresh_calls) {
+    const cv::Mat a = ferx_test::random_mat<std::uint8_t>(48, 48, CV_8U, 300);
+    const cv::Mat b = ferx_test::random_mat<std::uint8_t>(128, 64, CV_8U, 301);
+    ferx::descriptor_workspace<ferx::hog_params<>> ws;
+    ferx::hog_params<> p, q;
+    q.bins = 12;
+    for (const auto& [img, params] : std::vector<std::pair<cv::Mat, ferx::hog_params<>>>{{a, p}, {b, p}, {a, q}, {a, p}}) {
+        const auto fresh = ferx::describe(ferx::exec::seq, ferx::view<std::uint8_t>(img), params);
+        xt::xtensor<float, 1> out(std::array<std::size_t, 1>{fresh.size()});
+        ferx::describe(ferx::exec::seq, ferx::image_view<const std::uint8_t>(ferx::view<std::uint8_t>(img)), params, ferx::view(out), ws);
+        BOOST_TEST(out == fresh);
+    }
+    ferx::descriptor_workspace<ferx::lbp_params<>> lws;
+    ferx::lbp_params<> l8, l16;
+    l16.points = 16;
+    l16.radius = 2;
+    for (const auto& params : {l8, l16, l8}) {
+        const auto fresh = ferx::describe(ferx::exec::seq, ferx::view<std::uint8_t>(a), params);
+        xt::xtensor<float, 1> out(std::array<std::size_t, 1>{fresh.size()});
+        ferx::describe(ferx::exec::seq, ferx::image_view<const std::uint8_t>(ferx::view<std::uint8_t>(a)), params, ferx::view(out), lws);
+        BOOST_TEST(out == fresh);
+    }
+}
+
+BOOST_AUTO_TEST_SUITE_END()

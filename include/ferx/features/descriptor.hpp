@@ -118,10 +118,15 @@ void check_describe_input(const tensor_view<const T, 2>& img, const char* where)
 
 }  // namespace detail
 
-/// Describes one image into `out` (descriptor_length(params, rows, cols) floats).
+/// Scratch a descriptor reuses from image to image (tables, per-pixel buffers). Keep one per
+/// thread in a per-frame loop and pass it to describe(), so no call allocates after the first.
+template <class Params>
+using descriptor_workspace = typename descriptor_traits<Params>::workspace;
+
+/// Describes one image into `out` (descriptor_length(params, rows, cols) floats), reusing `ws`.
 template <class Policy, class T, class Params>
 void describe(const Policy& policy, const image_view<const T>& img, const Params& params,
-              const tensor_view<float, 1>& out) {
+              const tensor_view<float, 1>& out, descriptor_workspace<Params>& ws) {
     static_assert(is_host_policy_v<Policy>,
                   "ferx::describe: host images need exec::seq or exec::par (device views and "
                   "exec::cuda: include the descriptor's header from a .cu file)");
@@ -133,12 +138,20 @@ void describe(const Policy& policy, const image_view<const T>& img, const Params
     if (out.shape(0) != len || (len > 1 && out.stride(0) != 1))
         throw error(traits::name, "the output must hold " + std::to_string(len) +
                                       " contiguous floats, got " + std::to_string(out.shape(0)));
-    typename traits::workspace ws;
     if constexpr (std::is_same<Policy, exec::parallel_policy>::value &&
                   detail::has_compute_par<traits>::value)
         traits::compute_par(policy.pool(), params, img, out.data(), ws);
     else
         traits::compute(params, img, out.data(), ws);
+}
+
+/// Describes one image into `out` (descriptor_length(params, rows, cols) floats).
+template <class Policy, class T, class Params>
+void describe(const Policy& policy, const image_view<const T>& img, const Params& params,
+              const tensor_view<float, 1>& out) {
+    static_assert(is_descriptor_params_v<Params>, "ferx::describe: not the parameters of a ferx descriptor");
+    descriptor_workspace<Params> ws;
+    describe(policy, img, params, out, ws);
 }
 
 /// Describes every image of an n x rows x cols batch into `out` (n x length, packed rows).
