@@ -109,6 +109,16 @@ template <class Traits>
 struct has_compute_par<Traits, std::void_t<decltype(&Traits::template compute_par<std::uint8_t>)>>
     : std::true_type {};
 
+/// The compile-time checks of a host describe() call.
+template <class Policy, class T, class Params>
+constexpr void check_host_describe() {
+    static_assert(is_host_policy_v<Policy>,
+                  "ferx::describe: host images need exec::seq or exec::par (device views and "
+                  "exec::cuda: include the descriptor's header from a .cu file)");
+    static_assert(is_descriptor_params_v<Params>, "ferx::describe: not the parameters of a ferx descriptor");
+    check_descriptor_pixel<T>();
+}
+
 template <class Params, class T>
 void check_describe_input(const tensor_view<const T, 2>& img, const char* where) {
     if (img.data() == nullptr || img.size() == 0) throw error(where, "the image is empty");
@@ -127,11 +137,7 @@ using descriptor_workspace = typename descriptor_traits<Params>::workspace;
 template <class Policy, class T, class Params>
 void describe(const Policy& policy, const image_view<const T>& img, const Params& params,
               const tensor_view<float, 1>& out, descriptor_workspace<Params>& ws) {
-    static_assert(is_host_policy_v<Policy>,
-                  "ferx::describe: host images need exec::seq or exec::par (device views and "
-                  "exec::cuda: include the descriptor's header from a .cu file)");
-    static_assert(is_descriptor_params_v<Params>, "ferx::describe: not the parameters of a ferx descriptor");
-    detail::check_descriptor_pixel<T>();
+    detail::check_host_describe<Policy, T, Params>();
     using traits = descriptor_traits<Params>;
     detail::check_describe_input<Params>(img, traits::name);
     const index_t len = traits::length(params, img.rows(), img.cols());
@@ -159,11 +165,7 @@ void describe(const Policy& policy, const image_view<const T>& img, const Params
 template <class Policy, class T, class Params>
 void describe(const Policy& policy, const volume_view<const T>& batch, const Params& params,
               const tensor_view<float, 2>& out) {
-    static_assert(is_host_policy_v<Policy>,
-                  "ferx::describe: host batches need exec::seq or exec::par (device views and "
-                  "exec::cuda: include the descriptor's header from a .cu file)");
-    static_assert(is_descriptor_params_v<Params>, "ferx::describe: not the parameters of a ferx descriptor");
-    detail::check_descriptor_pixel<T>();
+    detail::check_host_describe<Policy, T, Params>();
     using traits = descriptor_traits<Params>;
     const char* where = traits::name;
     if (batch.data() == nullptr || batch.size() == 0) throw error(where, "the batch is empty");
