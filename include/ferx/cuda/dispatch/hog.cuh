@@ -1,18 +1,20 @@
 /// \file ferx/cuda/dispatch/hog.cuh
 /// The `exec::cuda` backend of HOG for batches of 8-bit crops: one thread block per (HOG block,
 /// crop), see ferx/cuda/kernels/hog.cuh. Blocks of at most 4 cells (the usual 2x2) and at most
-/// 4096 pixels. The per-pixel cell weights (a few KB) are computed on the host, exactly as
-/// `seq` computes them, and copied to a device buffer for the call. Included by
-/// ferx/features/hog.hpp when compiled by nvcc.
+/// 1024 pixels (32x32). The per-pixel cell weights are computed on the host, exactly as `seq`
+/// computes them, and travel in the launch arguments: a call allocates no device memory.
+/// Included by ferx/features/hog.hpp when compiled by nvcc.
 #pragma once
 
 #include <ferx/core/execution.hpp>
 #include <ferx/core/view.hpp>
 #include <ferx/cuda/dispatch/descriptor.cuh>
 #include <ferx/cuda/kernels/hog.cuh>
-#include <ferx/cuda/memory.cuh>
 #include <ferx/cuda/runtime.cuh>
 #include <ferx/features/hog.hpp>
+
+#include <algorithm>
+#include <string>
 
 FERX_NAMESPACE_BEGIN
 
@@ -26,14 +28,14 @@ void descriptor_traits<hog_params<Norm>>::compute_cuda(const exec::cuda_policy& 
     if (l.cells_x * l.cells_y > 4)
         throw error(where, "the CUDA backend takes blocks of at most 4 cells (e.g. 2x2), got " +
                                std::to_string(l.cells_y) + "x" + std::to_string(l.cells_x));
-    if (p.block.rows * p.block.cols > 4096) throw error(where, "the CUDA backend takes blocks of at most 4096 pixels");
+    if (p.block.rows * p.block.cols > cuda::kernels::hog_max_block_pixels)
+        throw error(where, "the CUDA backend takes blocks of at most " +
+                               std::to_string(cuda::kernels::hog_max_block_pixels) + " pixels");
     cuda::require_device(where);
     detail::hog_workspace ws;
     detail::hog_block_tables(p, l, ws);
-    cuda::device_buffer<float> d_w4(ws.w4.size());
-    cuda::check(cudaMemcpyAsync(d_w4.data(), ws.w4.data(), d_w4.bytes(), cudaMemcpyHostToDevice, policy.stream()), where,
-                "cudaMemcpyAsync");
     cuda::kernels::hog_args a{};
+    std::copy(ws.w4.begin(), ws.w4.end(), a.w4);
     a.blocks_y = l.blocks_y;
     a.block_len = l.block_len;
     a.bh = p.block.rows;
@@ -51,8 +53,8 @@ void descriptor_traits<hog_params<Norm>>::compute_cuda(const exec::cuda_policy& 
     detail::launch_per_crop_chunk(policy, batch.shape(0), where, [&](index_t n0, index_t count) {
         a.n0 = n0;
         const dim3 grid(static_cast<unsigned>(nblocks), static_cast<unsigned>(count));
-        cuda::kernels::hog_blocks<Norm><<<grid, cuda::kernels::descriptor_threads, smem, policy.stream()>>>(
-            batch, a, d_w4.data(), out.data());
+        cuda::kernels::hog_blocks<Norm><<<grid, cuda::kernels::descriptor_threads, smem, policy.stream()>>>(batch, a,
+                                                                                                          out.data());
     });
 }
 

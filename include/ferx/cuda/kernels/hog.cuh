@@ -14,8 +14,14 @@ namespace cuda {
 namespace kernels {
 namespace {
 
+/// Largest block (pixels) of the CUDA backend: its per-pixel cell weights travel in the launch
+/// arguments (4 floats a pixel, 16 KB; kernel arguments may take 32 KB from CUDA 12.1 on Volta
+/// and later), so a call allocates no device memory.
+inline constexpr int hog_max_block_pixels = 1024;
+
 /// HOG launch arguments (one launch covers crops [n0, n0 + gridDim.y)).
 struct hog_args {
+    float w4[4 * hog_max_block_pixels];  // per block pixel (row-major): its weight for each cell
     index_t blocks_y, block_len, bh, bw, sy, sx, n0, out_stride;
     int bins, cells;
     float angle_scale, threshold;
@@ -28,7 +34,7 @@ struct hog_args {
 /// Shared memory: 3 bh bw + 12 (bins + 1) floats.
 template <class Norm>
 __global__ void __launch_bounds__(descriptor_threads)
-    hog_blocks(device_volume_view<const std::uint8_t> src, hog_args a, const float* w4, float* out) {
+    hog_blocks(device_volume_view<const std::uint8_t> src, const hog_args a, float* out) {
     extern __shared__ float smem[];
     const index_t npix = a.bh * a.bw;
     float* m0 = smem;
@@ -48,7 +54,7 @@ __global__ void __launch_bounds__(descriptor_threads)
     }
     __syncthreads();
     for (int t = threadIdx.x; t < 2 * nacc; t += blockDim.x)
-        acc[t] = ferx::detail::hog_block4_acc(t / nacc, (t % nacc) / 4, t % 4, m0, m1, b0, a.bw, w4, a.bh, a.bw);
+        acc[t] = ferx::detail::hog_block4_acc(t / nacc, (t % nacc) / 4, t % 4, m0, m1, b0, a.bw, a.w4, a.bh, a.bw);
     __syncthreads();
     for (int t = threadIdx.x; t < a.cells * a.bins; t += blockDim.x) {
         const int c = t / a.bins, b = t % a.bins;
