@@ -39,3 +39,43 @@ inline void set_integral_counters(benchmark::State& state, const frame_case& c, 
 }
 
 }  // namespace ferx_bench
+
+namespace ferx_bench {
+
+/// <descriptor>/<impl>/<case> of the features benchmarks: one face crop, a batch of crops, a
+/// VGA frame described as one window.
+struct crop_case {
+    std::string name;
+    int crops, rows, cols;
+};
+inline const std::vector<crop_case>& descriptor_cases() {
+    static const std::vector<crop_case> cases = {
+        {"48x48", 1, 48, 48},
+        {"batch1024_48x48", 1024, 48, 48},
+        {"640x480", 1, 480, 640},
+    };
+    return cases;
+}
+
+/// crops_per_s (and pixels/s as items) of a descriptor benchmark.
+inline void set_descriptor_counters(benchmark::State& state, const crop_case& c) {
+    state.SetItemsProcessed(static_cast<std::int64_t>(double(state.iterations()) * c.crops * c.rows * c.cols));
+    state.counters["crops_per_s"] = benchmark::Counter(double(c.crops), benchmark::Counter::kIsIterationInvariantRate);
+}
+
+}  // namespace ferx_bench
+
+#include <random>
+
+namespace ferx_bench {
+
+/// The pixels of c.crops random 8-bit crops of c.rows x c.cols, packed crop after crop; the same
+/// in every run and in the CPU and GPU benchmarks.
+inline std::vector<std::uint8_t> random_crop_pixels(const crop_case& c, std::uint32_t seed = 42) {
+    std::vector<std::uint8_t> px(static_cast<std::size_t>(c.crops) * c.rows * c.cols);
+    std::mt19937 rng(seed);
+    for (auto& v : px) v = static_cast<std::uint8_t>(rng() >> 24);
+    return px;
+}
+
+}  // namespace ferx_bench

@@ -19,3 +19,9 @@
 #include <ferx/detect/group_rectangles.hpp>
 #include <ferx/detect/integral.hpp>
 #include <ferx/detect/rect.hpp>
+
+#include <ferx/features/descriptor.hpp>
+#include <ferx/features/fhog.hpp>
+#include <ferx/features/hog.hpp>
+#include <ferx/features/lbp.hpp>
+#include <ferx/features/lpq.hpp>

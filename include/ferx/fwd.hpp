@@ -40,5 +40,25 @@ enum class cascade_feature;
 struct detect_params;
 struct face_crop_params;
 struct eye_pair;
+// Appearance descriptors (ferx/features/).
+struct patch_size;
+template <class Params>
+struct descriptor_traits;
+enum class hist_norm;
+struct grid_spec;
+struct hog_l2hys;
+struct hog_l2;
+struct hog_l1;
+template <class Norm = hog_l2hys>
+struct hog_params;
+struct fhog_params;
+struct lbp_none;
+struct lbp_u2;
+struct lbp_riu2;
+template <class Mapping = lbp_u2>
+struct lbp_params;
+template <class Mapping = lbp_u2>
+struct lbp_multiscale_params;
+struct lpq_params;
 
 FERX_NAMESPACE_END
