@@ -94,14 +94,18 @@ struct chi2_kernel {
     static constexpr bool needs_nonnegative = true;
     double gamma = 1.0;
     void check(const char* where) const { detail::check_gamma(gamma, where); }
+    /// One feature's term of the sum, and the kernel of the sum: k = finish(sum_k term(a_k, b_k)).
+    template <class T>
+    FERX_HOST_DEVICE static T term(T a, T b) {
+        const T sum = a + b, diff = a - b;
+        return sum > 0 ? diff * diff / sum : T(0);
+    }
+    FERX_HOST_DEVICE double finish(double s) const { return exp(-gamma * s); }
     template <class T>
     FERX_HOST_DEVICE double eval(const T* a, const T* b, std::size_t d) const {
         T s = 0;
-        for (std::size_t k = 0; k < d; ++k) {
-            const T sum = a[k] + b[k], diff = a[k] - b[k];
-            if (sum > 0) s += diff * diff / sum;
-        }
-        return exp(-gamma * static_cast<double>(s));
+        for (std::size_t k = 0; k < d; ++k) s += term(a[k], b[k]);
+        return finish(static_cast<double>(s));
     }
 };
 
@@ -112,10 +116,13 @@ struct intersection_kernel {
     static constexpr bool needs_nonnegative = true;
     void check(const char*) const {}
     template <class T>
+    FERX_HOST_DEVICE static T term(T a, T b) { return a < b ? a : b; }
+    FERX_HOST_DEVICE double finish(double s) const { return s; }
+    template <class T>
     FERX_HOST_DEVICE double eval(const T* a, const T* b, std::size_t d) const {
         T s = 0;
-        for (std::size_t k = 0; k < d; ++k) s += a[k] < b[k] ? a[k] : b[k];
-        return static_cast<double>(s);
+        for (std::size_t k = 0; k < d; ++k) s += term(a[k], b[k]);
+        return finish(static_cast<double>(s));
     }
 };
 
