@@ -1,0 +1,218 @@
+// Learn-area benchmarks: SVM training and prediction, ferx beside cv::ml::SVM with the same
+// parameters, on real features read from ../shared at run time (skipped when absent):
+//   ckplus48_pixels  CK+48, 981 x 2304 pixels in [0, 1]
+//   ckplus48_hog     CK+48, 981 x 900 cv::HOGDescriptor features (48x48, 8x8 cells, 2x2 blocks)
+//   fer2013_hog_N    the first N of FER2013 train spread evenly (N = $FERX_BENCH_FER_N, default 5000)
+// Names: svm/<impl>/<case>/<task>, task = train_rbf (C 10, gamma = 1 / (d var(x))), train_linear
+// (C 0.01 on pixels, 1 on HOG: ferx linear SVM with hinge loss, one-vs-one, bias 10, tol 0.1,
+// the CK+48 parity-test setting; OpenCV C_SVC with the LINEAR kernel), predict10000 (RBF model of the case, 10,000 samples).
+// impl: ferx_seq, ferx_par (all threads of ferx's pool), opencv_1thread, opencv (default threads).
+// Run: build/release/benchmarks/bench_learn --benchmark_filter=svm/ --benchmark_format=console
+#include <ferx/learn/kernel_svm.hpp>
+#include <ferx/learn/linear_svm.hpp>
+
+#include <benchmark/benchmark.h>
+#include <opencv2/core.hpp>
+#include <opencv2/ml.hpp>
+
+#include "../tests/learn/learn_data.hpp"
+#include "bench_common.hpp"
+
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <string>
+
+namespace {
+
+struct bench_case {
+    std::string name;
+    learn_data::dataset data;
+    double gamma = 0;
+    double linear_c = 1.0;  // C of the linear SVMs: 0.01 for pixels, 1 for HOG
+    xt::xtensor<float, 2> predict_set;  // 10,000 rows
+};
+
+std::size_t fer_n() {
+    const char* e = std::getenv("FERX_BENCH_FER_N");
+    return e ? static_cast<std::size_t>(std::atol(e)) : 5000;
+}
+
+// 1 / (d * variance of all entries), scikit-learn's gamma = "scale".
+double scale_gamma(const xt::xtensor<float, 2>& x) {
+    double s = 0, s2 = 0;
+    for (float v : x) s += v, s2 += double(v) * v;
+    const double n = double(x.size()), var = s2 / n - (s / n) * (s / n);
+    return 1.0 / (double(x.shape(1)) * var);
+}
+
+const bench_case* get_case(const std::string& name) {
+    static std::map<std::string, std::unique_ptr<bench_case>> cache;
+    auto it = cache.find(name);
+    if (it != cache.end()) return it->second.get();
+    const std::string shared = FERX_BENCH_SHARED_DIR;
+    auto c = std::make_unique<bench_case>();
+    c->name = name;
+    if (name.rfind("ckplus48", 0) == 0) {
+        if (!learn_data::ckplus_present(shared)) return cache.emplace(name, nullptr).first->second.get();
+        c->data = learn_data::ckplus48(shared, name == "ckplus48_hog" ? learn_data::features::hog : learn_data::features::pixels);
+    } else {
+        if (!learn_data::fer2013_present(shared)) return cache.emplace(name, nullptr).first->second.get();
+        c->data = learn_data::fer2013(shared, "Training", learn_data::features::hog, fer_n());
+    }
+    c->gamma = scale_gamma(c->data.x);
+    c->linear_c = name == "ckplus48_pixels" ? 0.01 : 1.0;
+    const std::size_t n = c->data.x.shape(0), d = c->data.x.shape(1);
+    c->predict_set = xt::xtensor<float, 2>({10000, d});
+    for (std::size_t i = 0; i < 10000; ++i) std::copy_n(c->data.x.data() + (i % n) * d, d, c->predict_set.data() + i * d);
+    return cache.emplace(name, std::move(c)).first->second.get();
+}
+
+cv::Mat as_mat(const xt::xtensor<float, 2>& x) {
+    return cv::Mat(int(x.shape(0)), int(x.shape(1)), CV_32F, const_cast<float*>(x.data())).clone();
+}
+cv::Mat as_mat(const ferx::label_vector& y) { return cv::Mat(int(y.size()), 1, CV_32S, const_cast<int*>(y.data())).clone(); }
+
+cv::Ptr<cv::ml::SVM> opencv_svm(int kernel, double c, double gamma) {
+    auto svm = cv::ml::SVM::create();
+    svm->setType(cv::ml::SVM::C_SVC);
+    svm->setKernel(kernel);
+    svm->setC(c);
+    svm->setGamma(gamma);
+    svm->setTermCriteria(cv::TermCriteria(cv::TermCriteria::EPS, 0, 1e-3));
+    return svm;
+}
+
+ferx::linear_svm_params linear_params(double c) {
+    ferx::linear_svm_params p;
+    p.C = c;
+    p.loss = ferx::linear_loss::hinge;
+    p.strategy = ferx::multiclass::one_vs_one;
+    p.bias = 10;
+    p.tol = 0.1;
+    return p;
+}
+
+constexpr double rbf_c = 10.0;
+
+bool skip_absent(benchmark::State& state, const bench_case* c) {
+    if (c) return false;
+    state.SkipWithError("shared data absent (../shared/data); skipped");
+    return true;
+}
+
+template <class Policy>
+void ferx_train_rbf(benchmark::State& state, std::string name, Policy policy) {
+    const auto* c = get_case(name);
+    if (skip_absent(state, c)) return;
+    ferx::svc_params prm;
+    prm.C = rbf_c;
+    std::size_t sv = 0;
+    for (auto _ : state) {
+        auto m = ferx::fit_svc(policy, ferx::rbf_kernel{c->gamma}, c->data.x, c->data.y, prm);
+        sv = m.n_support();
+        benchmark::DoNotOptimize(m.rho.data());
+    }
+    state.counters["support_vectors"] = double(sv);
+    state.counters["samples"] = double(c->data.x.shape(0));
+}
+
+void opencv_train(benchmark::State& state, std::string name, int kernel, int threads) {
+    const auto* c = get_case(name);
+    if (skip_absent(state, c)) return;
+    const int previous = cv::getNumThreads();
+    cv::setNumThreads(threads == 0 ? -1 : threads);
+    const cv::Mat x = as_mat(c->data.x), y = as_mat(c->data.y);
+    int sv = 0;
+    for (auto _ : state) {
+        auto svm = opencv_svm(kernel, kernel == cv::ml::SVM::RBF ? rbf_c : c->linear_c, c->gamma);
+        svm->train(x, cv::ml::ROW_SAMPLE, y);
+        sv = kernel == cv::ml::SVM::RBF ? svm->getSupportVectors().rows : svm->getUncompressedSupportVectors().rows;
+    }
+    state.counters["support_vectors"] = double(sv);
+    state.counters["samples"] = double(c->data.x.shape(0));
+    cv::setNumThreads(previous);
+}
+
+template <class Policy>
+void ferx_train_linear(benchmark::State& state, std::string name, Policy policy) {
+    const auto* c = get_case(name);
+    if (skip_absent(state, c)) return;
+    const auto prm = linear_params(c->linear_c);
+    for (auto _ : state) {
+        auto m = ferx::fit_linear_svm(policy, c->data.x, c->data.y, prm);
+        benchmark::DoNotOptimize(m.w.data());
+    }
+    state.counters["samples"] = double(c->data.x.shape(0));
+}
+
+const ferx::svc_model<ferx::rbf_kernel, float>& rbf_model(const bench_case* c) {
+    static std::map<std::string, ferx::svc_model<ferx::rbf_kernel, float>> models;
+    auto it = models.find(c->name);
+    if (it == models.end()) {
+        ferx::svc_params prm;
+        prm.C = rbf_c;
+        it = models.emplace(c->name, ferx::fit_svc(ferx::exec::par, ferx::rbf_kernel{c->gamma}, c->data.x, c->data.y, prm)).first;
+    }
+    return it->second;
+}
+
+template <class Policy>
+void ferx_predict(benchmark::State& state, std::string name, Policy policy) {
+    const auto* c = get_case(name);
+    if (skip_absent(state, c)) return;
+    const auto& m = rbf_model(c);
+    for (auto _ : state) {
+        auto labels = ferx::predict(policy, m, c->predict_set);
+        benchmark::DoNotOptimize(labels.data());
+    }
+    state.SetItemsProcessed(state.iterations() * 10000);
+    state.counters["support_vectors"] = double(m.n_support());
+}
+
+void opencv_predict(benchmark::State& state, std::string name, int threads) {
+    const auto* c = get_case(name);
+    if (skip_absent(state, c)) return;
+    const int previous = cv::getNumThreads();
+    cv::setNumThreads(threads == 0 ? -1 : threads);
+    auto svm = opencv_svm(cv::ml::SVM::RBF, rbf_c, c->gamma);
+    svm->train(as_mat(c->data.x), cv::ml::ROW_SAMPLE, as_mat(c->data.y));
+    const cv::Mat x = as_mat(c->predict_set);
+    cv::Mat out;
+    for (auto _ : state) {
+        svm->predict(x, out);
+        benchmark::DoNotOptimize(out.data);
+    }
+    state.SetItemsProcessed(state.iterations() * 10000);
+    state.counters["support_vectors"] = double(svm->getSupportVectors().rows);
+    cv::setNumThreads(previous);
+}
+
+const bool registered = [] {
+    const std::vector<std::string> cases = {"ckplus48_pixels", "ckplus48_hog", "fer2013_hog_" + std::to_string(fer_n())};
+    for (const auto& name : cases) {
+        auto reg = [&](const std::string& impl, const std::string& task, auto fn) {
+            benchmark::RegisterBenchmark(("svm/" + impl + "/" + name + "/" + task).c_str(), fn)
+                ->Unit(benchmark::kMillisecond)
+                ->UseRealTime();
+        };
+        const std::string key = name.rfind("fer2013", 0) == 0 ? "fer2013" : name;
+        reg("ferx_seq", "train_rbf", [key](benchmark::State& s) { ferx_train_rbf(s, key, ferx::exec::seq); });
+        reg("ferx_par", "train_rbf", [key](benchmark::State& s) { ferx_train_rbf(s, key, ferx::exec::par); });
+        reg("opencv_1thread", "train_rbf", [key](benchmark::State& s) { opencv_train(s, key, cv::ml::SVM::RBF, 1); });
+        reg("opencv", "train_rbf", [key](benchmark::State& s) { opencv_train(s, key, cv::ml::SVM::RBF, 0); });
+        reg("ferx_seq", "train_linear", [key](benchmark::State& s) { ferx_train_linear(s, key, ferx::exec::seq); });
+        reg("ferx_par", "train_linear", [key](benchmark::State& s) { ferx_train_linear(s, key, ferx::exec::par); });
+        reg("opencv_1thread", "train_linear", [key](benchmark::State& s) { opencv_train(s, key, cv::ml::SVM::LINEAR, 1); });
+        reg("opencv", "train_linear", [key](benchmark::State& s) { opencv_train(s, key, cv::ml::SVM::LINEAR, 0); });
+        reg("ferx_seq", "predict10000", [key](benchmark::State& s) { ferx_predict(s, key, ferx::exec::seq); });
+        reg("ferx_par", "predict10000", [key](benchmark::State& s) { ferx_predict(s, key, ferx::exec::par); });
+        reg("opencv_1thread", "predict10000", [key](benchmark::State& s) { opencv_predict(s, key, 1); });
+        reg("opencv", "predict10000", [key](benchmark::State& s) { opencv_predict(s, key, 0); });
+    }
+    return true;
+}();
+
+}  // namespace
+
+BENCHMARK_MAIN();
