@@ -15,8 +15,8 @@
 #include <opencv2/core.hpp>
 #include <opencv2/ml.hpp>
 
-#include "../tests/learn/learn_data.hpp"
 #include "bench_common.hpp"
+#include "learn_cases.hpp"
 
 #include <cstdlib>
 #include <map>
@@ -25,48 +25,7 @@
 
 namespace {
 
-struct bench_case {
-    std::string name;
-    learn_data::dataset data;
-    double gamma = 0;
-    double linear_c = 1.0;  // C of the linear SVMs: 0.01 for pixels, 1 for HOG
-    xt::xtensor<float, 2> predict_set;  // 10,000 rows
-};
-
-std::size_t fer_n() {
-    const char* e = std::getenv("FERX_BENCH_FER_N");
-    return e ? static_cast<std::size_t>(std::atol(e)) : 5000;
-}
-
-// 1 / (d * variance of all entries), scikit-learn's gamma = "scale".
-double scale_gamma(const xt::xtensor<float, 2>& x) {
-    double s = 0, s2 = 0;
-    for (float v : x) s += v, s2 += double(v) * v;
-    const double n = double(x.size()), var = s2 / n - (s / n) * (s / n);
-    return 1.0 / (double(x.shape(1)) * var);
-}
-
-const bench_case* get_case(const std::string& name) {
-    static std::map<std::string, std::unique_ptr<bench_case>> cache;
-    auto it = cache.find(name);
-    if (it != cache.end()) return it->second.get();
-    const std::string shared = FERX_BENCH_SHARED_DIR;
-    auto c = std::make_unique<bench_case>();
-    c->name = name;
-    if (name.rfind("ckplus48", 0) == 0) {
-        if (!learn_data::ckplus_present(shared)) return cache.emplace(name, nullptr).first->second.get();
-        c->data = learn_data::ckplus48(shared, name == "ckplus48_hog" ? learn_data::features::hog : learn_data::features::pixels);
-    } else {
-        if (!learn_data::fer2013_present(shared)) return cache.emplace(name, nullptr).first->second.get();
-        c->data = learn_data::fer2013(shared, "Training", learn_data::features::hog, fer_n());
-    }
-    c->gamma = scale_gamma(c->data.x);
-    c->linear_c = name == "ckplus48_pixels" ? 0.01 : 1.0;
-    const std::size_t n = c->data.x.shape(0), d = c->data.x.shape(1);
-    c->predict_set = xt::xtensor<float, 2>({10000, d});
-    for (std::size_t i = 0; i < 10000; ++i) std::copy_n(c->data.x.data() + (i % n) * d, d, c->predict_set.data() + i * d);
-    return cache.emplace(name, std::move(c)).first->second.get();
-}
+using namespace learn_cases;
 
 cv::Mat as_mat(const xt::xtensor<float, 2>& x) {
     return cv::Mat(int(x.shape(0)), int(x.shape(1)), CV_32F, const_cast<float*>(x.data())).clone();
@@ -91,14 +50,6 @@ ferx::linear_svm_params linear_params(double c) {
     p.bias = 10;
     p.tol = 0.1;
     return p;
-}
-
-constexpr double rbf_c = 10.0;
-
-bool skip_absent(benchmark::State& state, const bench_case* c) {
-    if (c) return false;
-    state.SkipWithError("shared data absent (../shared/data); skipped");
-    return true;
 }
 
 template <class Policy>
@@ -146,17 +97,6 @@ void ferx_train_linear(benchmark::State& state, std::string name, Policy policy)
     state.counters["samples"] = double(c->data.x.shape(0));
 }
 
-const ferx::svc_model<ferx::rbf_kernel, float>& rbf_model(const bench_case* c) {
-    static std::map<std::string, ferx::svc_model<ferx::rbf_kernel, float>> models;
-    auto it = models.find(c->name);
-    if (it == models.end()) {
-        ferx::svc_params prm;
-        prm.C = rbf_c;
-        it = models.emplace(c->name, ferx::fit_svc(ferx::exec::par, ferx::rbf_kernel{c->gamma}, c->data.x, c->data.y, prm)).first;
-    }
-    return it->second;
-}
-
 template <class Policy>
 void ferx_predict(benchmark::State& state, std::string name, Policy policy) {
     const auto* c = get_case(name);
@@ -189,14 +129,13 @@ void opencv_predict(benchmark::State& state, std::string name, int threads) {
 }
 
 const bool registered = [] {
-    const std::vector<std::string> cases = {"ckplus48_pixels", "ckplus48_hog", "fer2013_hog_" + std::to_string(fer_n())};
-    for (const auto& name : cases) {
+    for (const auto& case_name : case_names()) {
+        const std::string name = case_name.first, key = case_name.second;
         auto reg = [&](const std::string& impl, const std::string& task, auto fn) {
             benchmark::RegisterBenchmark(("svm/" + impl + "/" + name + "/" + task).c_str(), fn)
                 ->Unit(benchmark::kMillisecond)
                 ->UseRealTime();
         };
-        const std::string key = name.rfind("fer2013", 0) == 0 ? "fer2013" : name;
         reg("ferx_seq", "train_rbf", [key](benchmark::State& s) { ferx_train_rbf(s, key, ferx::exec::seq); });
         reg("ferx_par", "train_rbf", [key](benchmark::State& s) { ferx_train_rbf(s, key, ferx::exec::par); });
         reg("opencv_1thread", "train_rbf", [key](benchmark::State& s) { opencv_train(s, key, cv::ml::SVM::RBF, 1); });
