@@ -61,11 +61,13 @@ dataset load_index(const std::filesystem::path& root, int path_col, int label_co
     std::string line;
     std::getline(in, line);
     std::vector<std::vector<std::string>> rows;
-    while (std::getline(in, line))
+    while (std::getline(in, line)) {
+        if (!line.empty() && line.back() == '\r') line.pop_back();  // CRLF files
         if (!line.empty()) {
             auto r = split_csv(line);
             if (keep(r)) rows.push_back(std::move(r));
         }
+    }
     dataset ds;
     std::map<std::string, int> class_id, group_id;
     for (const auto& r : rows) class_id.emplace(r[static_cast<std::size_t>(label_col)], 0);

@@ -22,11 +22,14 @@
 #include <ferx/learn/detail/smo.hpp>
 #include <ferx/learn/kernels.hpp>
 #include <ferx/learn/linear_svm.hpp>
+#include <ferx/learn/probability.hpp>
 
 #include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -42,6 +45,8 @@ struct svc_params {
     multiclass strategy = multiclass::one_vs_one;
     std::vector<double> class_weight;        ///< empty, or one factor of C per class
     progress_callback progress;              ///< optional: (binary tasks done, total)
+    bool probability = false;                ///< also fit Platt sigmoids (5-fold CV per task)
+    std::uint64_t seed = 1;                  ///< of the probability folds
 };
 
 /// A fitted kernel C-SVC on features of type T.
@@ -58,9 +63,56 @@ struct svc_model {
     std::vector<double> rho;                  ///< P offsets: decision = sum coef k - rho
     std::vector<long> iterations;             ///< P SMO steps taken (diagnostics)
     std::vector<double> objective;            ///< P dual objectives (diagnostics)
+    std::vector<platt_sigmoid> sigmoids;      ///< P Platt sigmoids, or empty (no probabilities)
 
     std::size_t n_support() const { return support_vectors.shape(0); }
 };
+
+namespace detail {
+
+/// Decision values of each sample of a binary task from 5-fold cross-validation (the samples
+/// of a fold are predicted by a model trained on the other folds), for fitting Platt sigmoids.
+template <class Kernel, class T>
+std::vector<double> cross_validated_decisions(const Kernel& kernel, const xt::xtensor<T, 2>& sub,
+                                              const std::vector<signed char>& sign, const std::vector<double>& c,
+                                              const smo_options& opt, std::uint64_t seed) {
+    const std::size_t l = sign.size(), d = sub.shape(1);
+    const std::size_t folds = std::min<std::size_t>(5, l);
+    std::vector<std::size_t> order(l);
+    for (std::size_t i = 0; i < l; ++i) order[i] = i;
+    std::shuffle(order.begin(), order.end(), std::mt19937_64(seed));
+    std::vector<double> dec(l, 0.0);
+    for (std::size_t f = 0; f < folds; ++f) {
+        std::vector<std::size_t> train, test;
+        for (std::size_t r = 0; r < l; ++r) (r * folds / l == f ? test : train).push_back(order[r]);
+        std::vector<signed char> ts;
+        std::vector<double> tc;
+        bool has_pos = false, has_neg = false;
+        for (std::size_t i : train) {
+            ts.push_back(sign[i]);
+            tc.push_back(c[i]);
+            (sign[i] > 0 ? has_pos : has_neg) = true;
+        }
+        if (!has_pos || !has_neg) {  // one class left in training: its sign
+            for (std::size_t i : test) dec[i] = has_pos ? 1.0 : -1.0;
+            continue;
+        }
+        const auto xtr = take_rows(sub, train);
+        const auto r = smo_solver<Kernel, T>(kernel, xtr.data(), train.size(), d, ts.data(), tc.data(), opt).solve();
+        const auto norms = row_norms(xtr);
+        for (std::size_t i : test) {
+            const T* xi = sub.data() + i * d;
+            const double ni = Kernel::uses_dot ? static_cast<double>(dot(xi, xi, d)) : 0.0;
+            double v = -r.rho;
+            for (std::size_t s = 0; s < train.size(); ++s)
+                if (r.alpha[s] != 0) v += ts[s] * r.alpha[s] * kernel_value(kernel, xtr.data() + s * d, xi, d, norms[s], ni);
+            dec[i] = v;
+        }
+    }
+    return dec;
+}
+
+}  // namespace detail
 
 /// Fits a C-SVC with `kernel` on x [n, d] and labels y (0..K-1). `par` trains the binary tasks
 /// in parallel (each with its own cache of cache_mb); the model equals `seq`'s.
@@ -91,6 +143,7 @@ svc_model<Kernel, T> fit_svc(const Policy& policy, const Kernel& kernel, const x
     m.rho.assign(p_count, 0.0);
     m.iterations.assign(p_count, 0);
     m.objective.assign(p_count, 0.0);
+    if (prm.probability) m.sigmoids.resize(p_count);
     detail::smo_options opt;
     opt.tol = prm.tol;
     opt.shrinking = prm.shrinking;
@@ -111,6 +164,12 @@ svc_model<Kernel, T> fit_svc(const Policy& policy, const Kernel& kernel, const x
             m.rho[p] = r.rho;
             m.iterations[p] = r.iterations;
             m.objective[p] = r.objective;
+            if (prm.probability) {
+                const auto dec = detail::cross_validated_decisions(kernel, sub, sign, c, opt, prm.seed + p);
+                std::vector<char> pos(sign.size());
+                for (std::size_t s = 0; s < sign.size(); ++s) pos[s] = sign[s] > 0;
+                m.sigmoids[p] = fit_platt_sigmoid(dec, pos);
+            }
             const std::size_t now = ++done;
             if (prm.progress) prm.progress(now, p_count);
         }
@@ -170,6 +229,16 @@ xt::xtensor<double, 2> decision_function(const Policy& policy, const svc_model<K
 template <class Policy, class Kernel, class T>
 label_vector predict(const Policy& policy, const svc_model<Kernel, T>& m, const xt::xtensor<T, 2>& x) {
     return labels_from_decisions(decision_function(policy, m, x), m.tasks, m.n_classes);
+}
+
+/// Class probabilities [n, K] of x [n, d] (rows sum to 1). Needs a model fitted with
+/// `probability = true`. One-vs-one: Platt probabilities of each pair, coupled (Wu, Lin & Weng);
+/// one-vs-rest: each class's Platt probability, normalised.
+template <class Policy, class Kernel, class T>
+xt::xtensor<double, 2> predict_proba(const Policy& policy, const svc_model<Kernel, T>& m, const xt::xtensor<T, 2>& x) {
+    detail::require(m.sigmoids.size() == m.tasks.size(), "ferx::predict_proba",
+                    "the model has no probability sigmoids (fit it with svc_params::probability = true)");
+    return probabilities_from_decisions(decision_function(policy, m, x), m.tasks, m.sigmoids, m.n_classes);
 }
 
 FERX_NAMESPACE_END

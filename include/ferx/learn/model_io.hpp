@@ -245,6 +245,13 @@ private:
         const auto rho = numbers("rho");
         if (rho.size() != m.tasks.size()) fail("rho does not match the tasks");
         m.rho = rho;
+        expect("probability");
+        m.sigmoids.resize(count(m.tasks.size()));
+        if (!m.sigmoids.empty() && m.sigmoids.size() != m.tasks.size()) fail("probability sigmoids do not match the tasks");
+        for (auto& sg : m.sigmoids) {
+            sg.a = number();
+            sg.b = number();
+        }
         expect("support_vectors");
         const std::size_t s_count = count(), p = m.tasks.size();
         m.support_index.resize(s_count);
@@ -318,6 +325,9 @@ public:
              << "\nstrategy " << detail::strategy_name(m.strategy) << '\n';
         write_tasks(m.tasks);
         detail::write_values(out_, "rho", m.rho);
+        out_ << "probability " << m.sigmoids.size();
+        for (const auto& sg : m.sigmoids) out_ << ' ' << sg.a << ' ' << sg.b;
+        out_ << '\n';
         const std::size_t p = m.tasks.size();
         out_ << "support_vectors " << m.n_support() << '\n';
         for (std::size_t s = 0; s < m.n_support(); ++s) {
