@@ -4,8 +4,10 @@
 //   ckplus48_hog     CK+48, 981 x 900 cv::HOGDescriptor features (48x48, 8x8 cells, 2x2 blocks)
 //   fer2013_hog_N    the first N of FER2013 train spread evenly (N = $FERX_BENCH_FER_N, default 5000)
 // Names: svm/<impl>/<case>/<task>, task = train_rbf (C 10, gamma = 1 / (d var(x))), train_linear
-// (C 0.01 on pixels, 1 on HOG: ferx linear SVM with hinge loss, one-vs-one, bias 10, tol 0.1,
+// (C 0.01 on pixels, 1 on HOG: ferx linear SVM with hinge loss, one-vs-one, bias 1, tol 0.1,
 // the CK+48 parity-test setting; OpenCV C_SVC with the LINEAR kernel), predict10000 (RBF model of the case, 10,000 samples).
+// train_linear_sqhinge_ovr: ferx's linear SVM with LIBLINEAR's defaults (squared hinge,
+// one-vs-rest), same C; it has no OpenCV twin.
 // impl: ferx_seq, ferx_par (all threads of ferx's pool), opencv_1thread, opencv (default threads).
 // Run: build/release/benchmarks/bench_learn --benchmark_filter=svm/ --benchmark_format=console
 #include <ferx/learn/kernel_svm.hpp>
@@ -47,7 +49,7 @@ ferx::linear_svm_params linear_params(double c) {
     p.C = c;
     p.loss = ferx::linear_loss::hinge;
     p.strategy = ferx::multiclass::one_vs_one;
-    p.bias = 10;
+    p.bias = 1;
     p.tol = 0.1;
     return p;
 }
@@ -86,10 +88,14 @@ void opencv_train(benchmark::State& state, std::string name, int kernel, int thr
 }
 
 template <class Policy>
-void ferx_train_linear(benchmark::State& state, std::string name, Policy policy) {
+void ferx_train_linear(benchmark::State& state, std::string name, Policy policy, bool liblinear_defaults) {
     const auto* c = get_case(name);
     if (skip_absent(state, c)) return;
-    const auto prm = linear_params(c->linear_c);
+    ferx::linear_svm_params prm = linear_params(c->linear_c);
+    if (liblinear_defaults) {  // squared hinge, one-vs-rest, bias 1, tol 0.1
+        prm = ferx::linear_svm_params{};
+        prm.C = c->linear_c;
+    }
     for (auto _ : state) {
         auto m = ferx::fit_linear_svm(policy, c->data.x, c->data.y, prm);
         benchmark::DoNotOptimize(m.w.data());
@@ -140,8 +146,9 @@ const bool registered = [] {
         reg("ferx_par", "train_rbf", [key](benchmark::State& s) { ferx_train_rbf(s, key, ferx::exec::par); });
         reg("opencv_1thread", "train_rbf", [key](benchmark::State& s) { opencv_train(s, key, cv::ml::SVM::RBF, 1); });
         reg("opencv", "train_rbf", [key](benchmark::State& s) { opencv_train(s, key, cv::ml::SVM::RBF, 0); });
-        reg("ferx_seq", "train_linear", [key](benchmark::State& s) { ferx_train_linear(s, key, ferx::exec::seq); });
-        reg("ferx_par", "train_linear", [key](benchmark::State& s) { ferx_train_linear(s, key, ferx::exec::par); });
+        reg("ferx_seq", "train_linear", [key](benchmark::State& s) { ferx_train_linear(s, key, ferx::exec::seq, false); });
+        reg("ferx_par", "train_linear", [key](benchmark::State& s) { ferx_train_linear(s, key, ferx::exec::par, false); });
+        reg("ferx_seq", "train_linear_sqhinge_ovr", [key](benchmark::State& s) { ferx_train_linear(s, key, ferx::exec::seq, true); });
         reg("opencv_1thread", "train_linear", [key](benchmark::State& s) { opencv_train(s, key, cv::ml::SVM::LINEAR, 1); });
         reg("opencv", "train_linear", [key](benchmark::State& s) { opencv_train(s, key, cv::ml::SVM::LINEAR, 0); });
         reg("ferx_seq", "predict10000", [key](benchmark::State& s) { ferx_predict(s, key, ferx::exec::seq); });

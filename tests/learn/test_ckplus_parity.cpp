@@ -79,7 +79,7 @@ BOOST_AUTO_TEST_CASE(linear_svm_matches_opencv_linear, *boost::unit_test::label(
         prm.C = c;
         prm.loss = ferx::linear_loss::hinge;
         prm.strategy = ferx::multiclass::one_vs_one;
-        prm.bias = 10;
+        prm.bias = 1;
         prm.tol = 0.1;
         const auto m = ferx::fit_linear_svm(ferx::exec::par, xtr, ytr, prm);
         sv = 0;
