@@ -44,15 +44,6 @@ cv::Ptr<cv::ml::SVM> opencv_svm(int kernel, double c, double gamma) {
     return svm;
 }
 
-ferx::linear_svm_params linear_params(double c) {
-    ferx::linear_svm_params p;
-    p.C = c;
-    p.loss = ferx::linear_loss::hinge;
-    p.strategy = ferx::multiclass::one_vs_one;
-    p.bias = 1;
-    p.tol = 0.1;
-    return p;
-}
 
 template <class Policy>
 void ferx_train_rbf(benchmark::State& state, std::string name, Policy policy) {
@@ -91,7 +82,7 @@ template <class Policy>
 void ferx_train_linear(benchmark::State& state, std::string name, Policy policy, bool liblinear_defaults) {
     const auto* c = get_case(name);
     if (skip_absent(state, c)) return;
-    ferx::linear_svm_params prm = linear_params(c->linear_c);
+    ferx::linear_svm_params prm = learn_data::parity_linear_params(c->linear_c);
     if (liblinear_defaults) {  // squared hinge, one-vs-rest, bias 1, tol 0.1
         prm = ferx::linear_svm_params{};
         prm.C = c->linear_c;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <ferx/learn/dataset.hpp>
+#include <ferx/learn/linear_svm.hpp>
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/objdetect.hpp>
@@ -110,6 +111,18 @@ inline dataset ckplus48(const std::filesystem::path& shared, features f) {
 inline dataset fer2013(const std::filesystem::path& shared, const std::string& usage, features f, std::size_t limit) {
     return load_index(shared / "data" / "fer2013", 0, 1, -1, f, limit,
                       [&](const std::vector<std::string>& r) { return r.size() >= 4 && r[3] == usage; });
+}
+
+/// The linear-SVM setting of the CK+48 parity test and the linear benchmarks: hinge loss (the
+/// C-SVC loss cv::ml::SVM LINEAR minimises), one-vs-one as cv::ml::SVM, LIBLINEAR's bias and tol.
+inline ferx::linear_svm_params parity_linear_params(double c) {
+    ferx::linear_svm_params p;
+    p.C = c;
+    p.loss = ferx::linear_loss::hinge;
+    p.strategy = ferx::multiclass::one_vs_one;
+    p.bias = 1;
+    p.tol = 0.1;
+    return p;
 }
 
 }  // namespace learn_data

@@ -75,13 +75,7 @@ BOOST_AUTO_TEST_CASE(linear_svm_matches_opencv_linear, *boost::unit_test::label(
     const auto ds = learn_data::ckplus48(ferx_test::shared_dir(), learn_data::features::pixels);
     const double c = 0.01;
     const auto s = cross_validate(ds, cv::ml::SVM::LINEAR, c, 1.0, [&](const auto& xtr, const auto& ytr, const auto& xte, long& sv) {
-        ferx::linear_svm_params prm;
-        prm.C = c;
-        prm.loss = ferx::linear_loss::hinge;
-        prm.strategy = ferx::multiclass::one_vs_one;
-        prm.bias = 1;
-        prm.tol = 0.1;
-        const auto m = ferx::fit_linear_svm(ferx::exec::par, xtr, ytr, prm);
+        const auto m = ferx::fit_linear_svm(ferx::exec::par, xtr, ytr, learn_data::parity_linear_params(c));
         sv = 0;
         return ferx::predict(ferx::exec::par, m, xte);
     });

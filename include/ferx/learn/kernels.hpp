@@ -11,7 +11,7 @@
 ///     intersection  k = sum_k min(a_k, b_k)
 ///
 /// Kernels of a dot product (`uses_dot`) are evaluated as `from_dot(a.b, |a|^2, |b|^2)`, which
-/// the CUDA backend batches as a GEMM. chi2 and intersection are for histograms (LBP, LPQ):
+/// the CUDA backend batches as a GEMM; the others as `finish(sum_k term(a_k, b_k))`. chi2 and intersection are for histograms (LBP, LPQ):
 /// their features must be non-negative (checked at fit and predict time).
 #pragma once
 
@@ -101,12 +101,6 @@ struct chi2_kernel {
         return sum > 0 ? diff * diff / sum : T(0);
     }
     FERX_HOST_DEVICE double finish(double s) const { return exp(-gamma * s); }
-    template <class T>
-    FERX_HOST_DEVICE double eval(const T* a, const T* b, std::size_t d) const {
-        T s = 0;
-        for (std::size_t k = 0; k < d; ++k) s += term(a[k], b[k]);
-        return finish(static_cast<double>(s));
-    }
 };
 
 /// k = sum min(a_k, b_k), for non-negative histograms.
@@ -118,15 +112,17 @@ struct intersection_kernel {
     template <class T>
     FERX_HOST_DEVICE static T term(T a, T b) { return a < b ? a : b; }
     FERX_HOST_DEVICE double finish(double s) const { return s; }
-    template <class T>
-    FERX_HOST_DEVICE double eval(const T* a, const T* b, std::size_t d) const {
-        T s = 0;
-        for (std::size_t k = 0; k < d; ++k) s += term(a[k], b[k]);
-        return finish(static_cast<double>(s));
-    }
 };
 
 namespace detail {
+
+/// k(a, b) of the kernels of a sum of per-feature terms (chi2, intersection).
+template <class Kernel, class T>
+FERX_HOST_DEVICE double sum_of_terms(const Kernel& k, const T* a, const T* b, std::size_t d) {
+    T s = 0;
+    for (std::size_t j = 0; j < d; ++j) s += Kernel::term(a[j], b[j]);
+    return k.finish(static_cast<double>(s));
+}
 
 /// k(a, b) for any kernel; na, nb are |a|^2, |b|^2 (used by the dot-product kernels).
 template <class Kernel, class T>
@@ -134,7 +130,7 @@ inline double kernel_value(const Kernel& k, const T* a, const T* b, std::size_t 
     if constexpr (Kernel::uses_dot)
         return k.from_dot(static_cast<double>(dot(a, b, d)), na, nb);
     else
-        return k.eval(a, b, d);
+        return sum_of_terms(k, a, b, d);
 }
 
 /// Squared row norms of an [n, d] matrix (what the dot-product kernels need), as double.
