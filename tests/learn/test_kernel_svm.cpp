@@ -1,11 +1,13 @@
 // Kernel C-SVC by SMO: a known answer (XOR), parity with cv::ml::SVM for every kernel the two
 // share (support-vector counts, predictions), cache and shrinking invariance, seq == par, bad input.
 #include <ferx/learn/kernel_svm.hpp>
+#include <ferx/learn/linear_svm.hpp>
 
 #include <boost/test/unit_test.hpp>
 
 #include "learn_test.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -140,6 +142,29 @@ BOOST_AUTO_TEST_CASE(bad_input) {
     const auto m = ferx::fit_svc(ferx::exec::seq, ferx::rbf_kernel{1.0}, x, y);
     BOOST_CHECK_THROW(ferx::decision_function(ferx::exec::seq, m, xt::xtensor<float, 2>({1, 5}, 0.f)), ferx::error);
     BOOST_CHECK_THROW(ferx::predict(ferx::exec::par, m, nan), ferx::error);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(absent_class)
+
+BOOST_AUTO_TEST_CASE(a_class_missing_from_training_is_never_predicted) {
+    // Labels 0 and 2 only (class 1 absent, as in a cross-validation fold that lacks it).
+    xt::xtensor<float, 2> x;
+    ferx::label_vector y;
+    learn_test::blobs<float>(2, 30, 3, 3.0, 6, x, y);
+    for (auto& v : y) v = v == 1 ? 2 : 0;
+    const auto m = ferx::fit_svc(ferx::exec::seq, ferx::rbf_kernel{0.3}, x, y);
+    BOOST_TEST(m.n_classes == 3);
+    const auto pred = ferx::predict(ferx::exec::seq, m, x);
+    BOOST_TEST(std::count(pred.begin(), pred.end(), 1) == 0);
+    BOOST_TEST(learn_test::accuracy(pred, y) > 0.95);
+    const auto lin = ferx::fit_linear_svm(ferx::exec::seq, x, y, ferx::linear_svm_params{});
+    const auto pl = ferx::predict(ferx::exec::seq, lin, x);
+    BOOST_TEST(std::count(pl.begin(), pl.end(), 1) == 0);
+    BOOST_TEST(learn_test::accuracy(pl, y) > 0.95);
+    const auto dec = ferx::decision_function(ferx::exec::seq, m, x);
+    for (std::size_t i = 0; i < dec.size(); ++i) BOOST_TEST_REQUIRE(std::isfinite(dec.data()[i]));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

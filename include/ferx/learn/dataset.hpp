@@ -53,6 +53,14 @@ inline std::vector<binary_task> binary_tasks(int n_classes, multiclass strategy)
     return tasks;
 }
 
+/// +1 or -1 when a binary task's samples all have that sign (a class absent from the training
+/// set, e.g. in a cross-validation fold; -1 when it has no samples), 0 when both signs occur.
+inline int one_sided(const std::vector<signed char>& sign) {
+    bool pos = false, neg = false;
+    for (signed char v : sign) (v > 0 ? pos : neg) = true;
+    return pos && neg ? 0 : (pos ? 1 : -1);
+}
+
 /// Rejects an empty matrix and NaN/Inf entries, naming the first bad entry.
 template <class T>
 void check_features(const xt::xtensor<T, 2>& x, const char* where) {

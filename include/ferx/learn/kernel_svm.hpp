@@ -25,10 +25,10 @@
 #include <ferx/learn/probability.hpp>
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <mutex>
 #include <random>
 #include <string>
 #include <vector>
@@ -115,7 +115,9 @@ std::vector<double> cross_validated_decisions(const Kernel& kernel, const xt::xt
 }  // namespace detail
 
 /// Fits a C-SVC with `kernel` on x [n, d] and labels y (0..K-1). `par` trains the binary tasks
-/// in parallel (each with its own cache of cache_mb); the model equals `seq`'s.
+/// in parallel (each with its own cache of cache_mb); the model equals `seq`'s. A task whose
+/// class has no training sample gets the constant decision (+-1) of the class present. The
+/// progress callback may be called from the pool's threads, one call at a time.
 template <class Policy, class Kernel, class T>
 svc_model<Kernel, T> fit_svc(const Policy& policy, const Kernel& kernel, const xt::xtensor<T, 2>& x,
                              const label_vector& y, const svc_params& prm = {}) {
@@ -149,13 +151,27 @@ svc_model<Kernel, T> fit_svc(const Policy& policy, const Kernel& kernel, const x
     opt.shrinking = prm.shrinking;
     opt.cache_bytes = prm.cache_mb * 1024.0 * 1024.0;
     opt.max_iter = prm.max_iter;
-    std::atomic<std::size_t> done{0};
+    std::size_t done = 0;
+    std::mutex progress_mutex;  // one call at a time, in order: callbacks need not be thread-safe
+    const auto report = [&] {
+        std::lock_guard<std::mutex> lock(progress_mutex);
+        ++done;
+        if (prm.progress) prm.progress(done, p_count);
+    };
     detail::for_each_range(policy, static_cast<std::ptrdiff_t>(p_count), 1, [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
         std::vector<signed char> sign;
         std::vector<double> c;
         for (std::ptrdiff_t pi = lo; pi < hi; ++pi) {
             const std::size_t p = static_cast<std::size_t>(pi);
             detail::task_problem(y, m.tasks[p], prm, rows[p], sign, c);
+            if (const int side = detail::one_sided(sign)) {
+                // One class absent (e.g. from a fold): a constant decision of the present class.
+                coefs[p].assign(rows[p].size(), 0.0);
+                m.rho[p] = -side;
+                if (prm.probability) m.sigmoids[p] = {0.0, side > 0 ? -20.0 : 20.0};
+                report();
+                continue;
+            }
             const auto sub = take_rows(x, rows[p]);
             detail::smo_solver<Kernel, T> solver(kernel, sub.data(), rows[p].size(), d, sign.data(), c.data(), opt);
             const auto r = solver.solve();
@@ -170,8 +186,7 @@ svc_model<Kernel, T> fit_svc(const Policy& policy, const Kernel& kernel, const x
                 for (std::size_t s = 0; s < sign.size(); ++s) pos[s] = sign[s] > 0;
                 m.sigmoids[p] = fit_platt_sigmoid(dec, pos);
             }
-            const std::size_t now = ++done;
-            if (prm.progress) prm.progress(now, p_count);
+            report();
         }
     });
     // The union of the support vectors, in training order.

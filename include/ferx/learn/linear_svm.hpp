@@ -20,12 +20,12 @@
 #include <ferx/learn/dataset.hpp>
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <mutex>
 #include <random>
 #include <vector>
 
@@ -194,7 +194,8 @@ double linear_svm_primal_objective(const std::vector<double>& w, const xt::xtens
 }
 
 /// Fits a linear SVM on x [n, d] with labels y (0..K-1). `par` fits the binary tasks in
-/// parallel (same models as `seq`).
+/// parallel (same models as `seq`). A task whose class has no training sample (a class absent
+/// from a fold) gets the constant decision of the class present (+-1; 0 without a bias term).
 template <class Policy, class T>
 linear_svm_model fit_linear_svm(const Policy& policy, const xt::xtensor<T, 2>& x, const label_vector& y,
                                 const linear_svm_params& prm = {}) {
@@ -214,17 +215,28 @@ linear_svm_model fit_linear_svm(const Policy& policy, const xt::xtensor<T, 2>& x
     m.tasks = detail::binary_tasks(k, prm.strategy);
     const std::size_t p_count = m.tasks.size(), d = m.dim;
     m.w = xt::xtensor<double, 2>({p_count, d + 1}, 0.0);
-    std::atomic<std::size_t> done{0};
+    std::size_t done = 0;
+    std::mutex progress_mutex;  // one call at a time, in order: callbacks need not be thread-safe
+    const auto report = [&] {
+        std::lock_guard<std::mutex> lock(progress_mutex);
+        ++done;
+        if (prm.progress) prm.progress(done, p_count);
+    };
     detail::for_each_range(policy, static_cast<std::ptrdiff_t>(p_count), 1, [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
         std::vector<std::size_t> rows;
         std::vector<signed char> sign;
         std::vector<double> c;
         for (std::ptrdiff_t p = lo; p < hi; ++p) {
             detail::task_problem(y, m.tasks[static_cast<std::size_t>(p)], prm, rows, sign, c);
-            auto r = detail::dual_coordinate_descent(x, rows, sign, c, prm);
-            std::copy(r.w.begin(), r.w.end(), m.w.data() + static_cast<std::size_t>(p) * (d + 1));
-            const std::size_t now = ++done;
-            if (prm.progress) prm.progress(now, p_count);
+            double* w = m.w.data() + static_cast<std::size_t>(p) * (d + 1);
+            if (const int side = detail::one_sided(sign)) {
+                // One class absent: a constant decision of its sign (0 without a bias term).
+                if (m.bias > 0) w[d] = side / m.bias;
+            } else {
+                const auto r = detail::dual_coordinate_descent(x, rows, sign, c, prm);
+                std::copy(r.w.begin(), r.w.end(), w);
+            }
+            report();
         }
     });
     return m;
