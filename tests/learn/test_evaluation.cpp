@@ -1,10 +1,13 @@
 // Splits and metrics: partition properties of every splitter, the subject-grouped splitter
 // never puts a group on both sides (property test over random groupings), metrics on
-// hand-made confusion matrices.
+// hand-made confusion matrices, grid search and nested cross-validation.
+#include <ferx/learn/grid_search.hpp>
 #include <ferx/learn/metrics.hpp>
 #include <ferx/learn/splits.hpp>
 
 #include <boost/test/unit_test.hpp>
+
+#include "learn_test.hpp"
 
 #include <random>
 #include <set>
@@ -112,10 +115,6 @@ BOOST_AUTO_TEST_CASE(metrics_on_a_hand_made_matrix) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
-
-#include <ferx/learn/grid_search.hpp>
-
-#include "learn_test.hpp"
 
 BOOST_AUTO_TEST_SUITE(grid_search)
 

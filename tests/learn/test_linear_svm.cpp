@@ -143,8 +143,15 @@ BOOST_AUTO_TEST_CASE(multiclass_and_backends) {
         prm.strategy = strategy;
         const auto m = ferx::fit_linear_svm(ferx::exec::seq, x, y, prm);
         BOOST_TEST(m.tasks.size() == (strategy == ferx::multiclass::one_vs_rest ? 4u : 6u));
+        std::vector<std::size_t> seen;
+        prm.progress = [&](std::size_t done, std::size_t total) {
+            seen.push_back(done);
+            BOOST_TEST(total == m.tasks.size());
+        };
         const auto mp = ferx::fit_linear_svm(ferx::exec::par, x, y, prm);
         BOOST_TEST(mp.w == m.w);
+        BOOST_TEST(seen.size() == m.tasks.size());  // once per task, counting up
+        for (std::size_t i = 0; i < seen.size(); ++i) BOOST_TEST(seen[i] == i + 1);
         const auto pred = ferx::predict(ferx::exec::seq, m, x);
         BOOST_TEST(learn_test::accuracy(pred, y) > 0.95);
         const auto ds = ferx::decision_function(ferx::exec::seq, m, x);

@@ -151,13 +151,7 @@ svc_model<Kernel, T> fit_svc(const Policy& policy, const Kernel& kernel, const x
     opt.shrinking = prm.shrinking;
     opt.cache_bytes = prm.cache_mb * 1024.0 * 1024.0;
     opt.max_iter = prm.max_iter;
-    std::size_t done = 0;
-    std::mutex progress_mutex;  // one call at a time, in order: callbacks need not be thread-safe
-    const auto report = [&] {
-        std::lock_guard<std::mutex> lock(progress_mutex);
-        ++done;
-        if (prm.progress) prm.progress(done, p_count);
-    };
+    detail::progress_reporter report(prm.progress, p_count);
     detail::for_each_range(policy, static_cast<std::ptrdiff_t>(p_count), 1, [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
         std::vector<signed char> sign;
         std::vector<double> c;

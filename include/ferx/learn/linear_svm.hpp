@@ -65,6 +65,23 @@ struct linear_svm_model {
 
 namespace detail {
 
+/// Counts finished units of work (binary tasks) and calls the user's progress callback with
+/// (done, total), one call at a time and in order, from whichever thread finished the unit.
+class progress_reporter {
+public:
+    progress_reporter(const progress_callback& callback, std::size_t total) : callback_(callback), total_(total) {}
+    void operator()() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        ++done_;
+        if (callback_) callback_(done_, total_);
+    }
+
+private:
+    const progress_callback& callback_;
+    std::size_t total_, done_ = 0;
+    std::mutex mutex_;
+};
+
 /// The result of one binary dual coordinate descent.
 struct dcd_result {
     std::vector<double> w;  ///< d + 1 (last: bias weight)
@@ -215,13 +232,7 @@ linear_svm_model fit_linear_svm(const Policy& policy, const xt::xtensor<T, 2>& x
     m.tasks = detail::binary_tasks(k, prm.strategy);
     const std::size_t p_count = m.tasks.size(), d = m.dim;
     m.w = xt::xtensor<double, 2>({p_count, d + 1}, 0.0);
-    std::size_t done = 0;
-    std::mutex progress_mutex;  // one call at a time, in order: callbacks need not be thread-safe
-    const auto report = [&] {
-        std::lock_guard<std::mutex> lock(progress_mutex);
-        ++done;
-        if (prm.progress) prm.progress(done, p_count);
-    };
+    detail::progress_reporter report(prm.progress, p_count);
     detail::for_each_range(policy, static_cast<std::ptrdiff_t>(p_count), 1, [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
         std::vector<std::size_t> rows;
         std::vector<signed char> sign;
