@@ -24,6 +24,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <limits>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -85,6 +86,9 @@ public:
           kernel_(m.kernel), blas_(device_stream(policy)) {
         constexpr const char* where = "ferx::svm_predictor";
         ferx::detail::require(s_ > 0 && dim_ > 0, where, "the model has no support vectors");
+        constexpr std::size_t int_max = static_cast<std::size_t>(std::numeric_limits<int>::max());
+        ferx::detail::require(s_ <= int_max && dim_ <= int_max && p_ <= int_max, where,
+                              "the model is too large for cuBLAS's int dimensions");
         cudaStream_t st = policy.stream();
         sv_ = detail::upload(m.support_vectors.data(), s_ * dim_, st, where);
         const auto norms = ferx::detail::row_norms(m.support_vectors);
