@@ -25,3 +25,14 @@
 #include <ferx/features/hog.hpp>
 #include <ferx/features/lbp.hpp>
 #include <ferx/features/lpq.hpp>
+
+#include <ferx/learn/dataset.hpp>
+#include <ferx/learn/grid_search.hpp>
+#include <ferx/learn/kernel_svm.hpp>
+#include <ferx/learn/kernels.hpp>
+#include <ferx/learn/linear_svm.hpp>
+#include <ferx/learn/metrics.hpp>
+#include <ferx/learn/model_io.hpp>
+#include <ferx/learn/pca.hpp>
+#include <ferx/learn/scaling.hpp>
+#include <ferx/learn/splits.hpp>

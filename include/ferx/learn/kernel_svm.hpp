@@ -1,0 +1,253 @@
+/// \file ferx/learn/kernel_svm.hpp
+/// Kernel C-SVC (the LIBSVM / cv::ml::SVM C_SVC formulation), trained by SMO with second-order
+/// working-set selection and shrinking (ferx/learn/detail/smo.hpp), with a kernel cache of a set
+/// memory budget, class weights, and one-vs-one (LIBSVM's voting) or one-vs-rest multiclass.
+/// The kernel is a compile-time policy (ferx/learn/kernels.hpp):
+///
+///     ferx::svc_params prm;  prm.C = 10;
+///     auto model = ferx::fit_svc(ferx::exec::par, ferx::rbf_kernel{0.01}, x_train, y_train, prm);
+///     auto dec = ferx::decision_function(ferx::exec::par, model, x_test);   // [n, P]
+///     auto labels = ferx::predict(ferx::exec::par, model, x_test);
+///
+/// The model keeps the unique support vectors of all binary tasks (one row each, as
+/// cv::ml::SVM::getSupportVectors does for non-linear kernels) and a dense coefficient matrix, so
+/// decision values of a batch are K(x, SV) [n, S] times coef [S, P] minus rho: the form the
+/// CUDA backend computes with two GEMMs.
+#pragma once
+
+#include <ferx/core/error.hpp>
+#include <ferx/core/execution.hpp>
+#include <ferx/core/tensor.hpp>
+#include <ferx/learn/dataset.hpp>
+#include <ferx/learn/detail/smo.hpp>
+#include <ferx/learn/kernels.hpp>
+#include <ferx/learn/linear_svm.hpp>
+#include <ferx/learn/probability.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <random>
+#include <string>
+#include <vector>
+
+FERX_NAMESPACE_BEGIN
+
+/// Parameters of `fit_svc`, with LIBSVM's defaults (except the cache: 100 MiB per thread).
+struct svc_params {
+    double C = 1.0;                          ///< penalty, > 0
+    double tol = 1e-3;                       ///< stop when the maximal KKT violation < tol
+    bool shrinking = true;
+    double cache_mb = 100.0;                 ///< kernel-column cache per binary solver, MiB
+    long max_iter = 10000000;                ///< SMO steps per binary task, at most
+    multiclass strategy = multiclass::one_vs_one;
+    std::vector<double> class_weight;        ///< empty, or one factor of C per class
+    progress_callback progress;              ///< optional: (binary tasks done, total)
+    bool probability = false;                ///< also fit Platt sigmoids (5-fold CV per task)
+    std::uint64_t seed = 1;                  ///< of the probability folds
+};
+
+/// A fitted kernel C-SVC on features of type T.
+template <class Kernel, class T = float>
+struct svc_model {
+    Kernel kernel;
+    std::size_t dim = 0;                      ///< d
+    int n_classes = 0;
+    multiclass strategy = multiclass::one_vs_one;
+    std::vector<binary_task> tasks;           ///< P binary tasks
+    xt::xtensor<T, 2> support_vectors;        ///< [S, d], unique, in training order
+    std::vector<std::size_t> support_index;   ///< S row indices into the training set
+    xt::xtensor<double, 2> coef;              ///< [S, P]: y_i alpha_i of task p (0 where not an SV of p)
+    std::vector<double> rho;                  ///< P offsets: decision = sum coef k - rho
+    std::vector<long> iterations;             ///< P SMO steps taken (diagnostics)
+    std::vector<double> objective;            ///< P dual objectives (diagnostics)
+    std::vector<platt_sigmoid> sigmoids;      ///< P Platt sigmoids, or empty (no probabilities)
+
+    std::size_t n_support() const { return support_vectors.shape(0); }
+};
+
+namespace detail {
+
+/// Decision values of each sample of a binary task from 5-fold cross-validation (the samples
+/// of a fold are predicted by a model trained on the other folds), for fitting Platt sigmoids.
+template <class Kernel, class T>
+std::vector<double> cross_validated_decisions(const Kernel& kernel, const xt::xtensor<T, 2>& sub,
+                                              const std::vector<signed char>& sign, const std::vector<double>& c,
+                                              const smo_options& opt, std::uint64_t seed) {
+    const std::size_t l = sign.size(), d = sub.shape(1);
+    const std::size_t folds = std::min<std::size_t>(5, l);
+    std::vector<std::size_t> order(l);
+    for (std::size_t i = 0; i < l; ++i) order[i] = i;
+    std::shuffle(order.begin(), order.end(), std::mt19937_64(seed));
+    std::vector<double> dec(l, 0.0);
+    for (std::size_t f = 0; f < folds; ++f) {
+        std::vector<std::size_t> train, test;
+        for (std::size_t r = 0; r < l; ++r) (r * folds / l == f ? test : train).push_back(order[r]);
+        std::vector<signed char> ts;
+        std::vector<double> tc;
+        bool has_pos = false, has_neg = false;
+        for (std::size_t i : train) {
+            ts.push_back(sign[i]);
+            tc.push_back(c[i]);
+            (sign[i] > 0 ? has_pos : has_neg) = true;
+        }
+        if (!has_pos || !has_neg) {  // one class left in training: its sign
+            for (std::size_t i : test) dec[i] = has_pos ? 1.0 : -1.0;
+            continue;
+        }
+        const auto xtr = take_rows(sub, train);
+        const auto r = smo_solver<Kernel, T>(kernel, xtr.data(), train.size(), d, ts.data(), tc.data(), opt).solve();
+        const auto norms = row_norms(xtr);
+        for (std::size_t i : test) {
+            const T* xi = sub.data() + i * d;
+            const double ni = Kernel::uses_dot ? static_cast<double>(dot(xi, xi, d)) : 0.0;
+            double v = -r.rho;
+            for (std::size_t s = 0; s < train.size(); ++s)
+                if (r.alpha[s] != 0) v += ts[s] * r.alpha[s] * kernel_value(kernel, xtr.data() + s * d, xi, d, norms[s], ni);
+            dec[i] = v;
+        }
+    }
+    return dec;
+}
+
+}  // namespace detail
+
+/// Fits a C-SVC with `kernel` on x [n, d] and labels y (0..K-1). `par` trains the binary tasks
+/// in parallel (each with its own cache of cache_mb); the model equals `seq`'s. A task whose
+/// class has no training sample gets the constant decision (+-1) of the class present. The
+/// progress callback may be called from the pool's threads, one call at a time.
+template <class Policy, class Kernel, class T>
+svc_model<Kernel, T> fit_svc(const Policy& policy, const Kernel& kernel, const xt::xtensor<T, 2>& x,
+                             const label_vector& y, const svc_params& prm = {}) {
+    static_assert(is_host_policy_v<Policy>, "ferx::fit_svc runs on the host: exec::seq or exec::par");
+    constexpr const char* where = "ferx::fit_svc";
+    const int k = detail::check_training_set(x, y, where);
+    kernel.check(where);
+    detail::check_kernel_input<Kernel>(x, where);
+    detail::require(std::isfinite(prm.C) && prm.C > 0, where, "C must be positive and finite");
+    detail::require(std::isfinite(prm.tol) && prm.tol > 0, where, "tol must be positive");
+    detail::require(prm.cache_mb > 0, where, "cache_mb must be positive");
+    detail::require(prm.max_iter > 0, where, "max_iter must be positive");
+    detail::check_class_weights(prm.class_weight, k, where);
+
+    svc_model<Kernel, T> m;
+    m.kernel = kernel;
+    m.dim = x.shape(1);
+    m.n_classes = k;
+    m.strategy = prm.strategy;
+    m.tasks = detail::binary_tasks(k, prm.strategy);
+    const std::size_t p_count = m.tasks.size(), n = x.shape(0), d = m.dim;
+    // Per task: its training rows and their y_i alpha_i.
+    std::vector<std::vector<std::size_t>> rows(p_count);
+    std::vector<std::vector<double>> coefs(p_count);
+    m.rho.assign(p_count, 0.0);
+    m.iterations.assign(p_count, 0);
+    m.objective.assign(p_count, 0.0);
+    if (prm.probability) m.sigmoids.resize(p_count);
+    detail::smo_options opt;
+    opt.tol = prm.tol;
+    opt.shrinking = prm.shrinking;
+    opt.cache_bytes = prm.cache_mb * 1024.0 * 1024.0;
+    opt.max_iter = prm.max_iter;
+    detail::progress_reporter report(prm.progress, p_count);
+    detail::for_each_range(policy, static_cast<std::ptrdiff_t>(p_count), 1, [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
+        std::vector<signed char> sign;
+        std::vector<double> c;
+        for (std::ptrdiff_t pi = lo; pi < hi; ++pi) {
+            const std::size_t p = static_cast<std::size_t>(pi);
+            detail::task_problem(y, m.tasks[p], prm, rows[p], sign, c);
+            if (const int side = detail::one_sided(sign)) {
+                // One class absent (e.g. from a fold): a constant decision of the present class.
+                coefs[p].assign(rows[p].size(), 0.0);
+                m.rho[p] = -side;
+                if (prm.probability) m.sigmoids[p] = {0.0, side > 0 ? -20.0 : 20.0};
+                report();
+                continue;
+            }
+            const auto sub = take_rows(x, rows[p]);
+            detail::smo_solver<Kernel, T> solver(kernel, sub.data(), rows[p].size(), d, sign.data(), c.data(), opt);
+            const auto r = solver.solve();
+            coefs[p].resize(r.alpha.size());
+            for (std::size_t s = 0; s < r.alpha.size(); ++s) coefs[p][s] = sign[s] * r.alpha[s];
+            m.rho[p] = r.rho;
+            m.iterations[p] = r.iterations;
+            m.objective[p] = r.objective;
+            if (prm.probability) {
+                const auto dec = detail::cross_validated_decisions(kernel, sub, sign, c, opt, prm.seed + p);
+                std::vector<char> pos(sign.size());
+                for (std::size_t s = 0; s < sign.size(); ++s) pos[s] = sign[s] > 0;
+                m.sigmoids[p] = fit_platt_sigmoid(dec, pos);
+            }
+            report();
+        }
+    });
+    // The union of the support vectors, in training order.
+    std::vector<std::size_t> sv_row(n, static_cast<std::size_t>(-1));
+    for (std::size_t p = 0; p < p_count; ++p)
+        for (std::size_t s = 0; s < rows[p].size(); ++s)
+            if (coefs[p][s] != 0) sv_row[rows[p][s]] = 0;
+    for (std::size_t i = 0; i < n; ++i)
+        if (sv_row[i] == 0) {
+            sv_row[i] = m.support_index.size();
+            m.support_index.push_back(i);
+        }
+    m.support_vectors = take_rows(x, m.support_index);
+    m.coef = xt::xtensor<double, 2>({m.support_index.size(), p_count}, 0.0);
+    for (std::size_t p = 0; p < p_count; ++p)
+        for (std::size_t s = 0; s < rows[p].size(); ++s)
+            if (coefs[p][s] != 0) m.coef(sv_row[rows[p][s]], p) = coefs[p][s];
+    return m;
+}
+
+/// Decision values [n, P] of the binary tasks on x [n, d]: positive votes for task p's
+/// `positive` class. `par` splits the samples over the pool (same values as `seq`).
+template <class Policy, class Kernel, class T>
+xt::xtensor<double, 2> decision_function(const Policy& policy, const svc_model<Kernel, T>& m,
+                                         const xt::xtensor<T, 2>& x) {
+    static_assert(is_host_policy_v<Policy>,
+                  "ferx::decision_function(svc_model) on the host needs exec::seq or exec::par; for "
+                  "exec::cuda include ferx/cuda/dispatch/svm_predict.cuh");
+    constexpr const char* where = "ferx::decision_function";
+    detail::check_predict_features(x, m.dim, where);
+    detail::check_kernel_input<Kernel>(x, where);
+    const std::size_t n = x.shape(0), d = m.dim, s_count = m.n_support(), p_count = m.tasks.size();
+    const auto sv_norm = detail::row_norms(m.support_vectors);
+    xt::xtensor<double, 2> out({n, p_count});
+    detail::for_each_range(policy, static_cast<std::ptrdiff_t>(n), 16, [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
+        std::vector<double> kv(s_count);
+        for (std::ptrdiff_t ii = lo; ii < hi; ++ii) {
+            const std::size_t i = static_cast<std::size_t>(ii);
+            const T* xi = x.data() + i * d;
+            const double ni = Kernel::uses_dot ? static_cast<double>(detail::dot(xi, xi, d)) : 0.0;
+            for (std::size_t s = 0; s < s_count; ++s)
+                kv[s] = detail::kernel_value(m.kernel, m.support_vectors.data() + s * d, xi, d, sv_norm[s], ni);
+            double* o = out.data() + i * p_count;
+            for (std::size_t p = 0; p < p_count; ++p) o[p] = -m.rho[p];
+            for (std::size_t s = 0; s < s_count; ++s) {
+                const double* c = m.coef.data() + s * p_count;
+                for (std::size_t p = 0; p < p_count; ++p) o[p] += c[p] * kv[s];
+            }
+        }
+    });
+    return out;
+}
+
+/// Predicted labels of x [n, d].
+template <class Policy, class Kernel, class T>
+label_vector predict(const Policy& policy, const svc_model<Kernel, T>& m, const xt::xtensor<T, 2>& x) {
+    return labels_from_decisions(decision_function(policy, m, x), m.tasks, m.n_classes);
+}
+
+/// Class probabilities [n, K] of x [n, d] (rows sum to 1). Needs a model fitted with
+/// `probability = true`. One-vs-one: Platt probabilities of each pair, coupled (Wu, Lin & Weng);
+/// one-vs-rest: each class's Platt probability, normalised.
+template <class Policy, class Kernel, class T>
+xt::xtensor<double, 2> predict_proba(const Policy& policy, const svc_model<Kernel, T>& m, const xt::xtensor<T, 2>& x) {
+    detail::require(m.sigmoids.size() == m.tasks.size(), "ferx::predict_proba",
+                    "the model has no probability sigmoids (fit it with svc_params::probability = true)");
+    return probabilities_from_decisions(decision_function(policy, m, x), m.tasks, m.sigmoids, m.n_classes);
+}
+
+FERX_NAMESPACE_END

@@ -1,0 +1,97 @@
+/// \file ferx/learn/pca.hpp
+/// Principal component analysis, fitted on training data: the top-k eigenvectors of the sample
+/// covariance (xtensor-blas: GEMM for the covariance, LAPACK syevd via eigh), optional whitening.
+///
+///     auto p = ferx::fit_pca(x_train, 50, /*whiten=*/true);
+///     auto z = ferx::transform(ferx::exec::par, p, x_test);   // [n, 50]
+///
+/// Component signs are fixed so that each component's largest-magnitude entry is positive.
+#pragma once
+
+#include <ferx/core/error.hpp>
+#include <ferx/core/execution.hpp>
+#include <ferx/core/tensor.hpp>
+#include <ferx/learn/dataset.hpp>
+
+#include <xtensor-blas/xlinalg.hpp>
+
+#include <cmath>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+FERX_NAMESPACE_BEGIN
+
+/// z = (x - mean) . components' (divided by sqrt(explained_variance) when whitening).
+struct pca_model {
+    std::vector<double> mean;                ///< d
+    xt::xtensor<double, 2> components;       ///< [k, d], orthonormal rows, by decreasing variance
+    std::vector<double> explained_variance;  ///< k eigenvalues of the covariance (n - 1 normalised)
+    bool whiten = false;
+    std::size_t dim() const { return mean.size(); }
+    std::size_t n_components() const { return components.shape(0); }
+};
+
+/// Fits a PCA with k components (1 <= k <= d) on x [n, d], n >= 2.
+template <class T>
+pca_model fit_pca(const xt::xtensor<T, 2>& x, std::size_t k, bool whiten = false) {
+    constexpr const char* where = "ferx::fit_pca";
+    detail::check_features(x, where);
+    const std::size_t n = x.shape(0), d = x.shape(1);
+    detail::require(n >= 2, where, "needs at least two samples");
+    detail::require(k >= 1 && k <= d, where, "k = " + std::to_string(k) + " must be in 1.." + std::to_string(d));
+    pca_model p;
+    p.whiten = whiten;
+    p.mean.assign(d, 0.0);
+    for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t j = 0; j < d; ++j) p.mean[j] += static_cast<double>(x(i, j));
+    for (auto& m : p.mean) m /= static_cast<double>(n);
+    xt::xtensor<double, 2> xc({n, d});
+    for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t j = 0; j < d; ++j) xc(i, j) = static_cast<double>(x(i, j)) - p.mean[j];
+    xt::xtensor<double, 2> cov = xt::linalg::dot(xt::transpose(xc), xc);
+    cov /= static_cast<double>(n - 1);
+    const auto eig = xt::linalg::eigh(cov);  // ascending eigenvalues, eigenvectors in columns
+    const auto& values = std::get<0>(eig);
+    const auto& vectors = std::get<1>(eig);
+    p.components = xt::xtensor<double, 2>({k, d});
+    p.explained_variance.resize(k);
+    for (std::size_t c = 0; c < k; ++c) {
+        const std::size_t col = d - 1 - c;
+        p.explained_variance[c] = std::max(0.0, static_cast<double>(values(col)));
+        double big = 0;
+        for (std::size_t j = 0; j < d; ++j)
+            if (std::abs(vectors(j, col)) > std::abs(big)) big = vectors(j, col);
+        const double sign = big < 0 ? -1.0 : 1.0;
+        for (std::size_t j = 0; j < d; ++j) p.components(c, j) = sign * vectors(j, col);
+    }
+    if (whiten)
+        for (std::size_t c = 0; c < k; ++c)
+            detail::require(p.explained_variance[c] > 0, where,
+                            "cannot whiten: component " + std::to_string(c) + " has zero variance (lower k)");
+    return p;
+}
+
+/// Projects x [n, d] onto the components: [n, k].
+template <class Policy, class T>
+xt::xtensor<T, 2> transform(const Policy& policy, const pca_model& p, const xt::xtensor<T, 2>& x) {
+    static_assert(is_host_policy_v<Policy>, "ferx::transform(pca_model) runs on the host: exec::seq or exec::par");
+    detail::check_predict_features(x, p.dim(), "ferx::transform(pca_model)");
+    const std::size_t n = x.shape(0), d = p.dim(), k = p.n_components();
+    xt::xtensor<T, 2> out({n, k});
+    detail::for_each_range(policy, static_cast<std::ptrdiff_t>(n), 16, [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
+        std::vector<double> centred(d);
+        for (std::ptrdiff_t ii = lo; ii < hi; ++ii) {
+            const std::size_t i = static_cast<std::size_t>(ii);
+            for (std::size_t j = 0; j < d; ++j) centred[j] = static_cast<double>(x(i, j)) - p.mean[j];
+            for (std::size_t c = 0; c < k; ++c) {
+                double v = detail::dot(p.components.data() + c * d, centred.data(), d);
+                if (p.whiten) v /= std::sqrt(p.explained_variance[c]);
+                out(i, c) = static_cast<T>(v);
+            }
+        }
+    });
+    return out;
+}
+
+FERX_NAMESPACE_END

@@ -1,0 +1,155 @@
+// Model files: exact round trips of every model and preprocessor, several sections in one
+// file, and every kind of bad file (missing, truncated, corrupted, other version, other kernel,
+// other value type, other section) giving a ferx::error that names the file.
+#include <ferx/learn/model_io.hpp>
+
+#include <boost/test/unit_test.hpp>
+
+#include "learn_test.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace {
+
+struct temp_dir {
+    std::filesystem::path path;
+    temp_dir() : path(std::filesystem::temp_directory_path() / ("ferx_learn_io_" + std::to_string(::getpid()))) {
+        std::filesystem::create_directories(path);
+    }
+    ~temp_dir() { std::filesystem::remove_all(path); }
+    std::string file(const std::string& name) const { return (path / name).string(); }
+};
+
+std::string read_text(const std::string& p) {
+    std::ifstream f(p, std::ios::binary);
+    std::ostringstream s;
+    s << f.rdbuf();
+    return s.str();
+}
+void write_text(const std::string& p, const std::string& t) { std::ofstream(p, std::ios::binary) << t; }
+
+template <class M>
+void expect_error_naming(const std::string& path, const std::string& needle) {
+    try {
+        ferx::load_model<M>(path);
+        BOOST_ERROR("no error for " << needle);
+    } catch (const ferx::error& e) {
+        BOOST_TEST(e.file() == path);
+        BOOST_TEST(std::string(e.what()).find(needle) != std::string::npos, e.what());
+    }
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(model_io)
+
+BOOST_AUTO_TEST_CASE(round_trips_are_exact) {
+    temp_dir dir;
+    xt::xtensor<float, 2> x;
+    ferx::label_vector y;
+    learn_test::blobs<float>(3, 30, 5, 1.5, 2, x, y, true);
+    {
+        ferx::svc_params prm;
+        prm.C = 3;
+        const auto m = ferx::fit_svc(ferx::exec::seq, ferx::poly_kernel{0.3, 0.5, 2}, x, y, prm);
+        ferx::save_model(dir.file("poly.ferx"), m);
+        const auto back = ferx::load_model<ferx::svc_model<ferx::poly_kernel, float>>(dir.file("poly.ferx"));
+        BOOST_TEST(back.kernel.gamma == 0.3);
+        BOOST_TEST(back.kernel.degree == 2);
+        BOOST_TEST(back.support_vectors == m.support_vectors);
+        BOOST_TEST(back.coef == m.coef);
+        BOOST_TEST(back.rho == m.rho, boost::test_tools::per_element());
+        BOOST_TEST(back.support_index == m.support_index, boost::test_tools::per_element());
+        BOOST_TEST(ferx::decision_function(ferx::exec::seq, back, x) == ferx::decision_function(ferx::exec::seq, m, x));
+    }
+    {
+        const auto m = ferx::fit_svc(ferx::exec::seq, ferx::chi2_kernel{0.5}, x, y);
+        ferx::save_model(dir.file("chi2.ferx"), m);
+        const auto back = ferx::load_model<ferx::svc_model<ferx::chi2_kernel, float>>(dir.file("chi2.ferx"));
+        BOOST_TEST(ferx::decision_function(ferx::exec::seq, back, x) == ferx::decision_function(ferx::exec::seq, m, x));
+    }
+    {
+        ferx::linear_svm_params prm;
+        prm.strategy = ferx::multiclass::one_vs_one;
+        const auto m = ferx::fit_linear_svm(ferx::exec::seq, x, y, prm);
+        ferx::save_model(dir.file("lin.ferx"), m);
+        const auto back = ferx::load_model<ferx::linear_svm_model>(dir.file("lin.ferx"));
+        BOOST_TEST(back.w == m.w);
+        BOOST_TEST(back.bias == m.bias);
+        BOOST_TEST((back.strategy == ferx::multiclass::one_vs_one));
+    }
+    // A pipeline in one file: scaler, PCA, min-max, SVM.
+    const auto sc = ferx::fit_standard_scaler(x);
+    const auto pc = ferx::fit_pca(x, 3, true);
+    const auto mm = ferx::fit_minmax_scaler(x, -1, 1);
+    const auto svm = ferx::fit_svc(ferx::exec::seq, ferx::rbf_kernel{0.2}, x, y);
+    ferx::model_writer w;
+    w.add(sc);
+    w.add(pc);
+    w.add(mm);
+    w.add(svm);
+    w.save(dir.file("pipe.ferx"));
+    ferx::model_reader r(dir.file("pipe.ferx"));
+    const auto sc2 = r.read<ferx::standard_scaler>();
+    const auto pc2 = r.read<ferx::pca_model>();
+    const auto mm2 = r.read<ferx::minmax_scaler>();
+    const auto svm2 = r.read<ferx::svc_model<ferx::rbf_kernel, float>>();
+    BOOST_TEST(r.done());
+    BOOST_TEST(sc2.mean == sc.mean, boost::test_tools::per_element());
+    BOOST_TEST(sc2.scale == sc.scale, boost::test_tools::per_element());
+    BOOST_TEST(pc2.components == pc.components);
+    BOOST_TEST(pc2.whiten);
+    BOOST_TEST(mm2.min == mm.min, boost::test_tools::per_element());
+    BOOST_TEST(mm2.lo == -1.0);
+    BOOST_TEST(svm2.coef == svm.coef);
+}
+
+BOOST_AUTO_TEST_CASE(bad_files) {
+    temp_dir dir;
+    xt::xtensor<float, 2> x;
+    ferx::label_vector y;
+    learn_test::blobs<float>(2, 20, 3, 2.0, 8, x, y);
+    const auto m = ferx::fit_svc(ferx::exec::seq, ferx::rbf_kernel{0.5}, x, y);
+    using rbf_model = ferx::svc_model<ferx::rbf_kernel, float>;
+    const std::string good = dir.file("good.ferx");
+    ferx::save_model(good, m);
+    const std::string text = read_text(good);
+
+    expect_error_naming<rbf_model>(dir.file("absent.ferx"), "cannot open");
+    const std::string cut = dir.file("cut.ferx");
+    write_text(cut, text.substr(0, text.size() / 2));
+    expect_error_naming<rbf_model>(cut, "truncated");
+    write_text(cut, "");
+    expect_error_naming<rbf_model>(cut, "truncated");
+    // One digit changed in the middle: the checksum catches it.
+    std::string bad = text;
+    const std::size_t pos = bad.find_first_of("123456789", bad.size() / 2);
+    bad[pos] = bad[pos] == '1' ? '2' : '1';
+    const std::string corrupt = dir.file("corrupt.ferx");
+    write_text(corrupt, bad);
+    expect_error_naming<rbf_model>(corrupt, "checksum");
+    // Another kernel, another value type, another kind of section.
+    expect_error_naming<ferx::svc_model<ferx::chi2_kernel, float>>(good, "'rbf' kernel");
+    expect_error_naming<ferx::svc_model<ferx::rbf_kernel, double>>(good, "value type");
+    expect_error_naming<ferx::linear_svm_model>(good, "expected a 'linear_svm' section");
+    // A future version (with a valid checksum) is refused.
+    std::string body = text.substr(0, text.rfind("end "));
+    body.replace(0, body.find('\n'), "ferx-model 2");
+    std::ostringstream sum;
+    sum << std::hex << std::setw(16) << std::setfill('0') << ferx::detail::fnv1a(body);
+    const std::string future = dir.file("future.ferx");
+    write_text(future, body + "end " + sum.str() + "\n");
+    expect_error_naming<rbf_model>(future, "format version 2");
+    // A structurally broken body with a valid checksum: bad number.
+    std::string broken = text.substr(0, text.rfind("end "));
+    broken.replace(broken.find("rho 1 ") + 6, 1, "x");
+    std::ostringstream sum2;
+    sum2 << std::hex << std::setw(16) << std::setfill('0') << ferx::detail::fnv1a(broken);
+    write_text(future, broken + "end " + sum2.str() + "\n");
+    expect_error_naming<rbf_model>(future, "bad number");
+    BOOST_CHECK_THROW(ferx::model_writer().save((dir.path / "no" / "such" / "dir.ferx").string()), ferx::error);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
