@@ -33,6 +33,7 @@ template <class S, class Q, std::size_t N>
 struct integral_images;
 enum class integral_parts;
 
+// Face detection (ferx/detect/).
 struct rect;
 struct detection;
 struct cascade;
@@ -40,6 +41,7 @@ enum class cascade_feature;
 struct detect_params;
 struct face_crop_params;
 struct eye_pair;
+
 // Appearance descriptors (ferx/features/).
 struct patch_size;
 template <class Params>

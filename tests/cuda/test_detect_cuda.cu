@@ -8,6 +8,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "cuda_test.hpp"
 #include "ferx_test.hpp"
 
 #include <opencv2/imgproc.hpp>
@@ -18,22 +19,6 @@
 #include <vector>
 
 namespace {
-
-struct gpu_present {
-    boost::test_tools::assertion_result operator()(boost::unit_test::test_unit_id) const {
-        boost::test_tools::assertion_result r(ferx::cuda::device_available());
-        r.message() << "no CUDA device present; skipping the tests that run CUDA kernels";
-        return r;
-    }
-};
-
-struct gpu_absent {
-    boost::test_tools::assertion_result operator()(boost::unit_test::test_unit_id) const {
-        boost::test_tools::assertion_result r(!ferx::cuda::device_available());
-        r.message() << "a CUDA device is present; the no-device behaviour cannot be observed here";
-        return r;
-    }
-};
 
 const std::string cascade_root = "/usr/share/opencv4/";
 
@@ -58,7 +43,7 @@ std::vector<cv::Mat> frames_of(int rows, int cols, int n) {
 
 BOOST_AUTO_TEST_SUITE(detect_cuda)
 
-BOOST_AUTO_TEST_CASE(cuda_detector_without_a_device_raises, *boost::unit_test::precondition(gpu_absent())) {
+BOOST_AUTO_TEST_CASE(cuda_detector_without_a_device_raises, *boost::unit_test::precondition(ferx_test::gpu_absent())) {
     const auto c = ferx::load_cascade(cascade_root + "lbpcascades/lbpcascade_frontalface.xml");
     auto* fake = reinterpret_cast<const std::uint8_t*>(std::uintptr_t{4096});
     const ferx::device_volume_view<const std::uint8_t> frames(fake, {2, 64, 64});
@@ -70,7 +55,7 @@ BOOST_AUTO_TEST_CASE(cuda_detector_without_a_device_raises, *boost::unit_test::p
     }
 }
 
-BOOST_AUTO_TEST_CASE(cuda_equals_seq_frame_by_frame, *boost::unit_test::precondition(gpu_present())) {
+BOOST_AUTO_TEST_CASE(cuda_equals_seq_frame_by_frame, *boost::unit_test::precondition(ferx_test::gpu_present())) {
     ferx::cuda::stream stream;
     const auto policy = stream.policy();
     for (const char* name : {"haarcascades/haarcascade_frontalface_default.xml", "haarcascades/haarcascade_eye_tree_eyeglasses.xml",
@@ -99,7 +84,7 @@ BOOST_AUTO_TEST_CASE(cuda_equals_seq_frame_by_frame, *boost::unit_test::precondi
     }
 }
 
-BOOST_AUTO_TEST_CASE(cuda_single_image_and_bad_input, *boost::unit_test::precondition(gpu_present())) {
+BOOST_AUTO_TEST_CASE(cuda_single_image_and_bad_input, *boost::unit_test::precondition(ferx_test::gpu_present())) {
     ferx::cuda::stream stream;
     const auto policy = stream.policy();
     const auto c = ferx::load_cascade(cascade_root + "haarcascades/haarcascade_frontalface_alt.xml");

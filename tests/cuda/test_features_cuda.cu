@@ -10,6 +10,7 @@
 #include <boost/test/unit_test.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "cuda_test.hpp"
 #include "ferx_test.hpp"
 
 #include <cstdint>
@@ -17,22 +18,6 @@
 #include <vector>
 
 namespace {
-
-struct gpu_present {
-    boost::test_tools::assertion_result operator()(boost::unit_test::test_unit_id) const {
-        boost::test_tools::assertion_result r(ferx::cuda::device_available());
-        r.message() << "no CUDA device present; skipping the tests that run the descriptor kernels";
-        return r;
-    }
-};
-
-struct gpu_absent {
-    boost::test_tools::assertion_result operator()(boost::unit_test::test_unit_id) const {
-        boost::test_tools::assertion_result r(!ferx::cuda::device_available());
-        r.message() << "a CUDA device is present; the no-device behaviour cannot be observed here";
-        return r;
-    }
-};
 
 ferx::volume<std::uint8_t> random_batch(int n, int rows, int cols, std::uint32_t seed) {
     std::vector<cv::Mat> crops;
@@ -68,7 +53,7 @@ std::vector<cv::Mat> ckplus_crops() {
 
 BOOST_AUTO_TEST_SUITE(features_cuda)
 
-BOOST_AUTO_TEST_CASE(cuda_policy_without_a_device_raises, *boost::unit_test::precondition(gpu_absent())) {
+BOOST_AUTO_TEST_CASE(cuda_policy_without_a_device_raises, *boost::unit_test::precondition(ferx_test::gpu_absent())) {
     // Views over an address no one dereferences: the calls must stop at the device check.
     auto* fake = reinterpret_cast<const std::uint8_t*>(std::uintptr_t{4096});
     auto* fake_out = reinterpret_cast<float*>(std::uintptr_t{8192});
@@ -115,7 +100,7 @@ BOOST_AUTO_TEST_CASE(unsupported_parameters_are_refused_before_any_device_work) 
                       ferx::error);
 }
 
-BOOST_AUTO_TEST_CASE(hog_equals_seq, *boost::unit_test::precondition(gpu_present())) {
+BOOST_AUTO_TEST_CASE(hog_equals_seq, *boost::unit_test::precondition(ferx_test::gpu_present())) {
     compare_with_seq(random_batch(1024, 48, 48, 1), ferx::hog_params<>{}, "hog 1024 x 48x48");
     compare_with_seq(random_batch(3, 128, 64, 2), ferx::hog_params<>{}, "hog 3 x 64x128");
     ferx::hog_params<ferx::hog_l1> l1;
@@ -125,7 +110,7 @@ BOOST_AUTO_TEST_CASE(hog_equals_seq, *boost::unit_test::precondition(gpu_present
     compare_with_seq(random_batch(2, 480, 640, 4), ferx::hog_params<>{}, "hog 640x480");
 }
 
-BOOST_AUTO_TEST_CASE(lbp_equals_seq, *boost::unit_test::precondition(gpu_present())) {
+BOOST_AUTO_TEST_CASE(lbp_equals_seq, *boost::unit_test::precondition(ferx_test::gpu_present())) {
     const auto batch = random_batch(1024, 48, 48, 5);
     compare_with_seq(batch, ferx::lbp_params<ferx::lbp_u2>{}, "lbp u2");
     compare_with_seq(batch, ferx::lbp_params<ferx::lbp_riu2>{}, "lbp riu2");
@@ -139,7 +124,7 @@ BOOST_AUTO_TEST_CASE(lbp_equals_seq, *boost::unit_test::precondition(gpu_present
     compare_with_seq(random_batch(5, 48, 48, 7), p24, "lbp u2 P=24 (no table)");
 }
 
-BOOST_AUTO_TEST_CASE(lpq_equals_seq, *boost::unit_test::precondition(gpu_present())) {
+BOOST_AUTO_TEST_CASE(lpq_equals_seq, *boost::unit_test::precondition(ferx_test::gpu_present())) {
     const auto batch = random_batch(1024, 48, 48, 8);
     compare_with_seq(batch, ferx::lpq_params{}, "lpq decorrelated");
     ferx::lpq_params plain;
@@ -148,7 +133,7 @@ BOOST_AUTO_TEST_CASE(lpq_equals_seq, *boost::unit_test::precondition(gpu_present
     compare_with_seq(batch, plain, "lpq M=3");
 }
 
-BOOST_AUTO_TEST_CASE(real_crops_equal_seq, *boost::unit_test::precondition(gpu_present()) *
+BOOST_AUTO_TEST_CASE(real_crops_equal_seq, *boost::unit_test::precondition(ferx_test::gpu_present()) *
                                                boost::unit_test::precondition(ferx_test::shared_data_present())) {
     const auto batch = ferx::to_volume<std::uint8_t>(ckplus_crops());
     compare_with_seq(batch, ferx::hog_params<>{}, "hog CK+");

@@ -6,6 +6,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "cuda_test.hpp"
 #include "ferx_test.hpp"
 
 #include <cmath>
@@ -15,22 +16,6 @@
 #include <vector>
 
 namespace {
-
-struct gpu_present {
-    boost::test_tools::assertion_result operator()(boost::unit_test::test_unit_id) const {
-        boost::test_tools::assertion_result r(ferx::cuda::device_available());
-        r.message() << "no CUDA device present; skipping the tests that run CUDA kernels";
-        return r;
-    }
-};
-
-struct gpu_absent {
-    boost::test_tools::assertion_result operator()(boost::unit_test::test_unit_id) const {
-        boost::test_tools::assertion_result r(!ferx::cuda::device_available());
-        r.message() << "a CUDA device is present; the no-device behaviour cannot be observed here";
-        return r;
-    }
-};
 
 /// Bit-identical for integer sums and for double sums of integer images; within a few ulps of
 /// the largest value for float outputs and floating-point sources (the GPU adds in another order).
@@ -89,7 +74,7 @@ std::vector<cv::Mat> random_frames(int n, int h, int w, int depth, std::uint32_t
 BOOST_AUTO_TEST_SUITE(integral_cuda)
 
 BOOST_AUTO_TEST_CASE(cuda_policy_without_a_device_raises_instead_of_falling_back,
-                     *boost::unit_test::precondition(gpu_absent())) {
+                     *boost::unit_test::precondition(ferx_test::gpu_absent())) {
     // Views over an address no one dereferences: the call must stop at the device check.
     auto* fake = reinterpret_cast<std::uint8_t*>(std::uintptr_t{4096});
     auto* fake_sum = reinterpret_cast<std::int32_t*>(std::uintptr_t{8192});
@@ -104,7 +89,7 @@ BOOST_AUTO_TEST_CASE(cuda_policy_without_a_device_raises_instead_of_falling_back
     BOOST_CHECK_THROW(ferx::cuda::device_volume<float>({2, 3, 4}), ferx::error);
 }
 
-BOOST_AUTO_TEST_CASE(equals_seq_on_random_images_of_odd_sizes, *boost::unit_test::precondition(gpu_present())) {
+BOOST_AUTO_TEST_CASE(equals_seq_on_random_images_of_odd_sizes, *boost::unit_test::precondition(ferx_test::gpu_present())) {
     std::uint32_t seed = 1;
     for (auto [h, w] : std::vector<std::pair<int, int>>{{1, 1}, {1, 17}, {17, 1}, {31, 47}, {33, 129}, {480, 641}, {1080, 1920}}) {
         const std::string name = std::to_string(h) + "x" + std::to_string(w);
@@ -120,13 +105,13 @@ BOOST_AUTO_TEST_CASE(equals_seq_on_random_images_of_odd_sizes, *boost::unit_test
     }
 }
 
-BOOST_AUTO_TEST_CASE(equals_seq_on_batches_of_crops, *boost::unit_test::precondition(gpu_present())) {
+BOOST_AUTO_TEST_CASE(equals_seq_on_batches_of_crops, *boost::unit_test::precondition(ferx_test::gpu_present())) {
     compare_with_seq<std::uint8_t, std::int32_t, double>(random_frames<std::uint8_t>(256, 48, 48, CV_8U, 99), "256 crops 48x48");
     compare_with_seq<std::uint8_t, float, double>(random_frames<std::uint8_t>(7, 64, 100, CV_8U, 199), "7 frames 64x100");
 }
 
 BOOST_AUTO_TEST_CASE(equals_seq_on_real_images,
-                     *boost::unit_test::precondition(gpu_present()) *
+                     *boost::unit_test::precondition(ferx_test::gpu_present()) *
                          boost::unit_test::precondition(ferx_test::shared_data_present())) {
     for (const auto& f : ferx_test::image_files(ferx_test::shared_dir() / "data" / "faces")) {
         std::vector<cv::Mat> one{ferx::read_image(f.string())};
@@ -135,7 +120,7 @@ BOOST_AUTO_TEST_CASE(equals_seq_on_real_images,
     }
 }
 
-BOOST_AUTO_TEST_CASE(bad_input_raises_ferx_error_before_any_launch, *boost::unit_test::precondition(gpu_present())) {
+BOOST_AUTO_TEST_CASE(bad_input_raises_ferx_error_before_any_launch, *boost::unit_test::precondition(ferx_test::gpu_present())) {
     ferx::cuda::device_image<std::uint8_t> src({10, 12});
     ferx::cuda::device_image<std::int32_t> wrong({10, 12});
     BOOST_CHECK_THROW(ferx::integral(ferx::exec::cuda, src.cview(), wrong.view()), ferx::error);

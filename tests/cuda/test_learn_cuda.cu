@@ -6,6 +6,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "cuda_test.hpp"
 #include "ferx_test.hpp"
 
 #include <cmath>
@@ -13,22 +14,6 @@
 #include <string>
 
 namespace {
-
-struct gpu_present {
-    boost::test_tools::assertion_result operator()(boost::unit_test::test_unit_id) const {
-        boost::test_tools::assertion_result r(ferx::cuda::device_available());
-        r.message() << "no CUDA device present; skipping the tests that run CUDA kernels";
-        return r;
-    }
-};
-
-struct gpu_absent {
-    boost::test_tools::assertion_result operator()(boost::unit_test::test_unit_id) const {
-        boost::test_tools::assertion_result r(!ferx::cuda::device_available());
-        r.message() << "a CUDA device is present; the no-device behaviour cannot be observed here";
-        return r;
-    }
-};
 
 void data(std::size_t n, std::size_t d, int k, std::uint32_t seed, xt::xtensor<float, 2>& x, ferx::label_vector& y) {
     std::mt19937 rng(seed);
@@ -67,7 +52,7 @@ void compare(const Kernel& kernel, const std::string& what) {
 
 BOOST_AUTO_TEST_SUITE(learn_cuda)
 
-BOOST_AUTO_TEST_CASE(svc_decisions_match_seq, *boost::unit_test::precondition(gpu_present())) {
+BOOST_AUTO_TEST_CASE(svc_decisions_match_seq, *boost::unit_test::precondition(ferx_test::gpu_present())) {
     compare(ferx::linear_kernel{}, "linear");
     compare(ferx::rbf_kernel{1.0}, "rbf");
     compare(ferx::poly_kernel{0.5, 1.0, 2}, "poly");
@@ -76,7 +61,7 @@ BOOST_AUTO_TEST_CASE(svc_decisions_match_seq, *boost::unit_test::precondition(gp
     compare(ferx::intersection_kernel{}, "intersection");
 }
 
-BOOST_AUTO_TEST_CASE(svc_bad_input_on_device, *boost::unit_test::precondition(gpu_present())) {
+BOOST_AUTO_TEST_CASE(svc_bad_input_on_device, *boost::unit_test::precondition(ferx_test::gpu_present())) {
     xt::xtensor<float, 2> x;
     ferx::label_vector y;
     data(50, 5, 2, 3, x, y);
@@ -84,7 +69,7 @@ BOOST_AUTO_TEST_CASE(svc_bad_input_on_device, *boost::unit_test::precondition(gp
     BOOST_CHECK_THROW(ferx::decision_function(ferx::exec::cuda, m, xt::xtensor<float, 2>({3, 4}, 0.f)), ferx::error);
 }
 
-BOOST_AUTO_TEST_CASE(svc_without_a_device_raises, *boost::unit_test::precondition(gpu_absent())) {
+BOOST_AUTO_TEST_CASE(svc_without_a_device_raises, *boost::unit_test::precondition(ferx_test::gpu_absent())) {
     xt::xtensor<float, 2> x;
     ferx::label_vector y;
     data(50, 5, 2, 3, x, y);

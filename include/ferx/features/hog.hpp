@@ -22,7 +22,7 @@
 #include <ferx/core/view.hpp>
 #include <ferx/features/descriptor.hpp>
 #include <ferx/features/detail/hog_core.hpp>
-#include <ferx/features/detail/rounding.hpp>
+#include <ferx/core/rounding.hpp>
 #include <ferx/fwd.hpp>
 
 #include <algorithm>

@@ -33,7 +33,7 @@
 #include <ferx/features/descriptor.hpp>
 #include <ferx/features/detail/grid.hpp>
 #include <ferx/features/detail/lpq_core.hpp>
-#include <ferx/features/detail/rounding.hpp>
+#include <ferx/core/rounding.hpp>
 
 #include <algorithm>
 #include <array>

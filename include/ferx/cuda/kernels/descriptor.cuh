@@ -2,14 +2,14 @@
 /// Pieces shared by the descriptor kernels (HOG, LBP, LPQ): launch shape, grid cells, histogram
 /// output. Descriptor kernels run one thread block per (unit, crop): blockIdx.x the unit (a HOG
 /// block, a grid cell), blockIdx.y the crop; histograms are privatised in shared memory, and every
-/// floating-point operation is rounded as on the CPU (ferx/features/detail/rounding.hpp), so the
+/// floating-point operation is rounded as on the CPU (ferx/core/rounding.hpp), so the
 /// kernels give `seq`'s results bit for bit. Kernels live in an unnamed namespace (one copy per
 /// translation unit and GPU architecture list).
 #pragma once
 
 #include <ferx/core/view.hpp>
 #include <ferx/features/detail/grid.hpp>
-#include <ferx/features/detail/rounding.hpp>
+#include <ferx/core/rounding.hpp>
 
 #include <cstdint>
 

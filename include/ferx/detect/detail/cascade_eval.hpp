@@ -13,6 +13,7 @@
 ///    float threshold.
 #pragma once
 
+#include <ferx/core/rounding.hpp>
 #include <ferx/core/view.hpp>
 #include <ferx/detect/cascade.hpp>
 
@@ -30,27 +31,6 @@ namespace detail {
 template <class T>
 FERX_HOST_DEVICE constexpr T corner_sum(const T* p, int a, int b, int c, int d) {
     return p[a] - p[b] - p[c] + p[d];
-}
-
-/// Float and double products and sums rounded one by one, also on CUDA devices (where nvcc
-/// would otherwise fuse a * b + c into one rounding and change which windows pass).
-template <class T>
-FERX_HOST_DEVICE inline T mul_rn(T a, T b) {
-#if defined(__CUDA_ARCH__)
-    if constexpr (std::is_same<T, float>::value) return __fmul_rn(a, b);
-    else return __dmul_rn(a, b);
-#else
-    return a * b;
-#endif
-}
-template <class T>
-FERX_HOST_DEVICE inline T add_rn(T a, T b) {
-#if defined(__CUDA_ARCH__)
-    if constexpr (std::is_same<T, float>::value) return __fadd_rn(a, b);
-    else return __dadd_rn(a, b);
-#else
-    return a + b;
-#endif
 }
 
 /// A Haar feature prepared for one row stride: offsets from the window's top-left sum element

@@ -7,7 +7,7 @@
 #include <ferx/core/error.hpp>
 #include <ferx/core/view.hpp>
 #include <ferx/features/descriptor.hpp>
-#include <ferx/features/detail/rounding.hpp>
+#include <ferx/core/rounding.hpp>
 
 #include <algorithm>
 #include <cmath>

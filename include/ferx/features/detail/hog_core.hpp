@@ -7,7 +7,7 @@
 
 #include <ferx/core/config.hpp>
 #include <ferx/core/view.hpp>
-#include <ferx/features/detail/rounding.hpp>
+#include <ferx/core/rounding.hpp>
 
 #include <cmath>
 #include <cstdint>

@@ -1,4 +1,4 @@
-/// \file ferx/features/detail/rounding.hpp
+/// \file ferx/core/rounding.hpp
 /// Arithmetic that rounds every operation on its own, on the host and on CUDA devices, so the
 /// CUDA kernels reproduce the CPU's floating-point results bit for bit. nvcc contracts a * b + c
 /// into a fused multiply-add by default (one rounding instead of two); the `_rn` intrinsics never
