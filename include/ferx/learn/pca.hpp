@@ -10,10 +10,9 @@
 
 #include <ferx/core/error.hpp>
 #include <ferx/core/execution.hpp>
+#include <ferx/core/linalg.hpp>
 #include <ferx/core/tensor.hpp>
 #include <ferx/learn/dataset.hpp>
-
-#include <xtensor-blas/xlinalg.hpp>
 
 #include <cmath>
 #include <cstddef>
