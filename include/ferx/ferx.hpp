@@ -27,6 +27,12 @@
 #include <ferx/features/lbp.hpp>
 #include <ferx/features/lpq.hpp>
 
+#include <ferx/data/ckplus.hpp>
+#include <ferx/data/fer2013.hpp>
+#include <ferx/data/image_folder.hpp>
+#include <ferx/data/image_list.hpp>
+#include <ferx/data/labels.hpp>
+
 #include <ferx/learn/dataset.hpp>
 #include <ferx/learn/grid_search.hpp>
 #include <ferx/learn/kernel_svm.hpp>

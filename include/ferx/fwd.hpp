@@ -63,4 +63,11 @@ template <class Mapping = lbp_u2>
 struct lbp_multiscale_params;
 struct lpq_params;
 
+// Datasets (ferx/data/).
+struct image_list;
+struct image_batch;
+struct load_options;
+struct label_map;
+enum class fer2013_split;
+
 FERX_NAMESPACE_END
