@@ -121,6 +121,7 @@ BOOST_AUTO_TEST_CASE(image_folder_errors_name_the_folder) {
     expect_error([&] { ferx::image_folder(t.path); }, {"no class sub-folders", t.path.string()});
     write_image(t.path / "happy" / "a.png", pattern(4, 4, 0));
     expect_error([&] { ferx::image_folder(t.path, {"happy", "sad"}); }, {"'sad'", (t.path / "sad").string()});
+    expect_error([&] { ferx::image_folder(t.path, {"happy", "happy"}); }, {"given twice"});
     write_image(t.path / "other" / "a.png", pattern(4, 4, 0));
     expect_error([&] { ferx::image_folder(t.path, {"happy"}); }, {"'other'"});
 }

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstddef>
 #include <filesystem>
 #include <string>
 #include <system_error>
@@ -42,7 +43,7 @@ inline std::vector<std::string> image_files(const std::filesystem::path& dir, co
 ///
 /// Without `classes`, every sub-folder of root is a class, in sorted order. With `classes`, those
 /// are the classes in the given order (label k = classes[k]); each must be a sub-folder, and a
-/// sub-folder not listed is an error (apply a label_map to drop classes).
+/// sub-folder not listed, or a class given twice, is an error (apply a label_map to drop classes).
 /// Throws ferx::error naming the folder when root or a class folder is missing, when root has no
 /// class folder, or when an unlisted class folder is found. Images are not decoded here.
 inline image_list image_folder(const std::filesystem::path& root, std::vector<std::string> classes = {}) {
@@ -58,6 +59,10 @@ inline image_list image_folder(const std::filesystem::path& root, std::vector<st
         if (found.empty()) throw error(where, "the dataset folder has no class sub-folders", root.string());
         classes = found;
     } else {
+        for (std::size_t k = 0; k < classes.size(); ++k)
+            if (std::find(classes.begin(), classes.begin() + static_cast<std::ptrdiff_t>(k), classes[k]) !=
+                classes.begin() + static_cast<std::ptrdiff_t>(k))
+                throw error(where, "the class '" + classes[k] + "' is given twice", root.string());
         for (const auto& c : classes) detail::require_folder(root / c, where, ("the class folder '" + c + "'").c_str());
         for (const auto& f : found)
             if (std::find(classes.begin(), classes.end(), f) == classes.end())
