@@ -45,11 +45,7 @@ inline image_list ckplus48(const std::filesystem::path& root) {
                          if (f[2].empty() || f[3].empty() || !detail::parse_int(f[4], frame))
                              throw error(where, at + "empty subject or sequence, or a frame that is not a number",
                                          index.string());
-                         const auto path = root / f[0];
-                         std::error_code ec;
-                         if (f[0].empty() || !std::filesystem::is_regular_file(path, ec))
-                             throw error(where, at + "the listed image '" + f[0] + "' does not exist", index.string());
-                         out.paths.push_back(path.string());
+                         out.paths.push_back(detail::listed_file(root, f[0], at, index, where));
                          out.labels.push_back(static_cast<int>(k - classes.begin()));
                          subjects.push_back(f[2]);
                          sequences.push_back(f[3]);

@@ -34,14 +34,14 @@ inline const char* fer2013_folder_name(fer2013_split s) {
 inline const char* fer2013_usage(fer2013_split s) {
     return s == fer2013_split::train ? "Training" : s == fer2013_split::validation ? "PublicTest" : "PrivateTest";
 }
-/// The split of a `Usage` value; false if it is none of the three.
-inline bool fer2013_split_of(const std::string& usage, fer2013_split& out) {
+/// The split of a `Usage` value (column `column` of the row `at` of `file`); ferx::error if it is
+/// none of the three.
+inline fer2013_split fer2013_split_of(const std::string& usage, const char* column, const std::string& at,
+                                      const std::filesystem::path& file, const char* where) {
     for (fer2013_split s : {fer2013_split::train, fer2013_split::validation, fer2013_split::test})
-        if (usage == fer2013_usage(s)) {
-            out = s;
-            return true;
-        }
-    return false;
+        if (usage == fer2013_usage(s)) return s;
+    throw error(where, at + "unknown " + column + " '" + usage + "' (expected Training, PublicTest or PrivateTest)",
+                file.string());
 }
 inline bool in_split(fer2013_split which, fer2013_split s) { return which == fer2013_split::all || which == s; }
 }  // namespace detail
@@ -83,17 +83,9 @@ inline image_list fer2013_folder(const std::filesystem::path& root, fer2013_spli
                          if (canonical_emotion(f[1]) != canonical_emotion(name))
                              throw error(where, at + "label '" + f[1] + "' disagrees with label_id " + f[2] + " (" +
                                                      name + ")", index.string());
-                         fer2013_split s;
-                         if (!detail::fer2013_split_of(f[3], s))
-                             throw error(where, at + "unknown usage '" + f[3] +
-                                                     "' (expected Training, PublicTest or PrivateTest)",
-                                         index.string());
+                         const fer2013_split s = detail::fer2013_split_of(f[3], "usage", at, index, where);
                          if (!detail::in_split(split, s)) return;
-                         const auto path = root / f[0];
-                         std::error_code e;
-                         if (f[0].empty() || !std::filesystem::is_regular_file(path, e))
-                             throw error(where, at + "the listed image '" + f[0] + "' does not exist", index.string());
-                         out.paths.push_back(path.string());
+                         out.paths.push_back(detail::listed_file(root, f[0], at, index, where));
                          out.labels.push_back(id);
                      });
     return out;
@@ -116,11 +108,7 @@ void for_each_fer2013_csv(const std::filesystem::path& file, F&& f, fer2013_spli
                          int label = -1;
                          if (!detail::parse_int(fields[0], label) || label > 6)
                              throw error(where, at + "emotion '" + fields[0] + "' is not a class id 0..6", file.string());
-                         fer2013_split s;
-                         if (!detail::fer2013_split_of(fields[2], s))
-                             throw error(where, at + "unknown Usage '" + fields[2] +
-                                                     "' (expected Training, PublicTest or PrivateTest)",
-                                         file.string());
+                         const fer2013_split s = detail::fer2013_split_of(fields[2], "Usage", at, file, where);
                          if (!detail::in_split(split, s)) return;
                          const std::string& px = fields[1];
                          std::uint8_t* out = img.ptr<std::uint8_t>();

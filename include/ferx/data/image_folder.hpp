@@ -27,6 +27,16 @@ inline void require_folder(const std::filesystem::path& dir, const char* where, 
     if (!std::filesystem::is_directory(dir, ec)) throw error(where, std::string(what) + " does not exist", dir.string());
 }
 
+/// root / relative, checked to be an existing file (listed at row `at` of `index`).
+inline std::string listed_file(const std::filesystem::path& root, const std::string& relative, const std::string& at,
+                               const std::filesystem::path& index, const char* where) {
+    const auto path = root / relative;
+    std::error_code ec;
+    if (relative.empty() || !std::filesystem::is_regular_file(path, ec))
+        throw error(where, at + "the listed image '" + relative + "' does not exist", index.string());
+    return path.string();
+}
+
 /// The image files directly in `dir`, sorted by name.
 inline std::vector<std::string> image_files(const std::filesystem::path& dir, const char* where) {
     std::vector<std::string> out;
