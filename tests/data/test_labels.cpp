@@ -81,6 +81,13 @@ BOOST_AUTO_TEST_CASE(relabel_drops_and_remaps) {
     const std::vector<std::size_t> counts = {1, 0, 0, 1, 0, 1};
     BOOST_TEST(ferx::class_counts(r) == counts, boost::test_tools::per_element());
 
+    ferx::image_batch wrong = b;
+    wrong.labels[0] = 7;  // CK+ has 7 classes: 0..6
+    BOOST_CHECK_THROW(ferx::class_counts(wrong), ferx::error);
+    BOOST_CHECK_THROW(ferx::relabel(wrong, ferx::basic6_map()), ferx::error);
+    wrong.labels = {0, 1};
+    BOOST_CHECK_THROW(ferx::relabel(wrong, ferx::basic6_map()), ferx::error);
+
     ferx::image_list l;
     l.classes = {"happy", "weird"};
     l.labels = {0, 1};

@@ -62,9 +62,21 @@ struct load_options {
     bool resize = false;  ///< resize images of another size (cv::INTER_AREA) instead of failing
 };
 
+namespace detail {
+/// Every label of `d` indexes one of its classes.
+template <class D>
+void check_labels(const D& d, const char* where) {
+    for (std::size_t i = 0; i < d.labels.size(); ++i)
+        require(d.labels[i] >= 0 && static_cast<std::size_t>(d.labels[i]) < d.classes.size(), where,
+                "label " + std::to_string(d.labels[i]) + " of image " + std::to_string(i) + " is not a class index (" +
+                    std::to_string(d.classes.size()) + " classes)");
+}
+}  // namespace detail
+
 /// Number of images of each class: counts[k] for k < classes.size().
 template <class D>
 std::vector<std::size_t> class_counts(const D& d) {
+    detail::check_labels(d, "ferx::class_counts");
     std::vector<std::size_t> counts(d.classes.size(), 0);
     for (int l : d.labels) ++counts[static_cast<std::size_t>(l)];
     return counts;
@@ -76,9 +88,7 @@ inline void check_list(const image_list& list, const char* where) {
     require(list.groups.empty() || list.groups.size() == list.paths.size(), where, "groups and paths differ in length");
     require(list.sequences.empty() || list.sequences.size() == list.paths.size(), where,
             "sequences and paths differ in length");
-    for (std::size_t i = 0; i < list.labels.size(); ++i)
-        require(list.labels[i] >= 0 && static_cast<std::size_t>(list.labels[i]) < list.classes.size(), where,
-                "label " + std::to_string(list.labels[i]) + " of image " + std::to_string(i) + " is not a class index");
+    check_labels(list, where);
 }
 
 /// Reads image i as grey and checks (or fixes) its size; `want` is updated from the first image.
@@ -105,6 +115,7 @@ inline cv::Mat read_sized(const std::string& path, const load_options& opt, cv::
 /// The samples kept (target label >= 0) and their new labels.
 template <class D>
 std::vector<std::size_t> relabelled(const D& d, const label_map& map, label_vector& labels) {
+    check_labels(d, "ferx::relabel");
     std::vector<int> target(d.classes.size());
     for (std::size_t k = 0; k < d.classes.size(); ++k) target[k] = map(d.classes[k]);
     std::vector<std::size_t> keep;
@@ -185,6 +196,9 @@ inline image_list relabel(const image_list& list, const label_map& map) {
 
 /// `batch` with its labels mapped by `map`; images of dropped classes are removed.
 inline image_batch relabel(const image_batch& batch, const label_map& map) {
+    detail::require(batch.images.shape(0) == batch.labels.size(), "ferx::relabel",
+                    std::to_string(batch.labels.size()) + " labels for " + std::to_string(batch.images.shape(0)) +
+                        " images");
     label_vector labels;
     const auto keep = detail::relabelled(batch, map, labels);
     image_batch out;
