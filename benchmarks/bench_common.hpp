@@ -78,4 +78,14 @@ inline std::vector<std::uint8_t> random_crop_pixels(const crop_case& c, std::uin
     return px;
 }
 
+/// The main() of a benchmark executable whose benchmarks were registered at run time: parses
+/// Google Benchmark's flags (refusing unknown ones), runs the selected benchmarks.
+inline int run_registered(int argc, char** argv) {
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return 0;
+}
+
 }  // namespace ferx_bench

@@ -195,9 +195,5 @@ int main(int argc, char** argv) {
     register_family<std::int32_t, CV_32S, double, CV_64F, true>("integral_all");
     register_detect("detect", "haarcascades/haarcascade_frontalface_default.xml");
     register_detect("detect_lbp", "lbpcascades/lbpcascade_frontalface_improved.xml");
-    benchmark::Initialize(&argc, argv);
-    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-    benchmark::RunSpecifiedBenchmarks();
-    benchmark::Shutdown();
-    return 0;
+    return ferx_bench::run_registered(argc, argv);
 }

@@ -121,9 +121,5 @@ int main(int argc, char** argv) {
                                      [c](benchmark::State& s) { ferx_cuda_integral<std::int32_t, true, true>(s, c); })
             ->Unit(benchmark::kMicrosecond)->UseRealTime();
     }
-    benchmark::Initialize(&argc, argv);
-    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-    benchmark::RunSpecifiedBenchmarks();
-    benchmark::Shutdown();
-    return 0;
+    return ferx_bench::run_registered(argc, argv);
 }

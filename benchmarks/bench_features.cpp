@@ -87,9 +87,5 @@ int main(int argc, char** argv) {
     for (const auto& c : ferx_bench::descriptor_cases())
         benchmark::RegisterBenchmark(("hog/opencv/" + c.name).c_str(), [c](benchmark::State& s) { opencv_hog(s, c); })
             ->Unit(benchmark::kMicrosecond)->UseRealTime();
-    benchmark::Initialize(&argc, argv);
-    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-    benchmark::RunSpecifiedBenchmarks();
-    benchmark::Shutdown();
-    return 0;
+    return ferx_bench::run_registered(argc, argv);
 }

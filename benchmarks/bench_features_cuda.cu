@@ -49,9 +49,5 @@ int main(int argc, char** argv) {
     register_descriptor("hog", ferx::hog_params<>{});
     register_descriptor("lbp", ferx::lbp_params<>{});
     register_descriptor("lpq", ferx::lpq_params{});
-    benchmark::Initialize(&argc, argv);
-    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-    benchmark::RunSpecifiedBenchmarks();
-    benchmark::Shutdown();
-    return 0;
+    return ferx_bench::run_registered(argc, argv);
 }
