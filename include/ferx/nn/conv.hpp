@@ -189,6 +189,34 @@ inline void im2col(const conv_geometry& g, const float* x, std::int64_t p0, std:
             }
 }
 
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
+// Interior of one output row of a stride-1 depthwise convolution with AVX2/FMA, 8 outputs at a
+// time: yr[ox] = sum over valid ky, all kx of xrow[ky][ox + kx * dw] * w[ky][kx] (taps in order);
+// rows[ky] is null for a tap row outside the input.
+__attribute__((target("avx2,fma"))) inline void depthwise_row_avx2(const float* const* rows, const float* wt,
+                                                                   std::int64_t kh, std::int64_t kw, std::int64_t dw,
+                                                                   std::int64_t lo, std::int64_t hi, float* yr) {
+    std::int64_t ox = lo;
+    for (; ox + 8 <= hi; ox += 8) {
+        __m256 acc = _mm256_setzero_ps();
+        for (std::int64_t ky = 0; ky < kh; ++ky) {
+            if (!rows[ky]) continue;
+            for (std::int64_t kx = 0; kx < kw; ++kx)
+                acc = _mm256_fmadd_ps(_mm256_loadu_ps(rows[ky] + ox + kx * dw), _mm256_set1_ps(wt[ky * kw + kx]), acc);
+        }
+        _mm256_storeu_ps(yr + ox, acc);
+    }
+    for (; ox < hi; ++ox) {
+        float acc = 0.f;
+        for (std::int64_t ky = 0; ky < kh; ++ky) {
+            if (!rows[ky]) continue;
+            for (std::int64_t kx = 0; kx < kw; ++kx) acc += rows[ky][ox + kx * dw] * wt[ky * kw + kx];
+        }
+        yr[ox] = acc;
+    }
+}
+#endif
+
 // One depthwise plane: y = sum over the window of x * w (taps in ky, kx order), + bias, post.
 // Output columns whose window lies inside the input skip the bounds checks (same order).
 inline void depthwise_plane(const conv_geometry& g, const float* x, const float* wt, float bias, const unary_op& post,
@@ -215,6 +243,18 @@ inline void depthwise_plane(const conv_geometry& g, const float* x, const float*
         for (std::int64_t ox = 0; ox < ox_lo; ++ox) edge(ox);
         for (std::int64_t ox = ox_hi; ox < g.ow; ++ox) edge(ox);
         float* yr = y + oy * g.ow;
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
+        if (w.stride_w == 1 && w.kernel_h <= 16 && gemm_has_avx2()) {
+            const float* rows[16];
+            for (std::int64_t ky = 0; ky < w.kernel_h; ++ky) {
+                const std::int64_t iy = oy * w.stride_h - w.pad_top + ky * w.dilation_h;
+                rows[ky] = (iy < 0 || iy >= g.h) ? nullptr : x + iy * g.w - w.pad_left;
+            }
+            depthwise_row_avx2(rows, wt, w.kernel_h, w.kernel_w, w.dilation_w, ox_lo, ox_hi, yr);
+            detail::apply_unary(post, yr + ox_lo, yr + ox_lo, ox_hi - ox_lo, 1.f, bias);
+            continue;
+        }
+#endif
         for (std::int64_t ox = ox_lo; ox < ox_hi; ++ox) yr[ox] = 0.f;
         for (std::int64_t ky = 0; ky < w.kernel_h; ++ky) {
             const std::int64_t iy = oy * w.stride_h - w.pad_top + ky * w.dilation_h;
