@@ -273,6 +273,17 @@ xt::xtensor<float, 2> describe_crops(const Policy& policy, const pipeline_spec& 
     return out;
 }
 
+/// Labels and scores of descriptor rows [n, feature_dim] (as describe_crops gives them): the
+/// scaler, PCA and SVM of the model. ferx::error for another width or non-finite features.
+template <class Policy>
+prediction classify_features(const Policy& policy, const pipeline_model& m, const xt::xtensor<float, 2>& features) {
+    static_assert(is_host_policy_v<Policy>, "ferx::classify_features runs on the host: exec::seq or exec::par");
+    if (features.shape(1) != m.feature_dim)
+        throw error("ferx::classify_features", "the features have " + std::to_string(features.shape(1)) +
+                                                   " columns, the model takes " + std::to_string(m.feature_dim));
+    return detail::classify(policy, m, features);
+}
+
 /// Trains the pipeline `spec` on images [n, rows, cols] (face crops for face_source::crop; for
 /// other sources, images in which the detector of `opt` finds the faces: images without a face
 /// are left out, and face_source::all is refused) with labels 0..K-1 and K class names.
@@ -338,7 +349,7 @@ prediction predict(const Policy& policy, const pipeline_model& m, const xt::xten
         x = describe_crops(policy, m.spec, pre.crops);
     }
     detail::stage_clock c(detail::slot(times, &stage_times::classify));
-    return detail::classify(policy, m, x);
+    return classify_features(policy, m, x);
 }
 
 /// One face found in a frame, with its label and per-class scores.
