@@ -141,6 +141,23 @@ BOOST_AUTO_TEST_CASE(frames_with_several_faces, *boost::unit_test::precondition(
     BOOST_TEST(largest.size() == 1u);
     const cv::Mat white = ferx::read_image((ferx_test::shared_dir() / "data" / "faces" / "white.png").string());
     BOOST_TEST(ferx::predict_faces(ferx::exec::par, m, det, ferx::view<std::uint8_t>(white)).empty());
+
+    // Training on photographs of different sizes: the largest face of each; white.png (no face)
+    // is left out, and the 7 posed photographs train a 7-class model that knows them again.
+    std::vector<cv::Mat> photos;
+    std::vector<ferx::image_view<const std::uint8_t>> views;
+    const std::vector<std::string> names{"angry", "disgusted", "fearful", "happy", "neutral", "sad", "surprised"};
+    for (const auto& n : names) photos.push_back(ferx::read_image((ferx_test::shared_dir() / "data" / "faces" / (n + ".jpg")).string()));
+    photos.push_back(white);
+    for (const auto& g : photos) views.push_back(ferx::view<std::uint8_t>(g));
+    auto spec = ferx::parse_spec("hog:std:linear(C=10)");
+    spec.preprocess.source = ferx::face_source::largest;
+    const auto own = ferx::fit(ferx::exec::par, spec, views, {0, 1, 2, 3, 4, 5, 6, 0}, names, {nullptr, &det});
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        const auto f = ferx::predict_faces(ferx::exec::seq, own, det, views[i], ferx::face_source::largest);
+        BOOST_REQUIRE_EQUAL(f.size(), 1u);
+        BOOST_TEST(f[0].label == static_cast<int>(i), names[i]);
+    }
 }
 
 BOOST_AUTO_TEST_CASE(bad_training_and_prediction_input) {
