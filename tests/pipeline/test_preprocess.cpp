@@ -146,6 +146,8 @@ BOOST_AUTO_TEST_CASE(intensity_normalisation) {
         BOOST_TEST(std::abs(q / 64 - 1.0) < 1e-4);
     }
     for (std::size_t k = 0; k < 64; ++k) BOOST_TEST(z.data()[128 + k] == 0.0f);
+    BOOST_TEST((ferx::normalize_intensity(ferx::exec::par, crops, ferx::intensity_norm::standardize) == z));
+    BOOST_TEST((ferx::normalize_intensity(ferx::exec::seq, crops, ferx::intensity_norm::unit_range) == unit));
 }
 
 BOOST_AUTO_TEST_CASE(bad_input) {
