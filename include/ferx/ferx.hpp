@@ -55,3 +55,10 @@
 #include <ferx/nn/session.hpp>
 #include <ferx/nn/softmax.hpp>
 #include <ferx/nn/tensor_ref.hpp>
+
+#include <ferx/pipeline/clahe.hpp>
+#include <ferx/pipeline/equalize_hist.hpp>
+#include <ferx/pipeline/pipeline.hpp>
+#include <ferx/pipeline/preprocess.hpp>
+#include <ferx/pipeline/spec.hpp>
+#include <ferx/pipeline/video_vote.hpp>
