@@ -155,6 +155,20 @@ public:
     }
     [[noreturn]] void fail(const std::string& why) const { throw error("ferx::model_reader", why, path_); }
 
+    /// The kind of the next section, without consuming it ("" when every section has been read).
+    std::string next_section() {
+        if (done()) return {};
+        const auto pos = in_.tellg();
+        std::string s, kind;
+        in_ >> s >> kind;
+        in_.clear();
+        in_.seekg(pos);
+        return s == "section" ? kind : std::string();
+    }
+    /// Consumes the header of a section of kind `kind` (for readers of sections defined outside
+    /// this file, which then read their fields with word(), number(), ...).
+    void begin_section(const char* kind) { begin(kind); }
+
 private:
     void begin(const char* kind) {
         expect("section");
@@ -336,6 +350,13 @@ public:
             for (std::size_t j = 0; j < m.dim; ++j) out_ << ' ' << m.support_vectors(s, j);
             out_ << '\n';
         }
+    }
+
+    /// Starts a section of kind `kind` defined outside this file and returns the stream its
+    /// fields go to, one `key values...` record per line (tokens without spaces).
+    std::ostream& begin_section(const std::string& kind) {
+        out_ << "section " << kind << '\n';
+        return out_;
     }
 
     /// The file's text (header, sections, end record).

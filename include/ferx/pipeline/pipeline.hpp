@@ -1,0 +1,504 @@
+/// \file ferx/pipeline/pipeline.hpp
+/// The classical FER pipeline, trained in one call, run on crops, images or video frames, and
+/// saved to one model file:
+///
+///     ferx::pipeline_spec spec = ferx::parse_spec("hog+lbp_u2:std:rbf(C=10)");
+///     ferx::pipeline_model m = ferx::fit(ferx::exec::par, spec, crops, labels, classes);  // crops [n, 48, 48]
+///     ferx::save_pipeline(m, "model.ferx");
+///     auto m2 = ferx::load_pipeline("model.ferx");
+///     ferx::prediction p = ferx::predict(ferx::exec::par, m2, crops);    // p.labels, p.scores [n, K]
+///     auto det = ferx::load_face_detector();
+///     auto faces = ferx::predict_faces(ferx::exec::par, m2, det, ferx::view<std::uint8_t>(grey_frame));
+///
+/// Stages: preprocess (ferx/pipeline/preprocess.hpp) -> the descriptors of the spec, each
+/// computed for the whole batch (the std::variant is visited once per batch, so the per-image
+/// loop is the descriptor's own typed code) and concatenated in order -> standard or min-max
+/// scaler -> PCA -> linear SVM (fit_linear_svm) or kernel C-SVC (fit_svc with the kernel type
+/// chosen by the spec). Scores per class [n, K]: Platt probabilities when the SVM was fitted
+/// with prob=1; else one-vs-rest decision values; else (one-vs-one) votes plus a confidence in
+/// (-1/3, 1/3) from the summed decision values. Labels are always the SVM's own prediction
+/// (LIBSVM voting, ties to the lower class), which for one-vs-one ties may differ from the
+/// argmax of the scores.
+///
+/// Model file (ferx/learn/model_io.hpp format, one file): a `pipeline` section with the
+/// canonical spec string (every parameter), the class names and the feature length, then the
+/// scaler, PCA and SVM sections. A malformed, truncated or inconsistent file gives a ferx::error
+/// naming the file.
+#pragma once
+
+#include <ferx/core/error.hpp>
+#include <ferx/core/execution.hpp>
+#include <ferx/core/tensor.hpp>
+#include <ferx/core/view.hpp>
+#include <ferx/features/descriptor.hpp>
+#include <ferx/learn/kernel_svm.hpp>
+#include <ferx/learn/linear_svm.hpp>
+#include <ferx/learn/model_io.hpp>
+#include <ferx/learn/pca.hpp>
+#include <ferx/learn/scaling.hpp>
+#include <ferx/pipeline/preprocess.hpp>
+#include <ferx/pipeline/spec.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <type_traits>
+#include <variant>
+#include <vector>
+
+FERX_NAMESPACE_BEGIN
+
+/// The fitted classifier, its kernel a type.
+using classifier_model =
+    std::variant<linear_svm_model, svc_model<rbf_kernel, float>, svc_model<poly_kernel, float>,
+                 svc_model<sigmoid_kernel, float>, svc_model<chi2_kernel, float>, svc_model<intersection_kernel, float>>;
+
+/// The fitted scaler (none, standard or min-max).
+using scaler_model = std::variant<std::monostate, standard_scaler, minmax_scaler>;
+
+/// A trained pipeline: its spec and every fitted stage.
+struct pipeline_model {
+    pipeline_spec spec;                ///< every parameter (gamma=scale is resolved in the SVM)
+    std::vector<std::string> classes;  ///< K class names, index = label
+    std::size_t feature_dim = 0;       ///< length of the concatenated descriptors
+    scaler_model scaler;
+    std::optional<pca_model> pca;
+    classifier_model classifier;
+
+    int n_classes() const { return static_cast<int>(classes.size()); }
+};
+
+/// Labels and per-class scores of a batch.
+struct prediction {
+    label_vector labels;           ///< n labels
+    xt::xtensor<double, 2> scores;  ///< [n, K]
+};
+
+/// Seconds spent in each stage (accumulated by the calls given a pointer to one).
+struct stage_times {
+    double detect = 0, preprocess = 0, describe = 0, classify = 0;
+    double total() const { return detect + preprocess + describe + classify; }
+};
+
+/// Options of fit.
+struct fit_options {
+    progress_callback progress;     ///< optional: binary SVM tasks done / total
+    const face_detector* detector = nullptr;  ///< needed when spec.preprocess.source is not crop
+};
+
+namespace detail {
+
+inline constexpr const char* pipeline_where = "ferx::pipeline";
+
+class stage_clock {
+public:
+    explicit stage_clock(double* slot) : slot_(slot), t0_(std::chrono::steady_clock::now()) {}
+    ~stage_clock() {
+        if (slot_) *slot_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
+    }
+    stage_clock(const stage_clock&) = delete;
+    stage_clock& operator=(const stage_clock&) = delete;
+
+private:
+    double* slot_;
+    std::chrono::steady_clock::time_point t0_;
+};
+
+inline double* slot(stage_times* t, double stage_times::*m) { return t ? &(t->*m) : nullptr; }
+
+/// Total length of the spec's descriptors on rows x cols crops (ferx::error for bad parameters).
+inline std::size_t spec_feature_length(const pipeline_spec& s, index_t rows, index_t cols) {
+    if (s.descriptors.empty()) throw error(pipeline_where, "the pipeline has no descriptor");
+    std::size_t len = 0;
+    for (const auto& d : s.descriptors)
+        len += static_cast<std::size_t>(std::visit([&](const auto& p) { return descriptor_length(p, rows, cols); }, d));
+    return len;
+}
+
+/// Describes crops of pixel type T into the columns [offset, offset + len) of `out`.
+template <class Policy, class T>
+void describe_into(const Policy& policy, const volume_view<const T>& crops, const descriptor_spec& d,
+                   xt::xtensor<float, 2>& out, std::size_t& offset) {
+    std::visit(
+        [&](const auto& p) {
+            const index_t len = descriptor_length(p, crops.rows(), crops.cols());
+            const tensor_view<float, 2> cols(out.data() + offset, {crops.shape(0), len},
+                                             {static_cast<index_t>(out.shape(1)), 1});
+            describe(policy, crops, p, cols);
+            offset += static_cast<std::size_t>(len);
+        },
+        d);
+}
+
+/// Per-class scores [n, K] from decision values [n, P] (see the file comment).
+inline xt::xtensor<double, 2> class_scores(const xt::xtensor<double, 2>& dec, const std::vector<binary_task>& tasks,
+                                           int n_classes) {
+    const std::size_t n = dec.shape(0), k = static_cast<std::size_t>(n_classes), p_count = tasks.size();
+    xt::xtensor<double, 2> out({n, k}, 0.0);
+    const bool ovr = p_count > 1 && tasks[0].negative < 0;
+    std::vector<double> conf(k);
+    for (std::size_t i = 0; i < n; ++i) {
+        const double* d = dec.data() + i * p_count;
+        double* o = out.data() + i * k;
+        if (ovr) {
+            for (std::size_t p = 0; p < p_count; ++p) o[static_cast<std::size_t>(tasks[p].positive)] = d[p];
+            continue;
+        }
+        std::fill(conf.begin(), conf.end(), 0.0);
+        for (std::size_t p = 0; p < p_count; ++p) {
+            const auto pos = static_cast<std::size_t>(tasks[p].positive), neg = static_cast<std::size_t>(tasks[p].negative);
+            o[d[p] > 0 ? pos : neg] += 1.0;
+            conf[pos] += d[p];
+            conf[neg] -= d[p];
+        }
+        for (std::size_t c = 0; c < k; ++c) o[c] += conf[c] / (3.0 * (std::abs(conf[c]) + 1.0));
+    }
+    return out;
+}
+
+template <class Policy>
+prediction classify(const Policy& policy, const pipeline_model& m, const xt::xtensor<float, 2>& features) {
+    xt::xtensor<float, 2> x = features;
+    if (const auto* s = std::get_if<standard_scaler>(&m.scaler)) x = transform(policy, *s, x);
+    else if (const auto* s2 = std::get_if<minmax_scaler>(&m.scaler)) x = transform(policy, *s2, x);
+    if (m.pca) x = transform(policy, *m.pca, x);
+    return std::visit(
+        [&](const auto& svm) {
+            prediction out;
+            const xt::xtensor<double, 2> dec = decision_function(policy, svm, x);
+            out.labels = labels_from_decisions(dec, svm.tasks, svm.n_classes);
+            using S = std::decay_t<decltype(svm)>;
+            bool probabilities = false;
+            if constexpr (!std::is_same<S, linear_svm_model>::value) probabilities = !svm.sigmoids.empty();
+            if constexpr (!std::is_same<S, linear_svm_model>::value) {
+                if (probabilities) {
+                    out.scores = probabilities_from_decisions(dec, svm.tasks, svm.sigmoids, svm.n_classes);
+                }
+            }
+            if (!probabilities) out.scores = class_scores(dec, svm.tasks, svm.n_classes);
+            if (out.scores.shape(1) < m.classes.size()) {  // classes after the last trained one score lowest
+                xt::xtensor<double, 2> wide({out.scores.shape(0), m.classes.size()}, -1e300);
+                for (std::size_t i = 0; i < out.scores.shape(0); ++i)
+                    for (std::size_t c = 0; c < out.scores.shape(1); ++c) wide(i, c) = out.scores(i, c);
+                out.scores = std::move(wide);
+            }
+            return out;
+        },
+        m.classifier);
+}
+
+template <class Kernel, class Policy>
+classifier_model fit_kernel_svm(const Policy& policy, Kernel kernel, const classifier_spec& c, const xt::xtensor<float, 2>& x,
+                                const label_vector& y, const progress_callback& progress) {
+    svc_params prm;
+    prm.C = c.C;
+    prm.strategy = c.strategy;
+    prm.probability = c.probability;
+    prm.progress = progress;
+    return fit_svc(policy, kernel, x, y, prm);
+}
+
+/// gamma = 1 / (d * variance of all entries of x), the "scale" rule.
+inline double scale_gamma(const xt::xtensor<float, 2>& x) {
+    double sum = 0, sq = 0;
+    for (float v : x) sum += v;
+    const double mean = sum / static_cast<double>(x.size());
+    for (float v : x) sq += (v - mean) * (v - mean);
+    const double var = sq / static_cast<double>(x.size());
+    if (!(var > 0)) throw error(pipeline_where, "gamma=scale: the features have zero variance; give gamma");
+    return 1.0 / (static_cast<double>(x.shape(1)) * var);
+}
+
+template <class Policy>
+classifier_model fit_classifier(const Policy& policy, const classifier_spec& c, const xt::xtensor<float, 2>& x,
+                                const label_vector& y, const progress_callback& progress) {
+    const double gamma = c.gamma > 0 ? c.gamma : (c.kind == classifier_kind::linear || c.kind == classifier_kind::intersection ? 1.0 : scale_gamma(x));
+    switch (c.kind) {
+        case classifier_kind::linear: {
+            linear_svm_params prm;
+            prm.C = c.C;
+            prm.strategy = c.strategy;
+            prm.progress = progress;
+            return fit_linear_svm(policy, x, y, prm);
+        }
+        case classifier_kind::rbf: return fit_kernel_svm(policy, rbf_kernel{gamma}, c, x, y, progress);
+        case classifier_kind::poly: {
+            poly_kernel k;
+            k.gamma = gamma;
+            k.coef0 = c.coef0;
+            k.degree = c.degree;
+            return fit_kernel_svm(policy, k, c, x, y, progress);
+        }
+        case classifier_kind::sigmoid: {
+            sigmoid_kernel k;
+            k.gamma = gamma;
+            k.coef0 = c.coef0;
+            return fit_kernel_svm(policy, k, c, x, y, progress);
+        }
+        case classifier_kind::chi2: return fit_kernel_svm(policy, chi2_kernel{gamma}, c, x, y, progress);
+        case classifier_kind::intersection: return fit_kernel_svm(policy, intersection_kernel{}, c, x, y, progress);
+    }
+    throw error(pipeline_where, "unknown classifier kind");
+}
+
+inline void check_class_names(const std::vector<std::string>& classes, const char* where) {
+    if (classes.empty()) throw error(where, "no class names given");
+    for (const auto& c : classes)
+        if (c.empty() || c.find_first_of(" \t\r\n") != std::string::npos)
+            throw error(where, "class names must be non-empty and without spaces, got '" + c + "'");
+}
+
+}  // namespace detail
+
+/// The concatenated descriptors [n, feature length] of preprocessed crops [n, rows, cols]
+/// (intensity-normalised first when the spec asks).
+template <class Policy>
+xt::xtensor<float, 2> describe_crops(const Policy& policy, const pipeline_spec& spec, const xt::xtensor<std::uint8_t, 3>& crops) {
+    static_assert(is_host_policy_v<Policy>, "ferx::describe_crops runs on the host: exec::seq or exec::par");
+    if (crops.shape(0) == 0) throw error(detail::pipeline_where, "no crops to describe");
+    const index_t rows = static_cast<index_t>(crops.shape(1)), cols = static_cast<index_t>(crops.shape(2));
+    xt::xtensor<float, 2> out({crops.shape(0), detail::spec_feature_length(spec, rows, cols)});
+    std::size_t offset = 0;
+    if (spec.preprocess.normalize == intensity_norm::none) {
+        const volume_view<const std::uint8_t> v = view(crops);
+        for (const auto& d : spec.descriptors) detail::describe_into(policy, v, d, out, offset);
+    } else {
+        const xt::xtensor<float, 3> f = normalize_intensity(policy, crops, spec.preprocess.normalize);
+        const volume_view<const float> v = view(f);
+        for (const auto& d : spec.descriptors) detail::describe_into(policy, v, d, out, offset);
+    }
+    return out;
+}
+
+/// Trains the pipeline `spec` on images [n, rows, cols] (face crops for face_source::crop; for
+/// other sources, images in which the detector of `opt` finds the faces: images without a face
+/// are left out, and face_source::all is refused) with labels 0..K-1 and K class names.
+/// Throws ferx::error for mismatched sizes, bad labels or names, or any stage's bad input.
+template <class Policy>
+pipeline_model fit(const Policy& policy, const pipeline_spec& spec, const xt::xtensor<std::uint8_t, 3>& images,
+                   const label_vector& labels, const std::vector<std::string>& classes, const fit_options& opt = {}) {
+    static_assert(is_host_policy_v<Policy>, "ferx::fit(pipeline_spec) runs on the host: exec::seq or exec::par");
+    constexpr const char* where = "ferx::fit(pipeline)";
+    detail::check_class_names(classes, where);
+    if (images.shape(0) == 0) throw error(where, "no training images");
+    if (labels.size() != images.shape(0))
+        throw error(where, std::to_string(images.shape(0)) + " images but " + std::to_string(labels.size()) + " labels");
+    for (int l : labels)
+        if (l < 0 || l >= static_cast<int>(classes.size()))
+            throw error(where, "label " + std::to_string(l) + " is outside 0.." + std::to_string(classes.size() - 1));
+    if (spec.preprocess.source == face_source::all)
+        throw error(where, "face_source::all gives a varying number of faces per training image; use crop, largest or confident");
+    const preprocessed pre = preprocess(policy, spec.preprocess, volume_view<const std::uint8_t>(view(images)), opt.detector);
+    label_vector y;
+    y.reserve(pre.size());
+    for (const auto& f : pre.faces) y.push_back(labels[f.image]);
+    if (pre.size() == 0) throw error(where, "no face was found in any training image");
+
+    pipeline_model m;
+    m.spec = spec;
+    m.classes = classes;
+    xt::xtensor<float, 2> x = describe_crops(policy, spec, pre.crops);
+    m.feature_dim = x.shape(1);
+    if (spec.scaler == scaler_kind::standard) {
+        const auto s = fit_standard_scaler(x);
+        x = transform(policy, s, x);
+        m.scaler = s;
+    } else if (spec.scaler == scaler_kind::minmax) {
+        const auto s = fit_minmax_scaler(x);
+        x = transform(policy, s, x);
+        m.scaler = s;
+    }
+    if (spec.pca.components > 0) {
+        m.pca = fit_pca(x, spec.pca.components, spec.pca.whiten);
+        x = transform(policy, *m.pca, x);
+    }
+    m.classifier = detail::fit_classifier(policy, spec.classifier, x, y, opt.progress);
+    return m;
+}
+
+/// Labels and scores of images [n, rows, cols] taken as face crops (resized to the crop size if
+/// needed, then equalised as the spec says). `times` (optional) accumulates per-stage seconds.
+template <class Policy>
+prediction predict(const Policy& policy, const pipeline_model& m, const xt::xtensor<std::uint8_t, 3>& crops,
+                   stage_times* times = nullptr) {
+    static_assert(is_host_policy_v<Policy>, "ferx::predict(pipeline_model) runs on the host: exec::seq or exec::par");
+    preprocess_params p = m.spec.preprocess;
+    p.source = face_source::crop;
+    preprocessed pre;
+    {
+        detail::stage_clock c(detail::slot(times, &stage_times::preprocess));
+        pre = preprocess(policy, p, volume_view<const std::uint8_t>(view(crops)));
+    }
+    xt::xtensor<float, 2> x;
+    {
+        detail::stage_clock c(detail::slot(times, &stage_times::describe));
+        x = describe_crops(policy, m.spec, pre.crops);
+    }
+    detail::stage_clock c(detail::slot(times, &stage_times::classify));
+    return detail::classify(policy, m, x);
+}
+
+/// One face found in a frame, with its label and per-class scores.
+struct face_prediction {
+    face_box face;
+    int label = -1;
+    std::vector<double> scores;  ///< K
+};
+
+/// Finds the faces of an 8-bit grey image or video frame (face_source::all by default: several
+/// faces per frame) and classifies each. No face: an empty result. `times` (optional)
+/// accumulates the seconds of detection (with the eye search), cropping + equalisation,
+/// description and classification.
+template <class Policy>
+std::vector<face_prediction> predict_faces(const Policy& policy, const pipeline_model& m, const face_detector& det,
+                                           const image_view<const std::uint8_t>& frame,
+                                           face_source source = face_source::all, stage_times* times = nullptr) {
+    static_assert(is_host_policy_v<Policy>, "ferx::predict_faces runs on the host: exec::seq or exec::par");
+    constexpr const char* where = "ferx::predict_faces";
+    if (source == face_source::crop) throw error(where, "predict_faces detects faces; for crops call ferx::predict");
+    if (frame.data() == nullptr || frame.rows() <= 0 || frame.cols() <= 0) throw error(where, "the frame is empty");
+    detail::require_packed_rows(frame, where, "the frame");
+    preprocess_params p = m.spec.preprocess;
+    p.source = source;
+    check_preprocess_params(p);
+    std::vector<detection> found;
+    std::vector<std::optional<eye_pair>> eyes;
+    {
+        detail::stage_clock c(detail::slot(times, &stage_times::detect));
+        found = detect_multiscale(policy, det.face, frame, p.detect);
+        if (source != face_source::all) {
+            const auto best = source == face_source::largest ? largest_face(found) : most_confident_face(found);
+            found.assign(best ? 1 : 0, best ? *best : detection{});
+        }
+        eyes.resize(found.size());
+        if (p.align_eyes) {
+            if (!det.eyes) throw error(where, "the model aligns eyes but the detector has no eye cascade");
+            for (std::size_t i = 0; i < found.size(); ++i) eyes[i] = locate_eyes(policy, *det.eyes, frame, found[i].box);
+        }
+    }
+    std::vector<face_prediction> out(found.size());
+    if (found.empty()) return out;
+    xt::xtensor<std::uint8_t, 3> crops({found.size(), static_cast<std::size_t>(p.height), static_cast<std::size_t>(p.width)});
+    {
+        detail::stage_clock c(detail::slot(times, &stage_times::preprocess));
+        const std::size_t px = static_cast<std::size_t>(p.height * p.width);
+        for (std::size_t i = 0; i < found.size(); ++i) {
+            image<std::uint8_t> crop = crop_face(frame, found[i].box, {p.pad, p.width, p.height}, eyes[i] ? &*eyes[i] : nullptr);
+            detail::equalize_crop(exec::seq, p, view(crop));
+            std::copy(crop.begin(), crop.end(), crops.data() + i * px);
+            out[i].face = face_box{0, found[i].box, found[i].neighbors, eyes[i].has_value()};
+        }
+    }
+    xt::xtensor<float, 2> x;
+    {
+        detail::stage_clock c(detail::slot(times, &stage_times::describe));
+        x = describe_crops(policy, m.spec, crops);
+    }
+    prediction pr;
+    {
+        detail::stage_clock c(detail::slot(times, &stage_times::classify));
+        pr = detail::classify(policy, m, x);
+    }
+    for (std::size_t i = 0; i < found.size(); ++i) {
+        out[i].label = pr.labels[i];
+        out[i].scores.assign(pr.scores.data() + i * pr.scores.shape(1), pr.scores.data() + (i + 1) * pr.scores.shape(1));
+    }
+    return out;
+}
+
+/// Writes the pipeline to one model file (ferx::error naming it when that fails).
+inline void save_pipeline(const pipeline_model& m, const std::string& path) {
+    detail::check_class_names(m.classes, "ferx::save_pipeline");
+    model_writer w;
+    std::ostream& o = w.begin_section("pipeline");
+    o << "spec " << format_spec(m.spec) << "\nclasses " << m.classes.size();
+    for (const auto& c : m.classes) o << ' ' << c;
+    o << "\nfeature_dim " << m.feature_dim << "\nscaler "
+      << (std::holds_alternative<standard_scaler>(m.scaler) ? "standard"
+          : std::holds_alternative<minmax_scaler>(m.scaler) ? "minmax" : "none")
+      << "\npca " << (m.pca ? 1 : 0) << '\n';
+    if (const auto* s = std::get_if<standard_scaler>(&m.scaler)) w.add(*s);
+    if (const auto* s = std::get_if<minmax_scaler>(&m.scaler)) w.add(*s);
+    if (m.pca) w.add(*m.pca);
+    std::visit([&](const auto& svm) { w.add(svm); }, m.classifier);
+    w.save(path);
+}
+
+/// Reads a pipeline written by save_pipeline. A missing, truncated, corrupted or inconsistent
+/// file (stage dimensions that do not chain, a spec that does not parse) gives a ferx::error
+/// naming the file.
+inline pipeline_model load_pipeline(const std::string& path) {
+    model_reader r(path);
+    pipeline_model m;
+    r.begin_section("pipeline");
+    r.expect("spec");
+    const std::string spec = r.word();
+    try {
+        m.spec = parse_spec(spec);
+    } catch (const error& e) {
+        r.fail("the pipeline spec does not parse: " + e.reason());
+    }
+    r.expect("classes");
+    m.classes.resize(r.count(1u << 16));
+    for (auto& c : m.classes) c = r.word();
+    if (m.classes.size() < 2) r.fail("a pipeline needs at least two classes");
+    r.expect("feature_dim");
+    m.feature_dim = r.count();
+    r.expect("scaler");
+    const std::string scaler = r.word();
+    r.expect("pca");
+    const bool has_pca = r.integer() != 0;
+    std::size_t dim = m.feature_dim;
+    const auto want = [&](std::size_t got, const char* what) {
+        if (got != dim) r.fail(std::string(what) + " expects " + std::to_string(got) + " features, the stage before gives " + std::to_string(dim));
+    };
+    if (scaler == "standard") {
+        m.scaler = r.read<standard_scaler>();
+        want(std::get<standard_scaler>(m.scaler).dim(), "the scaler");
+    } else if (scaler == "minmax") {
+        m.scaler = r.read<minmax_scaler>();
+        want(std::get<minmax_scaler>(m.scaler).dim(), "the scaler");
+    } else if (scaler != "none") {
+        r.fail("unknown scaler '" + scaler + "'");
+    }
+    if ((scaler == "standard") != (m.spec.scaler == scaler_kind::standard) ||
+        (scaler == "minmax") != (m.spec.scaler == scaler_kind::minmax))
+        r.fail("the scaler section does not match the spec");
+    if (has_pca != (m.spec.pca.components > 0)) r.fail("the PCA section does not match the spec");
+    if (has_pca) {
+        m.pca = r.read<pca_model>();
+        want(m.pca->dim(), "the PCA");
+        if (m.pca->n_components() != m.spec.pca.components) r.fail("the PCA's components differ from the spec's");
+        dim = m.pca->n_components();
+    }
+    switch (m.spec.classifier.kind) {
+        case classifier_kind::linear: m.classifier = r.read<linear_svm_model>(); break;
+        case classifier_kind::rbf: m.classifier = r.read<svc_model<rbf_kernel, float>>(); break;
+        case classifier_kind::poly: m.classifier = r.read<svc_model<poly_kernel, float>>(); break;
+        case classifier_kind::sigmoid: m.classifier = r.read<svc_model<sigmoid_kernel, float>>(); break;
+        case classifier_kind::chi2: m.classifier = r.read<svc_model<chi2_kernel, float>>(); break;
+        case classifier_kind::intersection: m.classifier = r.read<svc_model<intersection_kernel, float>>(); break;
+    }
+    std::visit(
+        [&](const auto& svm) {
+            want(svm.dim, "the SVM");
+            if (svm.n_classes > m.n_classes()) r.fail("the SVM has more classes than the class names");
+        },
+        m.classifier);
+    if (!r.done()) r.fail("unexpected sections after the classifier");
+    std::size_t expected = 0;
+    try {
+        expected = detail::spec_feature_length(m.spec, m.spec.preprocess.height, m.spec.preprocess.width);
+    } catch (const error& e) {
+        r.fail("the spec's descriptors do not fit its crop size: " + e.reason());
+    }
+    if (expected != m.feature_dim)
+        r.fail("feature_dim " + std::to_string(m.feature_dim) + " differs from the spec's descriptors (" +
+               std::to_string(expected) + ")");
+    return m;
+}
+
+FERX_NAMESPACE_END

@@ -1,0 +1,447 @@
+/// \file ferx/pipeline/spec.hpp
+/// What a classical pipeline is made of, as a typed value and as a one-line string:
+/// preprocess -> descriptor(s), concatenated -> scaler -> PCA -> classifier.
+///
+///     ferx::pipeline_spec s = ferx::parse_spec("hog+lbp_u2:std:rbf(C=10)");
+///     std::string text = ferx::format_spec(s);   // every parameter, canonical; parses back to s
+///
+/// Grammar: stages separated by ':'; the first is the descriptors joined by '+', the last the
+/// classifier; between them, in any order, at most one each of a scaler, a PCA and a
+/// preprocessing stage. Each item is a name with optional `(key=value,...)`; keys left out
+/// keep the defaults of the parameter structs. No spaces.
+///
+///   descriptors  hog(cell=8,block=16,stride=8,bins=9,signed=0,gamma=1)          (hog_params<>, L2-Hys)
+///                lbp_u2 | lbp_riu2 | lbp_none (points=8,radius=1,grid=6,overlap=0)  (lbp_params<M>)
+///                lpq(window=7,decorrelate=1,rho=0.9,grid=6,overlap=0)           (lpq_params)
+///                sizes (cell, block, stride, grid) are N or RxC (rows x cols)
+///   scaler       std (zero mean, unit variance per feature; the default) | minmax ([0, 1]) | none
+///   pca          pca(k=100,whiten=0)                                            (no PCA by default)
+///   preprocess   pre(size=48,eq=global|clahe|none,clip=2,tiles=6,norm=none|unit|std,pad=0,
+///                    align=0,source=crop|largest|confident|all,scale=1.1,neighbors=3,min=30)
+///   classifier   linear(C=1,strategy=ovr)                                       (fit_linear_svm)
+///                rbf(C=1,gamma=scale) | poly(C=1,gamma=scale,coef0=0,degree=3) |
+///                sigmoid(C=1,gamma=scale,coef0=0) | chi2(C=1,gamma=scale) | intersection(C=1)
+///                  with prob=0|1 (Platt probabilities) and strategy=ovo|ovr   (fit_svc, ovo default)
+///                gamma=scale: 1 / (d * variance of all features), fixed at fit time.
+///
+/// A malformed string gives a ferx::error that quotes the offending part.
+#pragma once
+
+#include <ferx/core/error.hpp>
+#include <ferx/features/hog.hpp>
+#include <ferx/features/lbp.hpp>
+#include <ferx/features/lpq.hpp>
+#include <ferx/learn/dataset.hpp>
+#include <ferx/pipeline/preprocess.hpp>
+
+#include <cerrno>
+#include <cmath>
+#include <cstddef>
+#include <cstdlib>
+#include <map>
+#include <sstream>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <variant>
+#include <vector>
+
+FERX_NAMESPACE_BEGIN
+
+/// One descriptor of a pipeline: a typed parameter struct (visited once per batch).
+using descriptor_spec =
+    std::variant<hog_params<hog_l2hys>, lbp_params<lbp_u2>, lbp_params<lbp_riu2>, lbp_params<lbp_none>, lpq_params>;
+
+/// Feature scaling after the descriptors.
+enum class scaler_kind { none, standard, minmax };
+
+/// PCA after scaling (components == 0: none).
+struct pca_spec {
+    std::size_t components = 0;
+    bool whiten = false;
+};
+
+/// The classifier: LIBLINEAR-style linear SVM, or a kernel C-SVC with a typed kernel.
+enum class classifier_kind { linear, rbf, poly, sigmoid, chi2, intersection };
+
+struct classifier_spec {
+    classifier_kind kind = classifier_kind::rbf;
+    double C = 1.0;          ///< penalty, > 0
+    double gamma = 0.0;      ///< kernel gamma; 0: "scale", 1 / (d * feature variance) at fit time
+    double coef0 = 0.0;      ///< poly, sigmoid
+    int degree = 3;          ///< poly
+    bool probability = false;  ///< Platt probabilities as scores (kernel SVMs)
+    multiclass strategy = multiclass::one_vs_one;  ///< kernel SVMs; linear SVMs use one-vs-rest unless told
+};
+
+/// A whole pipeline, every parameter.
+struct pipeline_spec {
+    preprocess_params preprocess;
+    std::vector<descriptor_spec> descriptors{hog_params<hog_l2hys>{}};
+    scaler_kind scaler = scaler_kind::standard;
+    pca_spec pca;
+    classifier_spec classifier;
+};
+
+namespace detail {
+
+inline constexpr const char* spec_where = "ferx::parse_spec";
+
+/// The shortest decimal text that reads back as the same double.
+inline std::string number_text(double v) {
+    for (int digits = 6; digits <= 17; ++digits) {
+        std::ostringstream o;
+        o.precision(digits);
+        o << v;
+        if (std::strtod(o.str().c_str(), nullptr) == v) return o.str();
+    }
+    std::ostringstream o;
+    o.precision(17);
+    o << v;
+    return o.str();
+}
+
+inline std::string size_text(const patch_size& s) {
+    return s.rows == s.cols ? std::to_string(s.rows) : std::to_string(s.rows) + "x" + std::to_string(s.cols);
+}
+
+/// "name(k=v,...)" split into the name and its options, in order.
+struct spec_item {
+    std::string name;
+    std::vector<std::pair<std::string, std::string>> options;
+    std::string text;  // the item as written, for messages
+
+    [[noreturn]] void fail(const std::string& why) const { throw error(spec_where, "'" + text + "': " + why); }
+};
+
+inline spec_item parse_item(const std::string& text) {
+    spec_item it;
+    it.text = text;
+    const std::size_t open = text.find('(');
+    it.name = text.substr(0, open);
+    if (it.name.empty()) it.fail("empty name");
+    if (open == std::string::npos) return it;
+    if (text.back() != ')' || text.find('(', open + 1) != std::string::npos) it.fail("unbalanced parentheses");
+    const std::string body = text.substr(open + 1, text.size() - open - 2);
+    if (body.empty()) return it;
+    std::stringstream ss(body);
+    for (std::string kv; std::getline(ss, kv, ',');) {
+        const std::size_t eq = kv.find('=');
+        if (eq == std::string::npos || eq == 0 || eq + 1 == kv.size()) it.fail("options are key=value, got '" + kv + "'");
+        it.options.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+    }
+    if (body.back() == ',') it.fail("trailing comma");
+    return it;
+}
+
+inline double parse_number(const spec_item& it, const std::string& key, const std::string& v) {
+    char* end = nullptr;
+    errno = 0;
+    const double d = std::strtod(v.c_str(), &end);
+    if (v.empty() || end != v.c_str() + v.size() || errno == ERANGE || !std::isfinite(d))
+        it.fail("option " + key + " needs a finite number, got '" + v + "'");
+    return d;
+}
+
+inline long parse_whole(const spec_item& it, const std::string& key, const std::string& v, long lo, long hi) {
+    const double d = parse_number(it, key, v);
+    if (d != std::floor(d) || d < lo || d > hi)
+        it.fail("option " + key + " must be a whole number in " + std::to_string(lo) + ".." + std::to_string(hi) +
+                ", got '" + v + "'");
+    return static_cast<long>(d);
+}
+
+inline bool parse_flag(const spec_item& it, const std::string& key, const std::string& v) {
+    if (v == "1" || v == "true") return true;
+    if (v == "0" || v == "false") return false;
+    it.fail("option " + key + " must be 0 or 1, got '" + v + "'");
+}
+
+inline patch_size parse_size(const spec_item& it, const std::string& key, const std::string& v) {
+    const std::size_t x = v.find('x');
+    if (x == std::string::npos) {
+        const long n = parse_whole(it, key, v, 1, 4096);
+        return {n, n};
+    }
+    return {parse_whole(it, key, v.substr(0, x), 1, 4096), parse_whole(it, key, v.substr(x + 1), 1, 4096)};
+}
+
+/// Calls f(key, value) for each option; an option no handler takes is an error.
+template <class F>
+void for_options(const spec_item& it, F&& f) {
+    for (const auto& kv : it.options)
+        if (!f(kv.first, kv.second)) it.fail("unknown option '" + kv.first + "'");
+}
+
+inline bool grid_option(const spec_item& it, const std::string& k, const std::string& v, grid_spec& g) {
+    if (k == "grid") g.cells = parse_size(it, k, v);
+    else if (k == "overlap") g.overlap = parse_number(it, k, v);
+    else return false;
+    return true;
+}
+
+template <class Mapping>
+descriptor_spec parse_lbp(const spec_item& it) {
+    lbp_params<Mapping> p;
+    for_options(it, [&](const std::string& k, const std::string& v) {
+        if (k == "points") p.points = static_cast<int>(parse_whole(it, k, v, 1, 32));
+        else if (k == "radius") p.radius = parse_number(it, k, v);
+        else return grid_option(it, k, v, p.grid);
+        return true;
+    });
+    return p;
+}
+
+inline descriptor_spec parse_descriptor(const std::string& text) {
+    const spec_item it = parse_item(text);
+    if (it.name == "hog") {
+        hog_params<hog_l2hys> p;
+        for_options(it, [&](const std::string& k, const std::string& v) {
+            if (k == "cell") p.cell = parse_size(it, k, v);
+            else if (k == "block") p.block = parse_size(it, k, v);
+            else if (k == "stride") p.block_stride = parse_size(it, k, v);
+            else if (k == "bins") p.bins = static_cast<int>(parse_whole(it, k, v, 1, 255));
+            else if (k == "signed") p.signed_gradient = parse_flag(it, k, v);
+            else if (k == "gamma") p.gamma_correction = parse_flag(it, k, v);
+            else return false;
+            return true;
+        });
+        return p;
+    }
+    if (it.name == "lbp_u2" || it.name == "lbp") return parse_lbp<lbp_u2>(it);
+    if (it.name == "lbp_riu2") return parse_lbp<lbp_riu2>(it);
+    if (it.name == "lbp_none") return parse_lbp<lbp_none>(it);
+    if (it.name == "lpq") {
+        lpq_params p;
+        for_options(it, [&](const std::string& k, const std::string& v) {
+            if (k == "window") p.window = static_cast<int>(parse_whole(it, k, v, 3, 63));
+            else if (k == "decorrelate") p.decorrelate = parse_flag(it, k, v);
+            else if (k == "rho") p.rho = parse_number(it, k, v);
+            else return grid_option(it, k, v, p.grid);
+            return true;
+        });
+        return p;
+    }
+    it.fail("unknown descriptor (hog, lbp_u2, lbp_riu2, lbp_none, lpq)");
+}
+
+inline const char* lbp_name(const lbp_params<lbp_u2>&) { return "lbp_u2"; }
+inline const char* lbp_name(const lbp_params<lbp_riu2>&) { return "lbp_riu2"; }
+inline const char* lbp_name(const lbp_params<lbp_none>&) { return "lbp_none"; }
+
+inline std::string grid_text(const grid_spec& g) {
+    return "grid=" + size_text(g.cells) + ",overlap=" + number_text(g.overlap);
+}
+
+inline std::string format_descriptor(const descriptor_spec& d) {
+    return std::visit(
+        [](const auto& p) -> std::string {
+            using P = std::decay_t<decltype(p)>;
+            if constexpr (std::is_same<P, hog_params<hog_l2hys>>::value) {
+                return "hog(cell=" + size_text(p.cell) + ",block=" + size_text(p.block) + ",stride=" +
+                       size_text(p.block_stride) + ",bins=" + std::to_string(p.bins) +
+                       ",signed=" + (p.signed_gradient ? "1" : "0") + ",gamma=" + (p.gamma_correction ? "1" : "0") + ")";
+            } else if constexpr (std::is_same<P, lpq_params>::value) {
+                return "lpq(window=" + std::to_string(p.window) + ",decorrelate=" + (p.decorrelate ? "1" : "0") +
+                       ",rho=" + number_text(p.rho) + "," + grid_text(p.grid) + ")";
+            } else {
+                return std::string(lbp_name(p)) + "(points=" + std::to_string(p.points) + ",radius=" +
+                       number_text(p.radius) + "," + grid_text(p.grid) + ")";
+            }
+        },
+        d);
+}
+
+inline const char* classifier_name(classifier_kind k) {
+    switch (k) {
+        case classifier_kind::linear: return "linear";
+        case classifier_kind::rbf: return "rbf";
+        case classifier_kind::poly: return "poly";
+        case classifier_kind::sigmoid: return "sigmoid";
+        case classifier_kind::chi2: return "chi2";
+        case classifier_kind::intersection: return "intersection";
+    }
+    return "?";
+}
+
+inline classifier_spec parse_classifier(const std::string& text) {
+    const spec_item it = parse_item(text);
+    classifier_spec c;
+    bool found = false;
+    for (classifier_kind k : {classifier_kind::linear, classifier_kind::rbf, classifier_kind::poly,
+                              classifier_kind::sigmoid, classifier_kind::chi2, classifier_kind::intersection})
+        if (it.name == classifier_name(k)) {
+            c.kind = k;
+            found = true;
+        }
+    if (!found) it.fail("unknown classifier (linear, rbf, poly, sigmoid, chi2, intersection)");
+    const bool linear = c.kind == classifier_kind::linear;
+    if (linear) c.strategy = multiclass::one_vs_rest;
+    const bool has_gamma = !linear && c.kind != classifier_kind::intersection;
+    const bool has_coef0 = c.kind == classifier_kind::poly || c.kind == classifier_kind::sigmoid;
+    for_options(it, [&](const std::string& k, const std::string& v) {
+        if (k == "C") c.C = parse_number(it, k, v);
+        else if (k == "gamma" && has_gamma) c.gamma = v == "scale" ? 0.0 : parse_number(it, k, v);
+        else if (k == "coef0" && has_coef0) c.coef0 = parse_number(it, k, v);
+        else if (k == "degree" && c.kind == classifier_kind::poly) c.degree = static_cast<int>(parse_whole(it, k, v, 1, 32));
+        else if (k == "prob" && !linear) c.probability = parse_flag(it, k, v);
+        else if (k == "strategy") {
+            if (v != "ovo" && v != "ovr") it.fail("strategy must be ovo or ovr, got '" + v + "'");
+            c.strategy = v == "ovo" ? multiclass::one_vs_one : multiclass::one_vs_rest;
+        } else return false;
+        return true;
+    });
+    if (!(c.C > 0)) it.fail("C must be positive");
+    if (c.gamma < 0) it.fail("gamma must be positive (or scale)");
+    return c;
+}
+
+inline std::string format_classifier(const classifier_spec& c) {
+    std::string s = std::string(classifier_name(c.kind)) + "(C=" + number_text(c.C);
+    if (c.kind != classifier_kind::linear && c.kind != classifier_kind::intersection)
+        s += ",gamma=" + (c.gamma > 0 ? number_text(c.gamma) : std::string("scale"));
+    if (c.kind == classifier_kind::poly || c.kind == classifier_kind::sigmoid) s += ",coef0=" + number_text(c.coef0);
+    if (c.kind == classifier_kind::poly) s += ",degree=" + std::to_string(c.degree);
+    if (c.kind != classifier_kind::linear) s += std::string(",prob=") + (c.probability ? "1" : "0");
+    s += std::string(",strategy=") + (c.strategy == multiclass::one_vs_one ? "ovo" : "ovr") + ")";
+    return s;
+}
+
+inline void parse_preprocess(const spec_item& it, preprocess_params& p) {
+    for_options(it, [&](const std::string& k, const std::string& v) {
+        if (k == "size") {
+            const patch_size s = parse_size(it, k, v);
+            p.height = static_cast<int>(s.rows);
+            p.width = static_cast<int>(s.cols);
+        } else if (k == "eq") {
+            if (v == "none") p.equalize = equalization::none;
+            else if (v == "global") p.equalize = equalization::global;
+            else if (v == "clahe") p.equalize = equalization::clahe;
+            else it.fail("eq must be none, global or clahe, got '" + v + "'");
+        } else if (k == "clip") {
+            p.clahe.clip_limit = parse_number(it, k, v);
+        } else if (k == "tiles") {
+            const patch_size s = parse_size(it, k, v);
+            p.clahe.tiles_y = static_cast<int>(s.rows);
+            p.clahe.tiles_x = static_cast<int>(s.cols);
+        } else if (k == "norm") {
+            if (v == "none") p.normalize = intensity_norm::none;
+            else if (v == "unit") p.normalize = intensity_norm::unit_range;
+            else if (v == "std") p.normalize = intensity_norm::standardize;
+            else it.fail("norm must be none, unit or std, got '" + v + "'");
+        } else if (k == "pad") {
+            p.pad = parse_number(it, k, v);
+        } else if (k == "align") {
+            p.align_eyes = parse_flag(it, k, v);
+        } else if (k == "source") {
+            if (v == "crop") p.source = face_source::crop;
+            else if (v == "largest") p.source = face_source::largest;
+            else if (v == "confident") p.source = face_source::most_confident;
+            else if (v == "all") p.source = face_source::all;
+            else it.fail("source must be crop, largest, confident or all, got '" + v + "'");
+        } else if (k == "scale") {
+            p.detect.scale_factor = parse_number(it, k, v);
+        } else if (k == "neighbors") {
+            p.detect.min_neighbors = static_cast<int>(parse_whole(it, k, v, 0, 1000));
+        } else if (k == "min") {
+            p.detect.min_width = p.detect.min_height = static_cast<int>(parse_whole(it, k, v, 0, 100000));
+        } else {
+            return false;
+        }
+        return true;
+    });
+    try {
+        check_preprocess_params(p);
+    } catch (const error& e) {
+        it.fail(e.reason());
+    }
+}
+
+inline std::string format_preprocess(const preprocess_params& p) {
+    static const char* eq[] = {"none", "global", "clahe"};
+    static const char* norm[] = {"none", "unit", "std"};
+    static const char* source[] = {"crop", "largest", "confident", "all"};
+    return "pre(size=" + size_text({p.height, p.width}) + ",eq=" + eq[static_cast<int>(p.equalize)] +
+           ",clip=" + number_text(p.clahe.clip_limit) + ",tiles=" + size_text({p.clahe.tiles_y, p.clahe.tiles_x}) +
+           ",norm=" + norm[static_cast<int>(p.normalize)] + ",pad=" + number_text(p.pad) +
+           ",align=" + (p.align_eyes ? "1" : "0") + ",source=" + source[static_cast<int>(p.source)] +
+           ",scale=" + number_text(p.detect.scale_factor) + ",neighbors=" + std::to_string(p.detect.min_neighbors) +
+           ",min=" + std::to_string(p.detect.min_width) + ")";
+}
+
+/// Splits on a separator that is not inside parentheses.
+inline std::vector<std::string> split_top(const std::string& s, char sep) {
+    std::vector<std::string> out(1);
+    int depth = 0;
+    for (char c : s) {
+        if (c == '(') ++depth;
+        if (c == ')') --depth;
+        if (depth < 0) throw error(spec_where, "unbalanced parentheses in '" + s + "'");
+        if (c == sep && depth == 0) out.emplace_back();
+        else out.back() += c;
+    }
+    if (depth != 0) throw error(spec_where, "unbalanced parentheses in '" + s + "'");
+    return out;
+}
+
+}  // namespace detail
+
+/// Parses a pipeline string (see the file comment). Throws ferx::error for a malformed string.
+inline pipeline_spec parse_spec(const std::string& text) {
+    using namespace detail;
+    if (text.empty()) throw error(spec_where, "the pipeline string is empty (e.g. \"hog:std:rbf\")");
+    if (text.find_first_of(" \t\r\n") != std::string::npos)
+        throw error(spec_where, "the pipeline string must not contain spaces: '" + text + "'");
+    const std::vector<std::string> stages = split_top(text, ':');
+    if (stages.size() < 2) throw error(spec_where, "'" + text + "' needs descriptors and a classifier, e.g. \"hog:rbf\"");
+    pipeline_spec s;
+    s.descriptors.clear();
+    for (const std::string& d : split_top(stages.front(), '+')) {
+        if (d.empty()) throw error(spec_where, "an empty descriptor in '" + stages.front() + "'");
+        s.descriptors.push_back(parse_descriptor(d));
+    }
+    bool seen_scaler = false, seen_pca = false, seen_pre = false;
+    for (std::size_t i = 1; i + 1 < stages.size(); ++i) {
+        const spec_item it = parse_item(stages[i]);
+        if (it.name == "std" || it.name == "minmax" || it.name == "none") {
+            if (seen_scaler) it.fail("a second scaler");
+            if (!it.options.empty()) it.fail("the scaler takes no options");
+            seen_scaler = true;
+            s.scaler = it.name == "std" ? scaler_kind::standard : it.name == "minmax" ? scaler_kind::minmax : scaler_kind::none;
+        } else if (it.name == "pca") {
+            if (seen_pca) it.fail("a second PCA");
+            seen_pca = true;
+            s.pca.components = 0;
+            for_options(it, [&](const std::string& k, const std::string& v) {
+                if (k == "k") s.pca.components = static_cast<std::size_t>(parse_whole(it, k, v, 1, 1 << 20));
+                else if (k == "whiten") s.pca.whiten = parse_flag(it, k, v);
+                else return false;
+                return true;
+            });
+            if (s.pca.components == 0) it.fail("pca needs k=<components>");
+        } else if (it.name == "pre") {
+            if (seen_pre) it.fail("a second preprocessing stage");
+            seen_pre = true;
+            parse_preprocess(it, s.preprocess);
+        } else {
+            it.fail("unknown stage (std, minmax, none, pca(k=..), pre(...)); the classifier comes last");
+        }
+    }
+    s.classifier = parse_classifier(stages.back());
+    return s;
+}
+
+/// The canonical string of a spec: every parameter, in a fixed order; parse_spec reads it back.
+inline std::string format_spec(const pipeline_spec& s) {
+    using namespace detail;
+    std::string out;
+    for (const auto& d : s.descriptors) out += (out.empty() ? "" : "+") + format_descriptor(d);
+    out += ":" + format_preprocess(s.preprocess);
+    out += s.scaler == scaler_kind::standard ? ":std" : s.scaler == scaler_kind::minmax ? ":minmax" : ":none";
+    if (s.pca.components > 0)
+        out += ":pca(k=" + std::to_string(s.pca.components) + ",whiten=" + (s.pca.whiten ? "1" : "0") + ")";
+    out += ":" + format_classifier(s.classifier);
+    return out;
+}
+
+FERX_NAMESPACE_END
