@@ -3,7 +3,7 @@
 //
 //   ferx-experiments ckplus48 [--data ../shared/data/ckplus48] [--folds 10]
 //                    [--descriptors hog8,lbp6,lpq6,hog8+lbp6] [--classifiers linear,rbf,rbf-grid]
-//                    [--equalize] [--scale standard|none|l2] [--pca N] [--table out.md]
+//                    [--equalize] [--scale standard|none|l2] [--pca N] [--C 1] [--table out.md]
 //                    [--reports DIR] [--seq] [--progress]
 //   ferx-experiments fer2013 [--data ../shared/data/fer2013] [--subsample N] ... (same options)
 //
@@ -19,7 +19,7 @@
 // Descriptor names: hog<c> (HOG, c x c cells, 2x2-cell blocks, stride one cell, 9 bins, L2-Hys),
 // lbp<g> (uniform LBP(8,1), g x g grid of 59-bin histograms), lbpms<g> (LBP (8,1) and (16,2)),
 // lpq<g> (LPQ, 7x7 window, g x g grid), "+" joins several (concatenated features).
-// Classifiers: linear (LIBLINEAR-style linear SVM, C = 1), rbf (RBF C-SVC, C = 1,
+// Classifiers: linear (LIBLINEAR-style linear SVM, C = 1 or --C), rbf (RBF C-SVC, C = 1 or --C,
 // gamma = 1 / (d * variance of the scaled training features), as scikit-learn's "scale"),
 // linear-grid (C in 0.01..10), rbf-grid (C in 1, 10, 100 x gamma in 0.25..4 x the default).
 #include "progress_bar.hpp"
@@ -144,6 +144,7 @@ void equalize(xt::xtensor<std::uint8_t, 3>& images) {
 struct model_options {
     std::string scale = "standard";
     std::size_t pca = 0;
+    double C = 1;  ///< C of the untuned classifiers (linear, rbf)
 };
 
 using rbf_svc = ferx::svc_model<ferx::rbf_kernel, float>;
@@ -200,6 +201,7 @@ feature_model fit_model(const Policy& policy, const std::string& clf, const mode
     };
     if (clf == "linear" || clf == "linear-grid") {
         ferx::linear_svm_params prm;
+        prm.C = opt.C;
         if (clf == "linear-grid") {
             double best = -1;
             for (double c : linear_cs) {
@@ -216,6 +218,7 @@ feature_model fit_model(const Policy& policy, const std::string& clf, const mode
     } else if (clf == "rbf" || clf == "rbf-grid") {
         const double g0 = scale_gamma(z);
         ferx::svc_params prm;
+        prm.C = opt.C;
         double gamma = g0;
         if (clf == "rbf-grid") {
             std::vector<double> gammas;
@@ -270,6 +273,7 @@ struct options {
 std::string describe_options(const options& o) {
     std::ostringstream s;
     s << (o.equalize ? "equalised, " : "") << "scale " << o.model.scale;
+    if (o.model.C != 1 && o.classifiers.find("-grid") == std::string::npos) s << ", C " << o.model.C;
     if (o.model.pca) s << ", PCA " << o.model.pca;
     if (o.subsample) s << ", " << o.subsample << " training images";
     return s.str();
@@ -386,7 +390,7 @@ int main(int argc, char** argv) try {
     options o;
     if (argc < 2) {
         std::cerr << "usage: ferx-experiments ckplus48|fer2013 [--data DIR] [--folds 10] [--descriptors hog8,lbp6,...]\n"
-                     "       [--classifiers linear,rbf,rbf-grid] [--equalize] [--scale standard|none|l2] [--pca N]\n"
+                     "       [--classifiers linear,rbf,rbf-grid] [--equalize] [--scale standard|none|l2] [--pca N] [--C 1]\n"
                      "       [--subsample N] [--table FILE] [--reports DIR] [--seq] [--progress]\n";
         return 2;
     }
@@ -404,6 +408,7 @@ int main(int argc, char** argv) try {
         else if (a == "--equalize") o.equalize = true;
         else if (a == "--scale") o.model.scale = value();
         else if (a == "--pca") o.model.pca = std::stoul(value());
+        else if (a == "--C") o.model.C = std::stod(value());
         else if (a == "--subsample") o.subsample = std::stoul(value());
         else if (a == "--table") o.table = value();
         else if (a == "--reports") o.reports = value();
