@@ -333,14 +333,7 @@ template <class Policy>
 void run_fer2013(const Policy& policy, const options& o) {
     const std::string root = o.data.empty() ? "../shared/data/fer2013" : o.data;
     auto list = ferx::fer2013_folder(root, ferx::fer2013_split::train);
-    if (o.subsample > 0 && o.subsample < list.size()) {  // a seeded random subset of the training set
-        std::vector<std::size_t> idx(list.size());
-        std::iota(idx.begin(), idx.end(), std::size_t{0});
-        std::shuffle(idx.begin(), idx.end(), std::mt19937_64(7));
-        idx.resize(o.subsample);
-        std::sort(idx.begin(), idx.end());
-        list = ferx::subset(list, idx);
-    }
+    if (o.subsample > 0) list = ferx::random_subset(list, o.subsample);  // seeded (7)
     auto train = ferx::load(list);
     auto val = ferx::load(ferx::fer2013_folder(root, ferx::fer2013_split::validation));
     auto test = ferx::load(ferx::fer2013_folder(root, ferx::fer2013_split::test));

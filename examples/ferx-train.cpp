@@ -167,14 +167,7 @@ dataset read_dataset(const options& o) {
     } else if (o.layout == "fer2013") {
         const std::string root = o.data.empty() ? "../shared/data/fer2013" : o.data;
         auto list = ferx::fer2013_folder(root, ferx::fer2013_split::train);
-        if (o.subsample > 0 && o.subsample < list.size()) {  // a seeded random subset of the training split
-            std::vector<std::size_t> idx(list.size());
-            std::iota(idx.begin(), idx.end(), std::size_t{0});
-            std::shuffle(idx.begin(), idx.end(), std::mt19937_64(7));
-            idx.resize(o.subsample);
-            std::sort(idx.begin(), idx.end());
-            list = ferx::subset(list, idx);
-        }
+        if (o.subsample > 0) list = ferx::random_subset(list, o.subsample);  // seeded (7)
         take_batch(relabelled(ferx::load(list), o));
         const auto val = relabelled(ferx::load(ferx::fer2013_folder(root, ferx::fer2013_split::validation)), o);
         const auto test = relabelled(ferx::load(ferx::fer2013_folder(root, ferx::fer2013_split::test)), o);
@@ -186,6 +179,22 @@ dataset read_dataset(const options& o) {
         throw ferx::error("ferx-train", "unknown --layout '" + o.layout + "' (ckplus48, fer2013 or folder)");
     }
     return d;
+}
+
+/// Where the grid search of a training set (the samples `train` of the dataset's training
+/// images) scores its candidates: fer2013's validation split, CK+48's subjects in 5 groups, or a
+/// stratified 5-fold of the other layouts. Fold indices are local to `train`.
+tuning_set tuning_for(const options& o, const dataset& d, const std::vector<std::size_t>& train) {
+    tuning_set t;
+    if (o.layout == "fer2013") {
+        t.val_images = &d.val_images;
+        t.val_labels = &d.val_labels;
+    } else if (o.layout == "ckplus48") {
+        t.folds = ferx::group_kfold(ferx::take(d.groups, train), 5);
+    } else {
+        t.folds = ferx::stratified_kfold(ferx::take(d.labels, train), 5);
+    }
+    return t;
 }
 
 template <class Policy>
@@ -240,17 +249,8 @@ int run(const Policy& policy, options o) {
             const ferx::label_vector yt = ferx::take(y, train);
             ferx::pipeline_spec s = spec;
             if (o.grid) {
-                tuning_set t;
-                if (fer) {
-                    t.val_images = &d.val_images;
-                    t.val_labels = &d.val_labels;
-                } else if (o.layout == "ckplus48") {
-                    t.folds = ferx::group_kfold(ferx::take(d.groups, train), 5);
-                } else {
-                    t.folds = ferx::stratified_kfold(yt, 5);
-                }
                 std::string log;
-                s = grid_search(pol, spec, x, yt, d.classes, t, &log);
+                s = grid_search(pol, spec, x, yt, d.classes, tuning_for(o, d, train), &log);
                 const auto fold_index = static_cast<std::size_t>(
                     std::find_if(folds.begin(), folds.end(), [&](const ferx::fold& f) { return f.train == train; }) -
                     folds.begin());
@@ -295,17 +295,10 @@ int run(const Policy& policy, options o) {
     // The saved model: all training images (fer2013: the train split), tuned the same way.
     ferx::pipeline_spec final_spec = spec;
     if (o.grid) {
-        tuning_set t;
-        if (fer) {
-            t.val_images = &d.val_images;
-            t.val_labels = &d.val_labels;
-        } else if (o.layout == "ckplus48") {
-            t.folds = ferx::group_kfold(d.groups, 5);
-        } else {
-            t.folds = ferx::stratified_kfold(d.labels, 5);
-        }
+        std::vector<std::size_t> all(d.labels.size());
+        std::iota(all.begin(), all.end(), std::size_t{0});
         std::string log;
-        final_spec = grid_search(policy, spec, d.images, d.labels, d.classes, t, &log);
+        final_spec = grid_search(policy, spec, d.images, d.labels, d.classes, tuning_for(o, d, all), &log);
         std::cout << "grid search on all training images chose " << log << "\n";
     }
     ferx_examples::progress_bar bar("training", o.progress);

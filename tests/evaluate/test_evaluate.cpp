@@ -291,6 +291,29 @@ BOOST_AUTO_TEST_CASE(bad_input) {
     BOOST_CHECK_THROW(ferx::ckplus48("no/such/ckplus48"), ferx::error);
 }
 
+BOOST_AUTO_TEST_CASE(random_subset_is_seeded_ordered_and_unique) {
+    ferx::image_list list;
+    list.classes = {"a", "b"};
+    for (int i = 0; i < 50; ++i) {
+        list.paths.push_back("img" + std::to_string(i) + ".png");
+        list.labels.push_back(i % 2);
+    }
+    const auto a = ferx::random_subset(list, 20, 3), b = ferx::random_subset(list, 20, 3), c = ferx::random_subset(list, 20, 4);
+    BOOST_TEST(a.size() == 20u);
+    BOOST_TEST(a.paths == b.paths);  // same seed, same subset
+    BOOST_TEST(a.paths != c.paths);  // another seed, another subset (50 choose 20 makes a tie unlikely)
+    std::set<std::string> seen;
+    std::size_t last = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        const std::size_t k = std::stoul(a.paths[i].substr(3));
+        BOOST_TEST(seen.insert(a.paths[i]).second);
+        BOOST_TEST((i == 0 || k > last));  // the list's order is kept
+        BOOST_TEST(a.labels[i] == static_cast<int>(k % 2));
+        last = k;
+    }
+    BOOST_TEST(ferx::random_subset(list, 80).size() == 50u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(ckplus48, *boost::unit_test::precondition(ferx_test::shared_data_present()))

@@ -77,21 +77,9 @@ public:
         return p + r > 0 ? 2 * p * r / (p + r) : 0.0;
     }
     /// Mean of the recalls of the classes that have samples.
-    double mean_recall() const {
-        double s = 0;
-        std::size_t present = 0;
-        for (std::size_t c = 0; c < k_; ++c)
-            if (row_sum(c) > 0) s += recall(c), ++present;
-        return present ? s / static_cast<double>(present) : 0.0;
-    }
+    double mean_recall() const { return mean_over_present([this](std::size_t c) { return recall(c); }); }
     /// Mean of the per-class F1 scores of the classes that have samples (macro-F1).
-    double macro_f1() const {
-        double s = 0;
-        std::size_t present = 0;
-        for (std::size_t c = 0; c < k_; ++c)
-            if (row_sum(c) > 0) s += f1(c), ++present;
-        return present ? s / static_cast<double>(present) : 0.0;
-    }
+    double macro_f1() const { return mean_over_present([this](std::size_t c) { return f1(c); }); }
     /// Each row divided by its sum (rows of absent classes stay 0).
     xt::xtensor<double, 2> normalized() const {
         xt::xtensor<double, 2> out({k_, k_}, 0.0);
@@ -153,6 +141,15 @@ public:
     }
 
 private:
+    /// Mean of f(c) over the classes c that have samples (0 when none has).
+    template <class F>
+    double mean_over_present(F f) const {
+        double s = 0;
+        std::size_t present = 0;
+        for (std::size_t c = 0; c < k_; ++c)
+            if (row_sum(c) > 0) s += f(c), ++present;
+        return present ? s / static_cast<double>(present) : 0.0;
+    }
     static double ratio(std::int64_t a, std::int64_t b) { return b > 0 ? static_cast<double>(a) / static_cast<double>(b) : 0.0; }
     std::int64_t row_sum(std::size_t t) const {
         std::int64_t s = 0;
