@@ -45,3 +45,10 @@
 #include <ferx/learn/pca.hpp>
 #include <ferx/learn/scaling.hpp>
 #include <ferx/learn/splits.hpp>
+
+#include <ferx/pipeline/clahe.hpp>
+#include <ferx/pipeline/equalize_hist.hpp>
+#include <ferx/pipeline/pipeline.hpp>
+#include <ferx/pipeline/preprocess.hpp>
+#include <ferx/pipeline/spec.hpp>
+#include <ferx/pipeline/video_vote.hpp>

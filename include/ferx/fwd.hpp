@@ -70,4 +70,25 @@ struct load_options;
 struct label_map;
 enum class fer2013_split;
 
+// Classical pipeline (ferx/pipeline/).
+struct clahe_params;
+enum class face_source;
+enum class equalization;
+enum class intensity_norm;
+struct preprocess_params;
+struct face_detector;
+struct face_box;
+struct preprocessed;
+enum class scaler_kind;
+enum class classifier_kind;
+struct pca_spec;
+struct classifier_spec;
+struct pipeline_spec;
+struct pipeline_model;
+struct prediction;
+struct stage_times;
+struct fit_options;
+struct face_prediction;
+struct frame_range;
+struct clip_decision;
 FERX_NAMESPACE_END

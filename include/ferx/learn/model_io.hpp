@@ -155,16 +155,6 @@ public:
     }
     [[noreturn]] void fail(const std::string& why) const { throw error("ferx::model_reader", why, path_); }
 
-    /// The kind of the next section, without consuming it ("" when every section has been read).
-    std::string next_section() {
-        if (done()) return {};
-        const auto pos = in_.tellg();
-        std::string s, kind;
-        in_ >> s >> kind;
-        in_.clear();
-        in_.seekg(pos);
-        return s == "section" ? kind : std::string();
-    }
     /// Consumes the header of a section of kind `kind` (for readers of sections defined outside
     /// this file, which then read their fields with word(), number(), ...).
     void begin_section(const char* kind) { begin(kind); }

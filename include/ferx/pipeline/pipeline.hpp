@@ -273,25 +273,37 @@ xt::xtensor<float, 2> describe_crops(const Policy& policy, const pipeline_spec& 
     return out;
 }
 
-/// Trains the pipeline `spec` on images [n, rows, cols] (face crops for face_source::crop; for
-/// other sources, images in which the detector of `opt` finds the faces: images without a face
-/// are left out, and face_source::all is refused) with labels 0..K-1 and K class names.
-/// Throws ferx::error for mismatched sizes, bad labels or names, or any stage's bad input.
+/// Labels and scores of descriptor rows [n, feature_dim] (as describe_crops gives them): the
+/// scaler, PCA and SVM of the model. ferx::error for another width or non-finite features.
 template <class Policy>
-pipeline_model fit(const Policy& policy, const pipeline_spec& spec, const xt::xtensor<std::uint8_t, 3>& images,
+prediction classify_features(const Policy& policy, const pipeline_model& m, const xt::xtensor<float, 2>& features) {
+    static_assert(is_host_policy_v<Policy>, "ferx::classify_features runs on the host: exec::seq or exec::par");
+    if (features.shape(1) != m.feature_dim)
+        throw error("ferx::classify_features", "the features have " + std::to_string(features.shape(1)) +
+                                                   " columns, the model takes " + std::to_string(m.feature_dim));
+    return detail::classify(policy, m, features);
+}
+
+/// Trains the pipeline `spec` on 8-bit grey images of any sizes (face crops for
+/// face_source::crop, resized to the crop size; for other sources, photographs in which the
+/// detector of `opt` finds the faces: images without a face are left out, and face_source::all
+/// is refused) with labels 0..K-1 and K class names (no spaces). Throws ferx::error for
+/// mismatched counts, bad labels or names, or any stage's bad input.
+template <class Policy>
+pipeline_model fit(const Policy& policy, const pipeline_spec& spec, const std::vector<image_view<const std::uint8_t>>& images,
                    const label_vector& labels, const std::vector<std::string>& classes, const fit_options& opt = {}) {
     static_assert(is_host_policy_v<Policy>, "ferx::fit(pipeline_spec) runs on the host: exec::seq or exec::par");
     constexpr const char* where = "ferx::fit(pipeline)";
     detail::check_class_names(classes, where);
-    if (images.shape(0) == 0) throw error(where, "no training images");
-    if (labels.size() != images.shape(0))
-        throw error(where, std::to_string(images.shape(0)) + " images but " + std::to_string(labels.size()) + " labels");
+    if (images.empty()) throw error(where, "no training images");
+    if (labels.size() != images.size())
+        throw error(where, std::to_string(images.size()) + " images but " + std::to_string(labels.size()) + " labels");
     for (int l : labels)
         if (l < 0 || l >= static_cast<int>(classes.size()))
             throw error(where, "label " + std::to_string(l) + " is outside 0.." + std::to_string(classes.size() - 1));
     if (spec.preprocess.source == face_source::all)
         throw error(where, "face_source::all gives a varying number of faces per training image; use crop, largest or confident");
-    const preprocessed pre = preprocess(policy, spec.preprocess, volume_view<const std::uint8_t>(view(images)), opt.detector);
+    const preprocessed pre = preprocess(policy, spec.preprocess, images, opt.detector);
     label_vector y;
     y.reserve(pre.size());
     for (const auto& f : pre.faces) y.push_back(labels[f.image]);
@@ -319,6 +331,17 @@ pipeline_model fit(const Policy& policy, const pipeline_spec& spec, const xt::xt
     return m;
 }
 
+/// The same on a batch of images [n, rows, cols] (e.g. ferx::image_batch::images).
+template <class Policy>
+pipeline_model fit(const Policy& policy, const pipeline_spec& spec, const xt::xtensor<std::uint8_t, 3>& images,
+                   const label_vector& labels, const std::vector<std::string>& classes, const fit_options& opt = {}) {
+    std::vector<image_view<const std::uint8_t>> views;
+    views.reserve(images.shape(0));
+    const volume_view<const std::uint8_t> v = view(images);
+    for (index_t i = 0; i < v.shape(0); ++i) views.push_back(v[i]);
+    return fit(policy, spec, views, labels, classes, opt);
+}
+
 /// Labels and scores of images [n, rows, cols] taken as face crops (resized to the crop size if
 /// needed, then equalised as the spec says). `times` (optional) accumulates per-stage seconds.
 template <class Policy>
@@ -338,7 +361,7 @@ prediction predict(const Policy& policy, const pipeline_model& m, const xt::xten
         x = describe_crops(policy, m.spec, pre.crops);
     }
     detail::stage_clock c(detail::slot(times, &stage_times::classify));
-    return detail::classify(policy, m, x);
+    return classify_features(policy, m, x);
 }
 
 /// One face found in a frame, with its label and per-class scores.

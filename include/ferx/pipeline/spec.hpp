@@ -307,6 +307,22 @@ inline std::string format_classifier(const classifier_spec& c) {
     return s;
 }
 
+/// The spelling of each enumerator of equalization, intensity_norm and face_source, in order.
+inline constexpr const char* equalization_names[] = {"none", "global", "clahe"};
+inline constexpr const char* norm_names[] = {"none", "unit", "std"};
+inline constexpr const char* source_names[] = {"crop", "largest", "confident", "all"};
+
+/// The enumerator of E spelt `v` in `names` (indexed by the enumerator's value).
+template <class E, std::size_t N>
+E parse_choice(const spec_item& it, const std::string& key, const std::string& v, const char* const (&names)[N]) {
+    std::string all;
+    for (std::size_t i = 0; i < N; ++i) {
+        if (v == names[i]) return static_cast<E>(i);
+        all += (i ? ", " : "") + std::string(names[i]);
+    }
+    it.fail("option " + key + " must be one of " + all + ", got '" + v + "'");
+}
+
 inline void parse_preprocess(const spec_item& it, preprocess_params& p) {
     for_options(it, [&](const std::string& k, const std::string& v) {
         if (k == "size") {
@@ -314,10 +330,7 @@ inline void parse_preprocess(const spec_item& it, preprocess_params& p) {
             p.height = static_cast<int>(s.rows);
             p.width = static_cast<int>(s.cols);
         } else if (k == "eq") {
-            if (v == "none") p.equalize = equalization::none;
-            else if (v == "global") p.equalize = equalization::global;
-            else if (v == "clahe") p.equalize = equalization::clahe;
-            else it.fail("eq must be none, global or clahe, got '" + v + "'");
+            p.equalize = parse_choice<equalization>(it, k, v, equalization_names);
         } else if (k == "clip") {
             p.clahe.clip_limit = parse_number(it, k, v);
         } else if (k == "tiles") {
@@ -325,20 +338,13 @@ inline void parse_preprocess(const spec_item& it, preprocess_params& p) {
             p.clahe.tiles_y = static_cast<int>(s.rows);
             p.clahe.tiles_x = static_cast<int>(s.cols);
         } else if (k == "norm") {
-            if (v == "none") p.normalize = intensity_norm::none;
-            else if (v == "unit") p.normalize = intensity_norm::unit_range;
-            else if (v == "std") p.normalize = intensity_norm::standardize;
-            else it.fail("norm must be none, unit or std, got '" + v + "'");
+            p.normalize = parse_choice<intensity_norm>(it, k, v, norm_names);
         } else if (k == "pad") {
             p.pad = parse_number(it, k, v);
         } else if (k == "align") {
             p.align_eyes = parse_flag(it, k, v);
         } else if (k == "source") {
-            if (v == "crop") p.source = face_source::crop;
-            else if (v == "largest") p.source = face_source::largest;
-            else if (v == "confident") p.source = face_source::most_confident;
-            else if (v == "all") p.source = face_source::all;
-            else it.fail("source must be crop, largest, confident or all, got '" + v + "'");
+            p.source = parse_choice<face_source>(it, k, v, source_names);
         } else if (k == "scale") {
             p.detect.scale_factor = parse_number(it, k, v);
         } else if (k == "neighbors") {
@@ -358,13 +364,10 @@ inline void parse_preprocess(const spec_item& it, preprocess_params& p) {
 }
 
 inline std::string format_preprocess(const preprocess_params& p) {
-    static const char* eq[] = {"none", "global", "clahe"};
-    static const char* norm[] = {"none", "unit", "std"};
-    static const char* source[] = {"crop", "largest", "confident", "all"};
-    return "pre(size=" + size_text({p.height, p.width}) + ",eq=" + eq[static_cast<int>(p.equalize)] +
+    return "pre(size=" + size_text({p.height, p.width}) + ",eq=" + equalization_names[static_cast<int>(p.equalize)] +
            ",clip=" + number_text(p.clahe.clip_limit) + ",tiles=" + size_text({p.clahe.tiles_y, p.clahe.tiles_x}) +
-           ",norm=" + norm[static_cast<int>(p.normalize)] + ",pad=" + number_text(p.pad) +
-           ",align=" + (p.align_eyes ? "1" : "0") + ",source=" + source[static_cast<int>(p.source)] +
+           ",norm=" + norm_names[static_cast<int>(p.normalize)] + ",pad=" + number_text(p.pad) +
+           ",align=" + (p.align_eyes ? "1" : "0") + ",source=" + source_names[static_cast<int>(p.source)] +
            ",scale=" + number_text(p.detect.scale_factor) + ",neighbors=" + std::to_string(p.detect.min_neighbors) +
            ",min=" + std::to_string(p.detect.min_width) + ")";
 }

@@ -1,0 +1,326 @@
+// ferx-fer: facial expression recognition on images, a video file or a camera, with a trained
+// ferx pipeline model (ferx-train, or ferx::save_pipeline).
+//
+//   ferx-fer [options] [input...]
+//
+//   input             image files, one video file, or a camera index (0, 1, ...); default:
+//                     /usr/share/doc/opencv-doc/examples/data/Megamind.avi (Debian's opencv-doc)
+//   --model PATH      the model file; default models/ckplus48_7class.ferx (looked up in the working
+//                     folder, then beside the source tree of this build)
+//   --out DIR         where the annotated images / video, the CSV and the JSON go (default: .)
+//   --csv PATH        the per-face CSV (default DIR/ferx-fer.csv)
+//   --json PATH       the per-frame JSON (default DIR/ferx-fer.json)
+//   --max-frames N    stop a video after N frames (default: all; a camera runs until N or Ctrl-C)
+//   --faces all|largest|confident   which detected faces to classify (default all)
+//   --seq             run single-threaded (default: exec::par, all cores)
+//   --no-draw         write no annotated image or video
+//   --face-cascade XML, --eyes-cascade XML   (default: OpenCV's Haar cascades in
+//                     /usr/share/opencv4/haarcascades; the eye cascade is used when the model aligns eyes)
+//
+// For each frame: faces are detected, cropped, equalised and described as the model's spec says,
+// and classified; boxes, labels and the top score are drawn. Per-stage timings are printed at the
+// end; for a video, also the clip's decision (majority vote and mean score over its second half).
+// A missing or corrupted model file, an unreadable input or a missing cascade: a message on
+// stderr and exit status 1.
+#include <ferx/core/opencv.hpp>
+#include <ferx/pipeline/pipeline.hpp>
+#include <ferx/pipeline/video_vote.hpp>
+
+#include <opencv2/imgproc.hpp>
+#include <opencv2/videoio.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct options {
+    std::vector<std::string> inputs;
+    std::string model, out_dir = ".", csv, json;
+    std::string face_cascade = (ferx::default_cascade_dir() / "haarcascade_frontalface_default.xml").string();
+    std::string eyes_cascade = (ferx::default_cascade_dir() / "haarcascade_eye.xml").string();
+    long max_frames = -1;
+    ferx::face_source faces = ferx::face_source::all;
+    bool seq = false, draw = true;
+};
+
+[[noreturn]] void usage_error(const std::string& why) {
+    throw std::invalid_argument(why + " (see the comment at the top of ferx-fer.cpp for the options)");
+}
+
+options parse_args(int argc, char** argv) {
+    options o;
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        const auto value = [&]() -> std::string {
+            if (i + 1 >= argc) usage_error("option " + a + " needs a value");
+            return argv[++i];
+        };
+        if (a == "--model") o.model = value();
+        else if (a == "--out") o.out_dir = value();
+        else if (a == "--csv") o.csv = value();
+        else if (a == "--json") o.json = value();
+        else if (a == "--max-frames") {
+            const std::string v = value();
+            char* end = nullptr;
+            o.max_frames = std::strtol(v.c_str(), &end, 10);
+            if (v.empty() || *end != '\0' || o.max_frames < 1) usage_error("--max-frames needs a positive whole number");
+        } else if (a == "--faces") {
+            const std::string v = value();
+            if (v == "all") o.faces = ferx::face_source::all;
+            else if (v == "largest") o.faces = ferx::face_source::largest;
+            else if (v == "confident") o.faces = ferx::face_source::most_confident;
+            else usage_error("--faces must be all, largest or confident");
+        } else if (a == "--seq") o.seq = true;
+        else if (a == "--no-draw") o.draw = false;
+        else if (a == "--face-cascade") o.face_cascade = value();
+        else if (a == "--eyes-cascade") o.eyes_cascade = value();
+        else if (a.size() > 1 && a[0] == '-' && !std::all_of(a.begin() + 1, a.end(), ::isdigit)) usage_error("unknown option " + a);
+        else o.inputs.push_back(a);
+    }
+    if (o.inputs.empty()) o.inputs.push_back("/usr/share/doc/opencv-doc/examples/data/Megamind.avi");
+    if (o.csv.empty()) o.csv = (fs::path(o.out_dir) / "ferx-fer.csv").string();
+    if (o.json.empty()) o.json = (fs::path(o.out_dir) / "ferx-fer.json").string();
+    return o;
+}
+
+/// The model given, or the default one: models/ckplus48_7class.ferx in the working folder, then
+/// in the source tree three levels above the executable (build/<preset>/examples/ferx-fer).
+std::string find_model(const std::string& given, const char* argv0) {
+    if (!given.empty()) return given;
+    const fs::path rel = fs::path("models") / "ckplus48_7class.ferx";
+    if (fs::exists(rel)) return rel.string();
+    std::error_code ec;
+    const fs::path exe = fs::canonical(argv0, ec);
+    if (!ec) {
+        const fs::path beside = exe.parent_path().parent_path().parent_path().parent_path() / rel;
+        if (fs::exists(beside)) return beside.string();
+    }
+    return rel.string();  // load_pipeline names it in its error
+}
+
+bool is_image_file(const std::string& p) {
+    std::string ext = fs::path(p).extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
+    for (const char* e : {".png", ".jpg", ".jpeg", ".bmp", ".pgm", ".ppm", ".tif", ".tiff", ".webp"})
+        if (ext == e) return true;
+    return false;
+}
+
+std::string json_escape(const std::string& s) {
+    std::string o;
+    for (char c : s) {
+        if (c == '"' || c == '\\') o += '\\';
+        if (static_cast<unsigned char>(c) < 0x20) continue;
+        o += c;
+    }
+    return o;
+}
+
+/// Writes results as they come: CSV rows per face, a JSON array of frames.
+class result_writer {
+public:
+    result_writer(const options& o, const std::vector<std::string>& classes) : classes_(classes) {
+        csv_.open(o.csv);
+        if (!csv_) throw ferx::error("ferx-fer", "cannot write the CSV file", o.csv);
+        json_.open(o.json);
+        if (!json_) throw ferx::error("ferx-fer", "cannot write the JSON file", o.json);
+        csv_ << "source,frame,face,x,y,width,height,label,score";
+        for (const auto& c : classes) csv_ << ",score_" << c;
+        csv_ << '\n' << std::setprecision(6);
+        json_ << "{\"classes\": [";
+        for (std::size_t i = 0; i < classes.size(); ++i) json_ << (i ? ", " : "") << '"' << json_escape(classes[i]) << '"';
+        json_ << "],\n \"frames\": [" << std::setprecision(6);
+    }
+    void frame(const std::string& source, long index, const std::vector<ferx::face_prediction>& faces) {
+        json_ << (frames_++ ? ",\n  " : "\n  ") << "{\"source\": \"" << json_escape(source) << "\", \"frame\": " << index
+              << ", \"faces\": [";
+        for (std::size_t f = 0; f < faces.size(); ++f) {
+            const auto& p = faces[f];
+            const auto& b = p.face.box;
+            const double top = p.scores[static_cast<std::size_t>(p.label)];
+            csv_ << '"' << source << "\"," << index << ',' << f << ',' << b.x << ',' << b.y << ',' << b.width << ','
+                 << b.height << ',' << classes_[static_cast<std::size_t>(p.label)] << ',' << top;
+            for (double s : p.scores) csv_ << ',' << s;
+            csv_ << '\n';
+            json_ << (f ? ", " : "") << "{\"box\": [" << b.x << ", " << b.y << ", " << b.width << ", " << b.height
+                  << "], \"label\": \"" << classes_[static_cast<std::size_t>(p.label)] << "\", \"aligned\": "
+                  << (p.face.aligned ? "true" : "false") << ", \"scores\": [";
+            for (std::size_t k = 0; k < p.scores.size(); ++k) json_ << (k ? ", " : "") << p.scores[k];
+            json_ << "]}";
+        }
+        json_ << "]}";
+    }
+    void finish(const std::string& clip_json) {
+        json_ << "\n ]" << clip_json << "\n}\n";
+        csv_.flush();
+        json_.flush();
+        if (!csv_ || !json_) throw ferx::error("ferx-fer", "writing the CSV or JSON file failed");
+    }
+
+private:
+    std::vector<std::string> classes_;
+    std::ofstream csv_, json_;
+    long frames_ = 0;
+};
+
+void draw_faces(cv::Mat& bgr, const std::vector<ferx::face_prediction>& faces, const std::vector<std::string>& classes) {
+    for (const auto& p : faces) {
+        const auto& b = p.face.box;
+        const cv::Rect r(b.x, b.y, b.width, b.height);
+        cv::rectangle(bgr, r, cv::Scalar(0, 255, 0), 2);
+        std::ostringstream text;
+        text << classes[static_cast<std::size_t>(p.label)] << ' ' << std::fixed << std::setprecision(2)
+             << p.scores[static_cast<std::size_t>(p.label)];
+        cv::putText(bgr, text.str(), cv::Point(b.x, std::max(12, b.y - 6)), cv::FONT_HERSHEY_SIMPLEX, 0.6,
+                    cv::Scalar(0, 255, 0), 2);
+    }
+}
+
+struct run_state {
+    ferx::stage_times times;
+    double io = 0;
+    long frames = 0, faces = 0;
+};
+
+template <class Policy>
+std::vector<ferx::face_prediction> run_frame(const Policy& policy, const ferx::pipeline_model& model, const ferx::face_detector& det,
+                                             const options& o, const cv::Mat& bgr, run_state& st) {
+    cv::Mat grey;
+    if (bgr.channels() == 1) grey = bgr;
+    else cv::cvtColor(bgr, grey, cv::COLOR_BGR2GRAY);
+    auto faces = ferx::predict_faces(policy, model, det, ferx::view<std::uint8_t>(std::as_const(grey)), o.faces, &st.times);
+    ++st.frames;
+    st.faces += static_cast<long>(faces.size());
+    return faces;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+template <class Policy>
+int run(const Policy& policy, const options& o, const ferx::pipeline_model& model, const ferx::face_detector& det) {
+    fs::create_directories(o.out_dir);
+    result_writer out(o, model.classes);
+    run_state st;
+    std::string clip_json;
+    const bool images = std::all_of(o.inputs.begin(), o.inputs.end(), is_image_file);
+    if (images) {
+        for (const auto& path : o.inputs) {
+            auto t0 = std::chrono::steady_clock::now();
+            cv::Mat bgr = ferx::read_image(path, false);
+            st.io += seconds_since(t0);
+            const auto faces = run_frame(policy, model, det, o, bgr, st);
+            out.frame(path, 0, faces);
+            std::cout << path << ": " << faces.size() << " face(s)";
+            for (const auto& f : faces) std::cout << ' ' << model.classes[static_cast<std::size_t>(f.label)];
+            std::cout << '\n';
+            if (o.draw) {
+                t0 = std::chrono::steady_clock::now();
+                draw_faces(bgr, faces, model.classes);
+                const fs::path dst = fs::path(o.out_dir) / (fs::path(path).stem().string() + "_fer.png");
+                if (!cv::imwrite(dst.string(), bgr)) throw ferx::error("ferx-fer", "cannot write the annotated image", dst.string());
+                st.io += seconds_since(t0);
+            }
+        }
+    } else {
+        if (o.inputs.size() != 1) throw ferx::error("ferx-fer", "give image files, or exactly one video file or camera index");
+        const std::string& src = o.inputs[0];
+        const bool camera = !src.empty() && std::all_of(src.begin(), src.end(), ::isdigit);
+        cv::VideoCapture cap;
+        if (camera) cap.open(std::stoi(src));
+        else if (fs::exists(src)) cap.open(src);
+        if (!cap.isOpened())
+            throw ferx::error("ferx-fer", camera ? "cannot open the camera" : "cannot open the video (missing or not a video)", src);
+        cv::VideoWriter writer;
+        std::vector<int> labels;
+        std::vector<std::vector<double>> scores;
+        cv::Mat bgr;
+        for (long i = 0; o.max_frames < 0 || i < o.max_frames; ++i) {
+            auto t0 = std::chrono::steady_clock::now();
+            if (!cap.read(bgr) || bgr.empty()) break;
+            st.io += seconds_since(t0);
+            const auto faces = run_frame(policy, model, det, o, bgr, st);
+            out.frame(src, i, faces);
+            // The clip's per-frame result: the largest face's label and scores.
+            if (faces.empty()) {
+                labels.push_back(-1);
+                scores.emplace_back(model.classes.size(), 0.0);
+            } else {
+                const auto big = std::max_element(faces.begin(), faces.end(), [](const auto& a, const auto& b) {
+                    return a.face.box.area() < b.face.box.area();
+                });
+                labels.push_back(big->label);
+                scores.push_back(big->scores);
+            }
+            if (o.draw) {
+                t0 = std::chrono::steady_clock::now();
+                draw_faces(bgr, faces, model.classes);
+                if (!writer.isOpened()) {
+                    const fs::path dst = fs::path(o.out_dir) / (camera ? "camera_fer.avi" : fs::path(src).stem().string() + "_fer.avi");
+                    const double fps = cap.get(cv::CAP_PROP_FPS) > 0 ? cap.get(cv::CAP_PROP_FPS) : 25.0;
+                    writer.open(dst.string(), cv::VideoWriter::fourcc('M', 'J', 'P', 'G'), fps, bgr.size());
+                    if (!writer.isOpened()) throw ferx::error("ferx-fer", "cannot write the annotated video", dst.string());
+                    std::cout << "annotated video: " << dst.string() << '\n';
+                }
+                writer.write(bgr);
+                st.io += seconds_since(t0);
+            }
+        }
+        if (st.frames == 0) throw ferx::error("ferx-fer", "the video gave no frame", src);
+        xt::xtensor<double, 2> s({scores.size(), model.classes.size()});
+        for (std::size_t i = 0; i < scores.size(); ++i) std::copy(scores[i].begin(), scores[i].end(), s.data() + i * model.classes.size());
+        const auto range = ferx::frame_range::second_half();
+        const auto vote = ferx::majority_vote(labels, model.n_classes(), range);
+        const auto mean = ferx::mean_score(labels, s, range);
+        const auto name = [&](int l) { return l < 0 ? std::string("none") : model.classes[static_cast<std::size_t>(l)]; };
+        std::cout << "clip (frames " << vote.first << ".." << vote.last - 1 << ", " << vote.frames_used
+                  << " with a face): majority vote " << name(vote.label) << ", mean score " << name(mean.label) << '\n';
+        clip_json = ",\n \"clip\": {\"first\": " + std::to_string(vote.first) + ", \"last\": " + std::to_string(vote.last) +
+                    ", \"majority_vote\": \"" + name(vote.label) + "\", \"mean_score\": \"" + name(mean.label) + "\"}";
+    }
+    out.finish(clip_json);
+    const auto& t = st.times;
+    const double per = 1000.0 / static_cast<double>(st.frames);
+    std::cout << std::fixed << std::setprecision(2) << st.frames << " frame(s), " << st.faces << " face(s); per frame (ms): detect "
+              << t.detect * per << ", preprocess " << t.preprocess * per << ", describe " << t.describe * per << ", classify "
+              << t.classify * per << ", total " << t.total() * per << " (" << (t.total() > 0 ? st.frames / t.total() : 0.0)
+              << " frames/s; I/O and drawing " << st.io * per << ")\n"
+              << "results: " << o.csv << ", " << o.json << '\n';
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        const options o = parse_args(argc, argv);
+        const std::string model_path = find_model(o.model, argv[0]);
+        ferx::pipeline_model model;
+        try {
+            model = ferx::load_pipeline(model_path);
+        } catch (const ferx::error& e) {
+            std::cerr << "ferx-fer: cannot use the model file '" << model_path << "': " << e.reason()
+                      << "\n  (train one with ferx-train, or pass --model PATH)\n";
+            return 1;
+        }
+        const ferx::face_detector det =
+            ferx::load_face_detector(o.face_cascade, model.spec.preprocess.align_eyes ? o.eyes_cascade : std::string());
+        std::cout << "model " << model_path << ": " << ferx::format_spec(model.spec) << '\n';
+        return o.seq ? run(ferx::exec::seq, o, model, det) : run(ferx::exec::par, o, model, det);
+    } catch (const std::exception& e) {
+        std::cerr << "ferx-fer: " << e.what() << '\n';
+        return 1;
+    }
+}

@@ -1,0 +1,84 @@
+// Histogram equalisation and CLAHE against OpenCV on real images, bit for bit; par against seq.
+#include "pipeline_test.hpp"
+
+#include <ferx/core/opencv.hpp>
+#include <ferx/pipeline/clahe.hpp>
+#include <ferx/pipeline/equalize_hist.hpp>
+
+#include <opencv2/imgproc.hpp>
+
+namespace {
+
+std::vector<cv::Mat> real_images() {
+    auto out = pipeline_test::face_photos();
+    for (auto& m : pipeline_test::ckplus_crops(4)) out.push_back(m);
+    return out;
+}
+
+long differing(const cv::Mat& a, const cv::Mat& b) { return cv::countNonZero(a != b); }
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(equalize)
+
+BOOST_AUTO_TEST_CASE(equalize_hist_equals_opencv_on_real_images, *boost::unit_test::precondition(ferx_test::shared_data_present())) {
+    const auto images = real_images();
+    BOOST_REQUIRE_GE(images.size(), 40u);
+    for (const cv::Mat& g : images) {
+        BOOST_REQUIRE(!g.empty());
+        cv::Mat ref;
+        cv::equalizeHist(g, ref);
+        const auto seq = ferx::equalize_hist(ferx::exec::seq, ferx::view<std::uint8_t>(g));
+        const auto par = ferx::equalize_hist(ferx::exec::par, ferx::view<std::uint8_t>(g));
+        BOOST_TEST(differing(ferx::to_mat(seq), ref) == 0);
+        BOOST_TEST(differing(ferx::to_mat(par), ref) == 0);
+    }
+    // A region of interest (strided rows) and in-place use.
+    cv::Mat big = images.front().clone();
+    cv::Mat roi = big(cv::Rect(5, 7, big.cols / 2, big.rows / 3));
+    cv::Mat ref;
+    cv::equalizeHist(roi, ref);
+    ferx::equalize_hist(ferx::exec::seq, ferx::view<std::uint8_t>(std::as_const(roi)), ferx::view<std::uint8_t>(roi));
+    BOOST_TEST(differing(roi, ref) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(equalize_hist_flat_and_bad_input) {
+    cv::Mat flat(10, 12, CV_8U, cv::Scalar(77)), ref;
+    cv::equalizeHist(flat, ref);
+    BOOST_TEST(differing(ferx::to_mat(ferx::equalize_hist(ferx::exec::seq, ferx::view<std::uint8_t>(flat))), ref) == 0);
+    ferx::image<std::uint8_t> out({5, 5});
+    BOOST_CHECK_THROW(ferx::equalize_hist(ferx::exec::seq, ferx::image_view<const std::uint8_t>(), ferx::view(out)), ferx::error);
+    BOOST_CHECK_THROW(ferx::equalize_hist(ferx::exec::seq, ferx::view<std::uint8_t>(flat), ferx::view(out)), ferx::error);
+}
+
+BOOST_AUTO_TEST_CASE(clahe_equals_opencv_on_real_images, *boost::unit_test::precondition(ferx_test::shared_data_present())) {
+    const auto images = real_images();
+    const std::vector<ferx::clahe_params> params = {{40.0, 8, 8}, {2.0, 6, 6}, {0.0, 4, 4}, {3.5, 3, 5}, {1.0, 7, 6}};
+    long compared = 0;
+    for (const cv::Mat& g : images)
+        for (const auto& p : params) {
+            cv::Mat ref;
+            cv::createCLAHE(p.clip_limit, cv::Size(p.tiles_x, p.tiles_y))->apply(g, ref);
+            const auto seq = ferx::clahe(ferx::exec::seq, ferx::view<std::uint8_t>(g), p);
+            const auto par = ferx::clahe(ferx::exec::par, ferx::view<std::uint8_t>(g), p);
+            BOOST_TEST(differing(ferx::to_mat(seq), ref) == 0, "clip " << p.clip_limit << ", tiles " << p.tiles_x << "x" << p.tiles_y
+                                                                      << ", image " << g.cols << "x" << g.rows);
+            BOOST_TEST(differing(ferx::to_mat(par), ferx::to_mat(seq)) == 0);
+            compared += static_cast<long>(g.total());
+        }
+    BOOST_TEST_MESSAGE("CLAHE: " << compared << " pixels compared with cv::CLAHE");
+}
+
+BOOST_AUTO_TEST_CASE(clahe_bad_input) {
+    cv::Mat g = ferx_test::random_mat<std::uint8_t>(20, 30, CV_8U, 3);
+    ferx::image<std::uint8_t> out({20, 30}), wrong({20, 29});
+    const auto v = ferx::view<std::uint8_t>(std::as_const(g));
+    BOOST_CHECK_THROW(ferx::clahe(ferx::exec::seq, v, ferx::view(wrong)), ferx::error);
+    BOOST_CHECK_THROW(ferx::clahe(ferx::exec::seq, v, ferx::view(out), {40, 0, 8}), ferx::error);
+    BOOST_CHECK_THROW(ferx::clahe(ferx::exec::seq, v, ferx::view(out), {40, 31, 8}), ferx::error);
+    BOOST_CHECK_THROW(ferx::clahe(ferx::exec::seq, v, ferx::view(out), {std::nan(""), 8, 8}), ferx::error);
+    BOOST_CHECK_THROW(ferx::clahe(ferx::exec::seq, ferx::image_view<const std::uint8_t>(), ferx::view(out)), ferx::error);
+    BOOST_CHECK_THROW(ferx::clahe(ferx::exec::seq, v, ferx::view<std::uint8_t>(g)), ferx::error);  // in place
+}
+
+BOOST_AUTO_TEST_SUITE_END()
