@@ -34,6 +34,8 @@
 #include <ferx/data/labels.hpp>
 
 #include <ferx/learn/dataset.hpp>
+#include <ferx/learn/evaluate.hpp>
+#include <ferx/learn/evaluation_report.hpp>
 #include <ferx/learn/grid_search.hpp>
 #include <ferx/learn/kernel_svm.hpp>
 #include <ferx/learn/kernels.hpp>

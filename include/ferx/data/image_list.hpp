@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -182,6 +183,18 @@ inline image_list subset(const image_list& list, const std::vector<std::size_t>&
     out.groups = detail::take_if_any(list.groups, idx);
     out.sequences = detail::take_if_any(list.sequences, idx);
     return out;
+}
+
+/// A random subset of `n` samples of `list` (all of it when n >= size()), drawn with `seed`
+/// and kept in the list's order: e.g. a smaller FER2013 training set for a kernel SVM.
+inline image_list random_subset(const image_list& list, std::size_t n, std::uint64_t seed = 7) {
+    if (n >= list.size()) return list;
+    std::vector<std::size_t> idx(list.size());
+    for (std::size_t i = 0; i < idx.size(); ++i) idx[i] = i;
+    std::shuffle(idx.begin(), idx.end(), std::mt19937_64(seed));
+    idx.resize(n);
+    std::sort(idx.begin(), idx.end());
+    return subset(list, idx);
 }
 
 /// `list` with its labels mapped by `map` (classes become map.classes); samples of dropped

@@ -1,6 +1,6 @@
 /// \file ferx/learn/metrics.hpp
 /// Classification metrics from a confusion matrix: accuracy, mean per-class recall (the
-/// "average accuracy" FER papers report), per-class precision / recall / F1, the row-normalised
+/// "average accuracy" FER papers report), per-class precision / recall / F1, macro-F1, the row-normalised
 /// matrix, a printed table and CSV.
 ///
 ///     auto cm = ferx::confusion_matrix(y_true, y_pred, 7);
@@ -46,6 +46,13 @@ public:
         }
     }
 
+    /// Adds the counts of another matrix of as many classes (pooling folds).
+    void add(const confusion_matrix& other) {
+        detail::require(other.k_ == k_, "ferx::confusion_matrix",
+                        "cannot add a matrix of " + std::to_string(other.k_) + " classes to one of " + std::to_string(k_));
+        counts_ += other.counts_;
+    }
+
     std::size_t n_classes() const { return k_; }
     const xt::xtensor<std::int64_t, 2>& counts() const { return counts_; }
     std::int64_t total() const {
@@ -70,13 +77,9 @@ public:
         return p + r > 0 ? 2 * p * r / (p + r) : 0.0;
     }
     /// Mean of the recalls of the classes that have samples.
-    double mean_recall() const {
-        double s = 0;
-        std::size_t present = 0;
-        for (std::size_t c = 0; c < k_; ++c)
-            if (row_sum(c) > 0) s += recall(c), ++present;
-        return present ? s / static_cast<double>(present) : 0.0;
-    }
+    double mean_recall() const { return mean_over_present([this](std::size_t c) { return recall(c); }); }
+    /// Mean of the per-class F1 scores of the classes that have samples (macro-F1).
+    double macro_f1() const { return mean_over_present([this](std::size_t c) { return f1(c); }); }
     /// Each row divided by its sum (rows of absent classes stay 0).
     xt::xtensor<double, 2> normalized() const {
         xt::xtensor<double, 2> out({k_, k_}, 0.0);
@@ -121,7 +124,32 @@ public:
         return o.str();
     }
 
+    /// The matrix with classes merged: class c of this matrix becomes class target[c] of a
+    /// `n_classes`-class matrix (e.g. 7 emotions binned to negative / neutral / positive).
+    confusion_matrix merged(const std::vector<int>& target, int n_classes) const {
+        constexpr const char* where = "ferx::confusion_matrix::merged";
+        detail::require(target.size() == k_, where,
+                        std::to_string(target.size()) + " targets for " + std::to_string(k_) + " classes");
+        for (int t : target)
+            detail::require(t >= 0 && t < n_classes, where,
+                            "target class " + std::to_string(t) + " is out of range 0.." + std::to_string(n_classes - 1));
+        confusion_matrix out(n_classes);
+        for (std::size_t t = 0; t < k_; ++t)
+            for (std::size_t p = 0; p < k_; ++p)
+                out.counts_(static_cast<std::size_t>(target[t]), static_cast<std::size_t>(target[p])) += counts_(t, p);
+        return out;
+    }
+
 private:
+    /// Mean of f(c) over the classes c that have samples (0 when none has).
+    template <class F>
+    double mean_over_present(F f) const {
+        double s = 0;
+        std::size_t present = 0;
+        for (std::size_t c = 0; c < k_; ++c)
+            if (row_sum(c) > 0) s += f(c), ++present;
+        return present ? s / static_cast<double>(present) : 0.0;
+    }
     static double ratio(std::int64_t a, std::int64_t b) { return b > 0 ? static_cast<double>(a) / static_cast<double>(b) : 0.0; }
     std::int64_t row_sum(std::size_t t) const {
         std::int64_t s = 0;
