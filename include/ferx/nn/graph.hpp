@@ -61,6 +61,9 @@ struct graph {
     std::map<std::string, dense_tensor> initializers;    ///< constant weights by value name
     std::vector<node> nodes;
     std::string source;  ///< where the graph came from (file path), for error messages
+    /// The ONNX default-domain ("ai.onnx") opset the graph was written for; 0 where it did not
+    /// come from ONNX. Operators whose meaning changed between opsets may consult it.
+    std::int64_t opset_version = 0;
 };
 
 }  // namespace nn
