@@ -10,6 +10,9 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -74,6 +77,12 @@ struct model_builder {
     }
     void output(const std::string& name, const std::vector<std::int64_t>& dims) {
         set_shape(g->add_output(), name, dims);
+    }
+    /// A float output whose shape is left to the runtime to infer.
+    void output(const std::string& name) {
+        auto* v = g->add_output();
+        v->set_name(name);
+        v->mutable_type()->mutable_tensor_type()->set_elem_type(::onnx::TensorProto::FLOAT);
     }
     /// A float initializer, stored in raw_data (or float_data with raw = false).
     ::onnx::TensorProto* initializer(const std::string& name, const std::vector<std::int64_t>& dims,
@@ -221,6 +230,23 @@ struct shared_models_present {
 inline std::string read_bytes(const std::filesystem::path& p) {
     std::ifstream in(p, std::ios::binary);
     return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+/// The mini-Xception input of images paths[first, first + n): each read grey, resized to 64x64
+/// with bilinear interpolation, scaled as (x / 255 - 0.5) * 2, packed NCHW (../shared/README.md).
+inline std::vector<float> fer2013_input(const std::vector<std::string>& paths, std::size_t first, std::size_t n,
+                                        int side = 64) {
+    std::vector<float> out(n * side * side);
+    for (std::size_t i = 0; i < n; ++i) {
+        const cv::Mat grey = cv::imread(paths[first + i], cv::IMREAD_GRAYSCALE);
+        BOOST_REQUIRE_MESSAGE(!grey.empty(), "cannot read " << paths[first + i]);
+        cv::Mat resized;
+        cv::resize(grey, resized, cv::Size(side, side), 0, 0, cv::INTER_LINEAR);
+        float* dst = out.data() + i * side * side;
+        for (int y = 0; y < side; ++y)
+            for (int x = 0; x < side; ++x) dst[y * side + x] = (resized.at<std::uint8_t>(y, x) / 255.f - 0.5f) * 2.f;
+    }
+    return out;
 }
 
 }  // namespace onnx_test

@@ -61,9 +61,9 @@ struct graph {
     std::map<std::string, dense_tensor> initializers;    ///< constant weights by value name
     std::vector<node> nodes;
     std::string source;  ///< where the graph came from (file path), for error messages
-    /// The ONNX default-domain ("ai.onnx") opset the graph was written for; 0 where it did not
-    /// come from ONNX. Operators whose meaning changed between opsets may consult it.
-    std::int64_t opset_version = 0;
+    /// The ONNX default-domain opset the node semantics follow (the importer sets the model's);
+    /// it matters for Softmax's axis (opset < 13 coerces to 2-D). Added for the session.
+    std::int64_t opset_version = 13;
 };
 
 }  // namespace nn
