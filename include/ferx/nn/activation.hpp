@@ -1,0 +1,64 @@
+/// \file ferx/nn/activation.hpp
+/// Elementwise activations (Relu, LeakyRelu, Sigmoid, Tanh, Clip) and the per-channel affine
+/// y = x * scale[c] + shift[c] (an unfolded inference BatchNormalization), on float32 tensors.
+/// NaN inputs propagate to NaN outputs (Relu and Clip compare so that NaN passes through).
+#pragma once
+
+#include <ferx/core/config.hpp>
+#include <ferx/core/execution.hpp>
+
+#include <cmath>
+#include <cstdint>
+
+FERX_NAMESPACE_BEGIN
+namespace nn {
+
+/// The elementwise functions; `unary_op` carries their parameters.
+enum class unary_kind { identity, relu, leaky_relu, sigmoid, tanh, clip };
+
+/// One elementwise function: identity, relu, leaky_relu (alpha = negative slope),
+/// sigmoid, tanh, clip (alpha = min, beta = max).
+struct unary_op {
+    unary_kind kind = unary_kind::identity;
+    float alpha = 0.f;
+    float beta = 0.f;
+
+    FERX_HOST_DEVICE float operator()(float x) const {
+        switch (kind) {
+        case unary_kind::relu: return x < 0.f ? 0.f : x;
+        case unary_kind::leaky_relu: return x < 0.f ? alpha * x : x;
+        case unary_kind::sigmoid: return 1.f / (1.f + expf(-x));
+        case unary_kind::tanh: return tanhf(x);
+        case unary_kind::clip: return x < alpha ? alpha : (x > beta ? beta : x);
+        default: return x;
+        }
+    }
+};
+
+/// y[i] = op(x[i]) for i in [0, count); y may equal x (in place).
+template <class Policy>
+void unary(const Policy& policy, const unary_op& op, const float* x, float* y, std::int64_t count) {
+    static_assert(is_host_policy_v<Policy>, "ferx::nn::unary: exec::seq, exec::par, or exec::cuda in a .cu file");
+    ferx::detail::for_each_range(policy, count, 16384, [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
+        for (std::ptrdiff_t i = lo; i < hi; ++i) y[i] = op(x[i]);
+    });
+}
+
+/// y[n, c, i] = post(x[n, c, i] * scale[c] + shift[c]) over an N x C x inner tensor (inner = H*W);
+/// y may equal x.
+template <class Policy>
+void channel_affine(const Policy& policy, std::int64_t n, std::int64_t c, std::int64_t inner, const float* scale,
+                    const float* shift, const float* x, float* y, const unary_op& post = {}) {
+    ferx::detail::for_each_range(policy, n * c, 8, [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
+        for (std::ptrdiff_t p = lo; p < hi; ++p) {
+            const float s = scale[p % c], b = shift[p % c];
+            const float* xp = x + p * inner;
+            float* yp = y + p * inner;
+            for (std::int64_t i = 0; i < inner; ++i) yp[i] = post(xp[i] * s + b);
+        }
+    });
+}
+
+
+}  // namespace nn
+FERX_NAMESPACE_END

@@ -1,0 +1,115 @@
+/// \file ferx/nn/pool.hpp
+/// Pooling on NCHW float32: MaxPool and AveragePool (kernel, stride, dilation, asymmetric pads,
+/// auto_pad, ceil_mode, count_include_pad) and GlobalAveragePool, as ONNX defines them.
+/// MaxPool ignores padded positions and propagates NaN; AveragePool divides by the taps inside
+/// the input (count_include_pad = 0) or inside the padded input (= 1).
+#pragma once
+
+#include <ferx/core/config.hpp>
+#include <ferx/core/error.hpp>
+#include <ferx/core/execution.hpp>
+#include <ferx/nn/conv.hpp>
+
+#include <cstdint>
+#include <cmath>
+#include <string>
+
+FERX_NAMESPACE_BEGIN
+namespace nn {
+
+/// A resolved 2-D pooling: input N x C x H x W, output N x C x OH x OW.
+struct pool_geometry {
+    std::int64_t n = 0, c = 0, h = 0, w = 0;
+    window_params win;
+    std::int64_t oh = 0, ow = 0;
+    bool count_include_pad = false;
+};
+
+/// Resolves and checks a pooling window over an N x C x H x W input (ferx::error naming `where`).
+inline pool_geometry make_pool_geometry(std::int64_t n, std::int64_t c, std::int64_t h, std::int64_t w,
+                                        window_params win, bool count_include_pad, const std::string& where) {
+    if (win.kernel_h < 1 || win.kernel_w < 1 || win.stride_h < 1 || win.stride_w < 1 || win.dilation_h < 1 ||
+        win.dilation_w < 1)
+        throw error(where, "kernel, strides and dilations must be >= 1");
+    if (win.pad_top < 0 || win.pad_left < 0 || win.pad_bottom < 0 || win.pad_right < 0)
+        throw error(where, "pads must be >= 0");
+    pool_geometry g;
+    g.n = n, g.c = c, g.h = h, g.w = w, g.count_include_pad = count_include_pad;
+    g.oh = window_output(h, win.kernel_h, win.stride_h, win.dilation_h, win.padding, win.ceil_mode, win.pad_top, win.pad_bottom);
+    g.ow = window_output(w, win.kernel_w, win.stride_w, win.dilation_w, win.padding, win.ceil_mode, win.pad_left, win.pad_right);
+    g.win = win;
+    if (g.oh < 1 || g.ow < 1)
+        throw error(where, "the window is larger than the padded input " + std::to_string(h) + "x" + std::to_string(w));
+    return g;
+}
+
+namespace detail {
+enum class pool_kind { max, average };
+
+/// One output pixel of a pool (shared by the CPU loops and the CUDA kernel).
+FERX_HOST_DEVICE inline float pool_pixel(pool_kind kind, const pool_geometry& g, const float* plane, std::int64_t oy,
+                                         std::int64_t ox) {
+    const window_params& w = g.win;
+    float best = -HUGE_VALF, sum = 0.f;
+    std::int64_t inside = 0, padded = 0;
+    for (std::int64_t ky = 0; ky < w.kernel_h; ++ky) {
+        const std::int64_t iy = oy * w.stride_h - w.pad_top + ky * w.dilation_h;
+        if (iy >= g.h + w.pad_bottom) break;
+        for (std::int64_t kx = 0; kx < w.kernel_w; ++kx) {
+            const std::int64_t ix = ox * w.stride_w - w.pad_left + kx * w.dilation_w;
+            if (ix >= g.w + w.pad_right) break;
+            ++padded;
+            if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w) continue;
+            const float v = plane[iy * g.w + ix];
+            ++inside;
+            sum += v;
+            if (v > best || v != v) best = best != best ? best : v;
+        }
+    }
+    if (kind == pool_kind::max) return best;
+    const std::int64_t count = g.count_include_pad ? padded : inside;
+    return count > 0 ? sum / static_cast<float>(count) : 0.f;
+}
+
+template <class Policy>
+void pool(const Policy& policy, pool_kind kind, const pool_geometry& g, const float* x, float* y) {
+    static_assert(is_host_policy_v<Policy>, "ferx::nn pooling: exec::seq, exec::par, or exec::cuda in a .cu file");
+    ferx::detail::for_each_range(policy, g.n * g.c, 1, [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
+        for (std::ptrdiff_t p = lo; p < hi; ++p) {
+            const float* plane = x + p * g.h * g.w;
+            float* out = y + p * g.oh * g.ow;
+            for (std::int64_t oy = 0; oy < g.oh; ++oy)
+                for (std::int64_t ox = 0; ox < g.ow; ++ox) out[oy * g.ow + ox] = pool_pixel(kind, g, plane, oy, ox);
+        }
+    });
+}
+}  // namespace detail
+
+/// y = MaxPool(x): x N x C x H x W, y N x C x OH x OW.
+template <class Policy>
+void max_pool(const Policy& policy, const pool_geometry& g, const float* x, float* y) {
+    detail::pool(policy, detail::pool_kind::max, g, x, y);
+}
+
+/// y = AveragePool(x): x N x C x H x W, y N x C x OH x OW.
+template <class Policy>
+void average_pool(const Policy& policy, const pool_geometry& g, const float* x, float* y) {
+    detail::pool(policy, detail::pool_kind::average, g, x, y);
+}
+
+/// y[p] = mean of x[p, 0 .. inner) for p in [0, planes): GlobalAveragePool with planes = N*C,
+/// inner = H*W (summed in order, in float).
+template <class Policy>
+void global_average_pool(const Policy& policy, std::int64_t planes, std::int64_t inner, const float* x, float* y) {
+    static_assert(is_host_policy_v<Policy>, "ferx::nn::global_average_pool: exec::seq, exec::par, or exec::cuda in a .cu file");
+    ferx::detail::for_each_range(policy, planes, 64, [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
+        for (std::ptrdiff_t p = lo; p < hi; ++p) {
+            float sum = 0.f;
+            for (std::int64_t i = 0; i < inner; ++i) sum += x[p * inner + i];
+            y[p] = sum / static_cast<float>(inner);
+        }
+    });
+}
+
+}  // namespace nn
+FERX_NAMESPACE_END

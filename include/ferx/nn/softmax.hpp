@@ -1,0 +1,42 @@
+/// \file ferx/nn/softmax.hpp
+/// Softmax over the middle axis of an outer x len x inner tensor, numerically stabilised by the
+/// maximum. The session maps ONNX's two semantics onto it: opset >= 13 normalises along one
+/// axis (outer = product before it, inner = product after); opset < 13 coerces the input to 2-D
+/// at `axis` and normalises each row (outer = product before axis, len = product from axis on,
+/// inner = 1). NaN anywhere in a slice makes that slice NaN.
+#pragma once
+
+#include <ferx/core/config.hpp>
+#include <ferx/core/execution.hpp>
+
+#include <cmath>
+#include <cstdint>
+
+FERX_NAMESPACE_BEGIN
+namespace nn {
+
+/// y[o, :, i] = softmax(x[o, :, i]) for an outer x len x inner tensor.
+template <class Policy>
+void softmax(const Policy& policy, std::int64_t outer, std::int64_t len, std::int64_t inner, const float* x, float* y) {
+    static_assert(is_host_policy_v<Policy>, "ferx::nn::softmax: exec::seq, exec::par, or exec::cuda in a .cu file");
+    ferx::detail::for_each_range(policy, outer * inner, 16, [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
+        for (std::ptrdiff_t s = lo; s < hi; ++s) {
+            const std::int64_t o = s / inner, i = s % inner;
+            const float* xs = x + o * len * inner + i;
+            float* ys = y + o * len * inner + i;
+            float mx = -HUGE_VALF;
+            bool nan = false;
+            for (std::int64_t j = 0; j < len; ++j) {
+                mx = xs[j * inner] > mx ? xs[j * inner] : mx;
+                nan = nan || xs[j * inner] != xs[j * inner];
+            }
+            float sum = 0.f;
+            for (std::int64_t j = 0; j < len; ++j) sum += (ys[j * inner] = std::exp(xs[j * inner] - mx));
+            const float scale = nan ? NAN : 1.f / sum;
+            for (std::int64_t j = 0; j < len; ++j) ys[j * inner] *= scale;
+        }
+    });
+}
+
+}  // namespace nn
+FERX_NAMESPACE_END
