@@ -78,11 +78,14 @@ struct model_builder {
     void output(const std::string& name, const std::vector<std::int64_t>& dims) {
         set_shape(g->add_output(), name, dims);
     }
-    /// A float output whose shape is left to the runtime to infer.
+    /// A float output whose shape is left to the runtime to infer (an empty shape message:
+    /// OpenCV 4.6 requires one to be present).
     void output(const std::string& name) {
         auto* v = g->add_output();
         v->set_name(name);
-        v->mutable_type()->mutable_tensor_type()->set_elem_type(::onnx::TensorProto::FLOAT);
+        auto* tt = v->mutable_type()->mutable_tensor_type();
+        tt->set_elem_type(::onnx::TensorProto::FLOAT);
+        tt->mutable_shape();
     }
     /// A float initializer, stored in raw_data (or float_data with raw = false).
     ::onnx::TensorProto* initializer(const std::string& name, const std::vector<std::int64_t>& dims,
