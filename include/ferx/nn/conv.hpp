@@ -69,11 +69,11 @@ struct conv_geometry {
     window_params win;
     std::int64_t oh = 0, ow = 0;
 
-    std::int64_t c_per_group() const { return c / group; }
-    std::int64_t m_per_group() const { return m / group; }
-    std::int64_t k() const { return c_per_group() * win.kernel_h * win.kernel_w; }
-    bool depthwise() const { return c_per_group() == 1 && m_per_group() == 1; }
-    bool pointwise() const {
+    FERX_HOST_DEVICE std::int64_t c_per_group() const { return c / group; }
+    FERX_HOST_DEVICE std::int64_t m_per_group() const { return m / group; }
+    FERX_HOST_DEVICE std::int64_t k() const { return c_per_group() * win.kernel_h * win.kernel_w; }
+    FERX_HOST_DEVICE bool depthwise() const { return c_per_group() == 1 && m_per_group() == 1; }
+    FERX_HOST_DEVICE bool pointwise() const {
         return win.kernel_h == 1 && win.kernel_w == 1 && win.stride_h == 1 && win.stride_w == 1 && win.pad_top == 0 &&
                win.pad_left == 0 && win.pad_bottom == 0 && win.pad_right == 0;
     }

@@ -384,15 +384,22 @@ private:
         assign_values();
         // Shapes for batch 1 now, where the inputs' other extents are declared: wrong weight
         // shapes then fail at construction.
-        bool known = true;
+        // A dynamic batch is taken as 1; a graph whose shapes only work for other batch sizes
+        // (a Reshape to a fixed batch) then reports its error at run time instead.
+        bool known = true, guessed = false;
         std::vector<shape_t> shapes;
         for (auto s : input_decl_) {
             if (s.empty()) known = false;
             for (std::size_t i = 1; i < s.size(); ++i) known = known && s[i] > 0;
-            if (!s.empty()) s[0] = 1;
+            if (!s.empty() && s[0] <= 0) s[0] = 1, guessed = true;
             shapes.push_back(s);
         }
-        if (known) infer(shapes);
+        if (!known) return;
+        try {
+            infer(shapes);
+        } catch (const error&) {
+            if (!guessed) throw;
+        }
     }
 
     dense_tensor constant_value(const node& n) const {
