@@ -19,6 +19,7 @@
 #include <functional>
 #include <iostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace fn = ferx::nn;
@@ -41,9 +42,13 @@ struct result {
 /// this form or computes something else than ONNX defines, `reference` computes the expected
 /// output directly from the inputs instead (docs/onnx.md lists these cases).
 struct op_case {
+    using reference_fn = std::function<result(const std::vector<std::vector<float>>&)>;
+    op_case() = default;
+    op_case(std::string n, std::function<model_builder()> b, reference_fn r = {})
+        : name(std::move(n)), build(std::move(b)), reference(std::move(r)) {}
     std::string name;
     std::function<model_builder()> build;
-    std::function<result(const std::vector<std::vector<float>>&)> reference;
+    reference_fn reference;
 };
 
 std::int64_t count(const shape& s) {
