@@ -106,6 +106,16 @@ class Builder:
     def softmax(self, x):
         return self.node("Softmax", [x], axis=1)
 
+    def stem(self):
+        """The ImageNet stem of ResNet and DenseNet: conv7x7/2-64, BN, ReLU, maxpool3/2 (224 -> 56)."""
+        x = self.relu(self.bn(self.conv("input", 3, 64, 7, stride=2, bias=False), 64))
+        return self.maxpool(x, 3, 2, (1, 1, 1, 1))
+
+    def classifier(self, x, features, classes, input_shape):
+        """FC to the class logits, softmax scores; the model with both as outputs."""
+        logits = self.fc(x, features, classes)
+        return self.model(input_shape, logits, self.softmax(logits), classes)
+
     def model(self, input_shape, logits, scores, classes):
         # The graph's outputs are the logits and the softmax scores: rename those two values.
         for n in self.nodes:
@@ -133,8 +143,7 @@ def bkstart(seed):
     x = b.relu(b.conv(x, 32, 64, 5))                                          # 11
     x = b.avgpool(x, 3, 2)                                                    # 5
     x = b.dropout(b.relu(b.fc(b.flatten(x), 64 * 5 * 5, 3072)))
-    logits = b.fc(x, 3072, 7)
-    return b.model([1, 1, 48, 48], logits, b.softmax(logits), 7)
+    return b.classifier(x, 3072, 7, [1, 1, 48, 48])
 
 
 def bkvgg12(seed):
@@ -146,15 +155,12 @@ def bkvgg12(seed):
         x = b.maxpool(x, 2, 2)                                                # 24, 12, 6, 3
     x = b.dropout(b.relu(b.fc(b.flatten(x), 256 * 3 * 3, 256)))
     x = b.dropout(b.relu(b.fc(x, 256, 256)))
-    logits = b.fc(x, 256, 7)
-    return b.model([1, 1, 48, 48], logits, b.softmax(logits), 7)
+    return b.classifier(x, 256, 7, [1, 1, 48, 48])
 
 
 def resnet18(seed):
     b = Builder("resnet18", seed)
-    x = b.relu(b.bn(b.conv("input", 3, 64, 7, stride=2, bias=False), 64))  # 112
-    x = b.maxpool(x, 3, 2, (1, 1, 1, 1))                                      # 56
-    c = 64
+    x, c = b.stem(), 64
     for stage, cout in enumerate([64, 128, 256, 512]):
         for block in range(2):
             stride = 2 if stage > 0 and block == 0 else 1
@@ -167,15 +173,12 @@ def resnet18(seed):
                 shortcut = b.bn(b.conv(x, c, cout, 1, stride=stride, bias=False), cout)
             x, c = b.relu(b.node("Add", [y, shortcut])), cout
     x = b.flatten(b.node("GlobalAveragePool", [x]))
-    logits = b.fc(x, 512, 7)
-    return b.model([1, 3, 224, 224], logits, b.softmax(logits), 7)
+    return b.classifier(x, 512, 7, [1, 3, 224, 224])
 
 
 def densenet121(seed):
     b = Builder("densenet121", seed)
-    x = b.relu(b.bn(b.conv("input", 3, 64, 7, stride=2, bias=False), 64))  # 112
-    x = b.maxpool(x, 3, 2, (1, 1, 1, 1))                                      # 56
-    c, growth = 64, 32
+    x, c, growth = b.stem(), 64, 32
     for i, layers in enumerate([6, 12, 24, 16]):
         for _ in range(layers):
             y = b.conv(b.relu(b.bn(x, c)), c, 4 * growth, 1, bias=False)
@@ -186,8 +189,7 @@ def densenet121(seed):
             x, c = b.avgpool(x, 2, 2), c // 2
     x = b.relu(b.bn(x, c))
     x = b.flatten(b.node("GlobalAveragePool", [x]))
-    logits = b.fc(x, c, 7)
-    return b.model([1, 3, 224, 224], logits, b.softmax(logits), 7)
+    return b.classifier(x, c, 7, [1, 3, 224, 224])
 
 
 def vgg16(seed):
@@ -199,8 +201,7 @@ def vgg16(seed):
         x = b.maxpool(x, 2, 2)                                                # 7x7x512 at the end
     x = b.dropout(b.relu(b.fc(b.flatten(x), 512 * 7 * 7, 4096)))
     x = b.dropout(b.relu(b.fc(x, 4096, 1024)))
-    logits = b.fc(x, 1024, 6)
-    return b.model([1, 3, 224, 224], logits, b.softmax(logits), 6)
+    return b.classifier(x, 1024, 6, [1, 3, 224, 224])
 
 
 MODELS = {"bkstart": bkstart, "bkvgg12": bkvgg12, "resnet18": resnet18,
@@ -218,10 +219,11 @@ def main():
     ap.add_argument("--seed", type=int, default=2024)
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
-    for k, name in enumerate(args.models.split(",")):
+    for name in args.models.split(","):
         if name not in MODELS:
             print(f"make_fer_cnns.py: unknown model '{name}' (known: {', '.join(MODELS)})", file=sys.stderr)
             return 2
+        k = list(MODELS).index(name)  # each model's seeds do not depend on which others are built
         model = MODELS[name](args.seed + k)
         path = os.path.join(args.out, name + ".onnx")
         onnx.save_model(model, path)

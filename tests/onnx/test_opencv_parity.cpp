@@ -184,28 +184,20 @@ std::vector<op_case> cases() {
         m.node("GlobalAveragePool", {"x"}, {"y"}, "gap");
         return m;
     }});
-    c.push_back({"add_two_inputs", [] {
-        auto m = with_inputs({{2, 3, 4, 5}, {2, 3, 4, 5}});
-        m.node("Add", {"x", "x2"}, {"y"}, "add");
-        return m;
-    }});
-    c.push_back({"add_per_channel", [] {
-        auto m = with_inputs({{2, 3, 4, 5}});
-        m.initializer("c", {3, 1, 1}, random_values(3, 31));
-        m.node("Add", {"x", "c"}, {"y"}, "add");
-        return m;
-    }});
-    c.push_back({"mul_two_inputs", [] {
-        auto m = with_inputs({{2, 3, 4, 5}, {2, 3, 4, 5}});
-        m.node("Mul", {"x", "x2"}, {"y"}, "mul");
-        return m;
-    }});
-    c.push_back({"mul_per_channel", [] {
-        auto m = with_inputs({{2, 3, 4, 5}});
-        m.initializer("c", {3, 1, 1}, random_values(3, 32));
-        m.node("Mul", {"x", "c"}, {"y"}, "mul");
-        return m;
-    }});
+    for (const char* op : {"Add", "Mul"}) {
+        const std::string lower = op == std::string("Add") ? "add" : "mul";
+        c.push_back({lower + "_two_inputs", [op] {
+            auto m = with_inputs({{2, 3, 4, 5}, {2, 3, 4, 5}});
+            m.node(op, {"x", "x2"}, {"y"}, "binary");
+            return m;
+        }});
+        c.push_back({lower + "_per_channel", [op] {
+            auto m = with_inputs({{2, 3, 4, 5}});
+            m.initializer("c", {3, 1, 1}, random_values(3, 31));
+            m.node(op, {"x", "c"}, {"y"}, "binary");
+            return m;
+        }});
+    }
     c.push_back({"concat_channels", [] {
         auto m = with_inputs({{2, 3, 4, 5}, {2, 2, 4, 5}});
         attr_i(m.node("Concat", {"x", "x2"}, {"y"}, "concat"), "axis", 1);
