@@ -43,3 +43,15 @@
 #include <ferx/learn/pca.hpp>
 #include <ferx/learn/scaling.hpp>
 #include <ferx/learn/splits.hpp>
+
+#include <ferx/nn/activation.hpp>
+#include <ferx/nn/builder.hpp>
+#include <ferx/nn/conv.hpp>
+#include <ferx/nn/elementwise.hpp>
+#include <ferx/nn/gemm.hpp>
+#include <ferx/nn/graph.hpp>
+#include <ferx/nn/layout.hpp>
+#include <ferx/nn/pool.hpp>
+#include <ferx/nn/session.hpp>
+#include <ferx/nn/softmax.hpp>
+#include <ferx/nn/tensor_ref.hpp>

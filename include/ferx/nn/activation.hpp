@@ -35,12 +35,44 @@ struct unary_op {
     }
 };
 
+namespace detail {
+/// y[i] = op(x[i] * scale + shift) for i in [0, n), with the switch on the function outside the
+/// loop (so the common cases vectorise); y may equal x. Same results as op(x * scale + shift).
+inline void apply_unary(const unary_op& op, const float* x, float* y, std::int64_t n, float scale = 1.f, float shift = 0.f) {
+    switch (op.kind) {
+    case unary_kind::identity:
+        for (std::int64_t i = 0; i < n; ++i) y[i] = x[i] * scale + shift;
+        return;
+    case unary_kind::relu:
+        for (std::int64_t i = 0; i < n; ++i) {
+            const float v = x[i] * scale + shift;
+            y[i] = v < 0.f ? 0.f : v;
+        }
+        return;
+    case unary_kind::leaky_relu:
+        for (std::int64_t i = 0; i < n; ++i) {
+            const float v = x[i] * scale + shift;
+            y[i] = v < 0.f ? op.alpha * v : v;
+        }
+        return;
+    case unary_kind::clip:
+        for (std::int64_t i = 0; i < n; ++i) {
+            const float v = x[i] * scale + shift;
+            y[i] = v < op.alpha ? op.alpha : (v > op.beta ? op.beta : v);
+        }
+        return;
+    default:
+        for (std::int64_t i = 0; i < n; ++i) y[i] = op(x[i] * scale + shift);
+    }
+}
+}  // namespace detail
+
 /// y[i] = op(x[i]) for i in [0, count); y may equal x (in place).
 template <class Policy>
 void unary(const Policy& policy, const unary_op& op, const float* x, float* y, std::int64_t count) {
     static_assert(is_host_policy_v<Policy>, "ferx::nn::unary: exec::seq, exec::par, or exec::cuda in a .cu file");
     ferx::detail::for_each_range(policy, count, 16384, [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
-        for (std::ptrdiff_t i = lo; i < hi; ++i) y[i] = op(x[i]);
+        detail::apply_unary(op, x + lo, y + lo, hi - lo);
     });
 }
 
@@ -51,10 +83,7 @@ void channel_affine(const Policy& policy, std::int64_t n, std::int64_t c, std::i
                     const float* shift, const float* x, float* y, const unary_op& post = {}) {
     ferx::detail::for_each_range(policy, n * c, 8, [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
         for (std::ptrdiff_t p = lo; p < hi; ++p) {
-            const float s = scale[p % c], b = shift[p % c];
-            const float* xp = x + p * inner;
-            float* yp = y + p * inner;
-            for (std::int64_t i = 0; i < inner; ++i) yp[i] = post(xp[i] * s + b);
+            detail::apply_unary(post, x + p * inner, y + p * inner, inner, scale[p % c], shift[p % c]);
         }
     });
 }

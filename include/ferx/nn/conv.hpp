@@ -160,21 +160,74 @@ inline void im2col(const conv_geometry& g, const float* x, std::int64_t p0, std:
             for (std::int64_t kx = 0; kx < w.kernel_w; ++kx, ++row) {
                 float* out = col + row * np;
                 const float* plane = x + ci * g.h * g.w;
-                for (std::int64_t p = p0; p < p1; ++p) {
-                    const std::int64_t oy = p / g.ow, ox = p % g.ow;
+                std::int64_t oy = p0 / g.ow, ox = p0 % g.ow;
+                for (std::int64_t p = 0; p < np;) {
+                    // One output row segment: ox .. min(ow, ox + np - p).
+                    const std::int64_t len = std::min(g.ow - ox, np - p);
                     const std::int64_t iy = oy * w.stride_h - w.pad_top + ky * w.dilation_h;
-                    const std::int64_t ix = ox * w.stride_w - w.pad_left + kx * w.dilation_w;
-                    out[p - p0] = (iy >= 0 && iy < g.h && ix >= 0 && ix < g.w) ? plane[iy * g.w + ix] : 0.f;
+                    float* o = out + p;
+                    if (iy < 0 || iy >= g.h) {
+                        std::fill(o, o + len, 0.f);
+                    } else {
+                        const float* src = plane + iy * g.w;
+                        const std::int64_t ix0 = ox * w.stride_w - w.pad_left + kx * w.dilation_w;
+                        if (w.stride_w == 1) {  // a zero run, a copied run, a zero run
+                            const std::int64_t lo = std::clamp<std::int64_t>(-ix0, 0, len);
+                            const std::int64_t hi = std::clamp<std::int64_t>(g.w - ix0, lo, len);
+                            std::fill(o, o + lo, 0.f);
+                            std::copy(src + ix0 + lo, src + ix0 + hi, o + lo);
+                            std::fill(o + hi, o + len, 0.f);
+                        } else {
+                            std::int64_t ix = ix0;
+                            for (std::int64_t t = 0; t < len; ++t, ix += w.stride_w) o[t] = (ix >= 0 && ix < g.w) ? src[ix] : 0.f;
+                        }
+                    }
+                    p += len;
+                    ox = 0;
+                    ++oy;
                 }
             }
 }
 
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
+// Interior of one output row of a stride-1 depthwise convolution with AVX2/FMA, 8 outputs at a
+// time: yr[ox] = sum over valid ky, all kx of xrow[ky][ox + kx * dw] * w[ky][kx] (taps in order);
+// rows[ky] is null for a tap row outside the input.
+__attribute__((target("avx2,fma"))) inline void depthwise_row_avx2(const float* const* rows, const float* wt,
+                                                                   std::int64_t kh, std::int64_t kw, std::int64_t dw,
+                                                                   std::int64_t lo, std::int64_t hi, float* yr) {
+    std::int64_t ox = lo;
+    for (; ox + 8 <= hi; ox += 8) {
+        __m256 acc = _mm256_setzero_ps();
+        for (std::int64_t ky = 0; ky < kh; ++ky) {
+            if (!rows[ky]) continue;
+            for (std::int64_t kx = 0; kx < kw; ++kx)
+                acc = _mm256_fmadd_ps(_mm256_loadu_ps(rows[ky] + ox + kx * dw), _mm256_set1_ps(wt[ky * kw + kx]), acc);
+        }
+        _mm256_storeu_ps(yr + ox, acc);
+    }
+    for (; ox < hi; ++ox) {
+        float acc = 0.f;
+        for (std::int64_t ky = 0; ky < kh; ++ky) {
+            if (!rows[ky]) continue;
+            for (std::int64_t kx = 0; kx < kw; ++kx) acc += rows[ky][ox + kx * dw] * wt[ky * kw + kx];
+        }
+        yr[ox] = acc;
+    }
+}
+#endif
+
 // One depthwise plane: y = sum over the window of x * w (taps in ky, kx order), + bias, post.
+// Output columns whose window lies inside the input skip the bounds checks (same order).
 inline void depthwise_plane(const conv_geometry& g, const float* x, const float* wt, float bias, const unary_op& post,
                             float* y) {
     const window_params& w = g.win;
-    for (std::int64_t oy = 0; oy < g.oh; ++oy)
-        for (std::int64_t ox = 0; ox < g.ow; ++ox) {
+    const std::int64_t span_w = (w.kernel_w - 1) * w.dilation_w;
+    // ox in [ox_lo, ox_hi) has every tap column inside [0, W).
+    const std::int64_t ox_lo = std::min(g.ow, (w.pad_left + w.stride_w - 1) / w.stride_w);
+    const std::int64_t ox_hi = std::max(ox_lo, std::min(g.ow, g.w - span_w + w.pad_left > 0 ? (g.w - span_w + w.pad_left - 1) / w.stride_w + 1 : 0));
+    for (std::int64_t oy = 0; oy < g.oh; ++oy) {
+        auto edge = [&](std::int64_t ox) {
             float acc = 0.f;
             for (std::int64_t ky = 0; ky < w.kernel_h; ++ky) {
                 const std::int64_t iy = oy * w.stride_h - w.pad_top + ky * w.dilation_h;
@@ -186,7 +239,38 @@ inline void depthwise_plane(const conv_geometry& g, const float* x, const float*
                 }
             }
             y[oy * g.ow + ox] = post(acc + bias);
+        };
+        for (std::int64_t ox = 0; ox < ox_lo; ++ox) edge(ox);
+        for (std::int64_t ox = ox_hi; ox < g.ow; ++ox) edge(ox);
+        float* yr = y + oy * g.ow;
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
+        if (w.stride_w == 1 && w.kernel_h <= 16 && gemm_has_avx2()) {
+            const float* rows[16];
+            for (std::int64_t ky = 0; ky < w.kernel_h; ++ky) {
+                const std::int64_t iy = oy * w.stride_h - w.pad_top + ky * w.dilation_h;
+                rows[ky] = (iy < 0 || iy >= g.h) ? nullptr : x + iy * g.w - w.pad_left;
+            }
+            depthwise_row_avx2(rows, wt, w.kernel_h, w.kernel_w, w.dilation_w, ox_lo, ox_hi, yr);
+            detail::apply_unary(post, yr + ox_lo, yr + ox_lo, ox_hi - ox_lo, 1.f, bias);
+            continue;
         }
+#endif
+        for (std::int64_t ox = ox_lo; ox < ox_hi; ++ox) yr[ox] = 0.f;
+        for (std::int64_t ky = 0; ky < w.kernel_h; ++ky) {
+            const std::int64_t iy = oy * w.stride_h - w.pad_top + ky * w.dilation_h;
+            if (iy < 0 || iy >= g.h) continue;
+            const float* xr = x + iy * g.w - w.pad_left;
+            for (std::int64_t kx = 0; kx < w.kernel_w; ++kx) {
+                const float wv = wt[ky * w.kernel_w + kx];
+                const float* xk = xr + kx * w.dilation_w;
+                if (w.stride_w == 1)
+                    for (std::int64_t ox = ox_lo; ox < ox_hi; ++ox) yr[ox] += xk[ox] * wv;
+                else
+                    for (std::int64_t ox = ox_lo; ox < ox_hi; ++ox) yr[ox] += xk[ox * w.stride_w] * wv;
+            }
+        }
+        detail::apply_unary(post, yr + ox_lo, yr + ox_lo, ox_hi - ox_lo, 1.f, bias);
+    }
 }
 
 }  // namespace detail
@@ -235,11 +319,8 @@ void conv2d(const Policy& policy, const conv_geometry& g, const float* x, const 
                 detail::im2col(g, xg, p0, p1, col);
             }
             detail::gemm_kernel(mg, p1 - p0, k, w + grp * mg * k, k, b, ldb, yg + p0, pixels);
-            for (std::int64_t o = 0; o < mg; ++o) {
-                const float bo = bias ? bias[grp * mg + o] : 0.f;
-                float* yo = yg + o * pixels;
-                for (std::int64_t p = p0; p < p1; ++p) yo[p] = post(yo[p] + bo);
-            }
+            for (std::int64_t o = 0; o < mg; ++o)
+                detail::apply_unary(post, yg + o * pixels + p0, yg + o * pixels + p0, p1 - p0, 1.f, bias ? bias[grp * mg + o] : 0.f);
         }
     });
 }

@@ -62,6 +62,19 @@ inline broadcast_geometry make_broadcast_geometry(const shape_t& a, const shape_
 }
 
 namespace detail {
+/// Element offsets in both operands of output element `i` of the first `axes` axes of `g`
+/// (i counts over those axes only).
+FERX_HOST_DEVICE inline void broadcast_offsets(const broadcast_geometry& g, int axes, std::int64_t i, std::int64_t& ao,
+                                               std::int64_t& bo) {
+    ao = bo = 0;
+    for (int d = axes - 1; d >= 0; --d) {
+        const std::int64_t j = i % g.out[d];
+        i /= g.out[d];
+        ao += j * g.a_stride[d];
+        bo += j * g.b_stride[d];
+    }
+}
+
 FERX_HOST_DEVICE inline float apply_binary(binary_kind k, float a, float b) {
     switch (k) {
     case binary_kind::add: return a + b;
@@ -87,13 +100,8 @@ void binary(const Policy& policy, binary_kind kind, const broadcast_geometry& g,
     const std::int64_t inner = g.out[last], rows = inner ? g.count / inner : 0;
     ferx::detail::for_each_range(policy, rows, 64, [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
         for (std::ptrdiff_t r = lo; r < hi; ++r) {
-            std::int64_t rest = r, ao = 0, bo = 0;
-            for (int d = last - 1; d >= 0; --d) {
-                const std::int64_t i = rest % g.out[d];
-                rest /= g.out[d];
-                ao += i * g.a_stride[d];
-                bo += i * g.b_stride[d];
-            }
+            std::int64_t ao, bo;
+            detail::broadcast_offsets(g, last, r, ao, bo);
             float* yr = y + r * inner;
             for (std::int64_t j = 0; j < inner; ++j)
                 yr[j] = detail::apply_binary(kind, a[ao + j * g.a_stride[last]], b[bo + j * g.b_stride[last]]);

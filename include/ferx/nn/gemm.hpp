@@ -17,21 +17,27 @@
 #include <cstddef>
 #include <cstdint>
 
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 FERX_NAMESPACE_BEGIN
 namespace nn {
 namespace detail {
 
-/// Rows and columns of the register block: 4 x 8 accumulators fit the 16 SSE registers of
-/// x86-64 without spilling.
+/// Rows and columns of the register blocks: 4 x 8 accumulators for the portable kernel (they fit
+/// the 16 SSE registers of x86-64), 4 x 16 (8 AVX registers) for the AVX2/FMA kernel. Work is
+/// split only at multiples of these, so every element is computed by the same kernel (and in
+/// the same order) whatever the split: `par` equals `seq` bit for bit.
 inline constexpr std::int64_t gemm_mr = 4;
-inline constexpr std::int64_t gemm_nr = 8;
+inline constexpr std::int64_t gemm_nr = 16;
 
 /// C[i, j] = sum_k A[i, k] B[k, j] for i in [0, m), j in [0, n) (row-major, leading dimensions
 /// lda/ldb/ldc). Each element is accumulated in float in k order from zero, the same order in the
 /// register block and in the edges, so any split of rows or columns gives identical results.
-inline void gemm_kernel(std::int64_t m, std::int64_t n, std::int64_t k, const float* a, std::int64_t lda,
-                        const float* b, std::int64_t ldb, float* c, std::int64_t ldc) {
-    constexpr std::int64_t MR = gemm_mr, NR = gemm_nr;
+inline void gemm_portable(std::int64_t m, std::int64_t n, std::int64_t k, const float* a, std::int64_t lda,
+                          const float* b, std::int64_t ldb, float* c, std::int64_t ldc) {
+    constexpr std::int64_t MR = 4, NR = 8;
     std::int64_t i = 0;
     for (; i + MR <= m; i += MR) {
         const float* a0 = a + i * lda;
@@ -71,6 +77,68 @@ inline void gemm_kernel(std::int64_t m, std::int64_t n, std::int64_t k, const fl
             c[i * ldc + j] = acc;
         }
     }
+}
+
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
+/// True where the CPU has AVX2 and FMA (checked once).
+inline bool gemm_has_avx2() {
+    static const bool yes = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    return yes;
+}
+
+/// The 4 x 16 blocks of C with AVX2 + FMA (rows [0, m - m % 4), columns [0, n - n % 16));
+/// each element is one fused multiply-add chain over k in order.
+__attribute__((target("avx2,fma"))) inline void gemm_avx2_blocks(std::int64_t m, std::int64_t n, std::int64_t k,
+                                                                 const float* a, std::int64_t lda, const float* b,
+                                                                 std::int64_t ldb, float* c, std::int64_t ldc) {
+    for (std::int64_t j = 0; j + 16 <= n; j += 16)
+        for (std::int64_t i = 0; i + 4 <= m; i += 4) {
+            __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+            const float* a0 = a + i * lda;
+            const float* bp = b + j;
+            for (std::int64_t p = 0; p < k; ++p, bp += ldb) {
+                const __m256 b0 = _mm256_loadu_ps(bp), b1 = _mm256_loadu_ps(bp + 8);
+                __m256 av = _mm256_broadcast_ss(a0 + p);
+                c00 = _mm256_fmadd_ps(av, b0, c00);
+                c01 = _mm256_fmadd_ps(av, b1, c01);
+                av = _mm256_broadcast_ss(a0 + lda + p);
+                c10 = _mm256_fmadd_ps(av, b0, c10);
+                c11 = _mm256_fmadd_ps(av, b1, c11);
+                av = _mm256_broadcast_ss(a0 + 2 * lda + p);
+                c20 = _mm256_fmadd_ps(av, b0, c20);
+                c21 = _mm256_fmadd_ps(av, b1, c21);
+                av = _mm256_broadcast_ss(a0 + 3 * lda + p);
+                c30 = _mm256_fmadd_ps(av, b0, c30);
+                c31 = _mm256_fmadd_ps(av, b1, c31);
+            }
+            float* cp = c + i * ldc + j;
+            _mm256_storeu_ps(cp, c00);
+            _mm256_storeu_ps(cp + 8, c01);
+            _mm256_storeu_ps(cp + ldc, c10);
+            _mm256_storeu_ps(cp + ldc + 8, c11);
+            _mm256_storeu_ps(cp + 2 * ldc, c20);
+            _mm256_storeu_ps(cp + 2 * ldc + 8, c21);
+            _mm256_storeu_ps(cp + 3 * ldc, c30);
+            _mm256_storeu_ps(cp + 3 * ldc + 8, c31);
+        }
+}
+#else
+inline bool gemm_has_avx2() { return false; }
+inline void gemm_avx2_blocks(std::int64_t, std::int64_t, std::int64_t, const float*, std::int64_t, const float*,
+                             std::int64_t, float*, std::int64_t) {}
+#endif
+
+/// C = A . B (see gemm_portable): the AVX2/FMA blocks where the CPU has them, the portable
+/// kernel for the edges (rows past the last multiple of 4, columns past the last multiple of 16)
+/// and on other CPUs. Whichever kernel computes an element depends only on its position
+/// relative to the start of the call's rows and columns.
+inline void gemm_kernel(std::int64_t m, std::int64_t n, std::int64_t k, const float* a, std::int64_t lda,
+                        const float* b, std::int64_t ldb, float* c, std::int64_t ldc) {
+    if (!gemm_has_avx2()) return gemm_portable(m, n, k, a, lda, b, ldb, c, ldc);
+    const std::int64_t m4 = m - m % gemm_mr, n16 = n - n % gemm_nr;
+    gemm_avx2_blocks(m4, n16, k, a, lda, b, ldb, c, ldc);
+    if (n16 < n) gemm_portable(m4, n - n16, k, a, lda, b + n16, ldb, c + n16, ldc);
+    if (m4 < m) gemm_portable(m - m4, n, k, a + m4 * lda, lda, b, ldb, c + m4 * ldc, ldc);
 }
 
 }  // namespace detail

@@ -10,6 +10,7 @@
 #include <ferx/core/execution.hpp>
 #include <ferx/nn/conv.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <cmath>
 #include <string>
@@ -52,6 +53,7 @@ FERX_HOST_DEVICE inline float pool_pixel(pool_kind kind, const pool_geometry& g,
     const window_params& w = g.win;
     float best = -HUGE_VALF, sum = 0.f;
     std::int64_t inside = 0, padded = 0;
+    bool nan = false;
     for (std::int64_t ky = 0; ky < w.kernel_h; ++ky) {
         const std::int64_t iy = oy * w.stride_h - w.pad_top + ky * w.dilation_h;
         if (iy >= g.h + w.pad_bottom) break;
@@ -63,24 +65,71 @@ FERX_HOST_DEVICE inline float pool_pixel(pool_kind kind, const pool_geometry& g,
             const float v = plane[iy * g.w + ix];
             ++inside;
             sum += v;
-            if (v > best || v != v) best = best != best ? best : v;
+            best = v > best ? v : best;
+            nan = nan || v != v;
         }
     }
-    if (kind == pool_kind::max) return best;
+    if (kind == pool_kind::max) return nan ? NAN : best;
     const std::int64_t count = g.count_include_pad ? padded : inside;
     return count > 0 ? sum / static_cast<float>(count) : 0.f;
+}
+
+// First output index whose window starts inside the input, and one past the last whose window
+// ends inside it (for one axis).
+inline void pool_interior(std::int64_t in, std::int64_t out, std::int64_t k, std::int64_t s, std::int64_t d,
+                          std::int64_t pad, std::int64_t& lo, std::int64_t& hi) {
+    const std::int64_t span = (k - 1) * d;
+    lo = std::min(out, (pad + s - 1) / s);
+    hi = in - span + pad > 0 ? std::min(out, (in - 1 - span + pad) / s + 1) : 0;
+    hi = std::max(lo, hi);
+}
+
+// One plane: the interior windows (entirely inside the input) without bounds checks, the rest
+// by pool_pixel. Both visit the taps in the same order, so the result is pool_pixel's.
+inline void pool_plane(pool_kind kind, const pool_geometry& g, const float* plane, float* out) {
+    const window_params& w = g.win;
+    std::int64_t y0, y1, x0, x1;
+    pool_interior(g.h, g.oh, w.kernel_h, w.stride_h, w.dilation_h, w.pad_top, y0, y1);
+    pool_interior(g.w, g.ow, w.kernel_w, w.stride_w, w.dilation_w, w.pad_left, x0, x1);
+    const float count = static_cast<float>(w.kernel_h * w.kernel_w);
+    for (std::int64_t oy = 0; oy < g.oh; ++oy) {
+        const bool row_inside = oy >= y0 && oy < y1;
+        float* o = out + oy * g.ow;
+        for (std::int64_t ox = 0; ox < g.ow; ++ox) {
+            if (!row_inside || ox < x0 || ox >= x1) {
+                o[ox] = pool_pixel(kind, g, plane, oy, ox);
+                continue;
+            }
+            const float* base = plane + (oy * w.stride_h - w.pad_top) * g.w + ox * w.stride_w - w.pad_left;
+            if (kind == pool_kind::max) {
+                float best = -HUGE_VALF;
+                bool nan = false;
+                for (std::int64_t ky = 0; ky < w.kernel_h; ++ky) {
+                    const float* r = base + ky * w.dilation_h * g.w;
+                    for (std::int64_t kx = 0; kx < w.kernel_w; ++kx) {
+                        const float v = r[kx * w.dilation_w];
+                        best = v > best ? v : best;
+                        nan = nan || v != v;
+                    }
+                }
+                o[ox] = nan ? NAN : best;
+            } else {
+                float sum = 0.f;
+                for (std::int64_t ky = 0; ky < w.kernel_h; ++ky) {
+                    const float* r = base + ky * w.dilation_h * g.w;
+                    for (std::int64_t kx = 0; kx < w.kernel_w; ++kx) sum += r[kx * w.dilation_w];
+                }
+                o[ox] = sum / count;  // inside the input, both counting rules give the full window
+            }
+        }
+    }
 }
 
 template <class Policy>
 void pool(const Policy& policy, pool_kind kind, const pool_geometry& g, const float* x, float* y) {
     static_assert(is_host_policy_v<Policy>, "ferx::nn pooling: exec::seq, exec::par, or exec::cuda in a .cu file");
     ferx::detail::for_each_range(policy, g.n * g.c, 1, [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
-        for (std::ptrdiff_t p = lo; p < hi; ++p) {
-            const float* plane = x + p * g.h * g.w;
-            float* out = y + p * g.oh * g.ow;
-            for (std::int64_t oy = 0; oy < g.oh; ++oy)
-                for (std::int64_t ox = 0; ox < g.ow; ++ox) out[oy * g.ow + ox] = pool_pixel(kind, g, plane, oy, ox);
-        }
+        for (std::ptrdiff_t p = lo; p < hi; ++p) pool_plane(kind, g, x + p * g.h * g.w, y + p * g.oh * g.ow);
     });
 }
 }  // namespace detail

@@ -1007,20 +1007,12 @@ private:
         case detail::step_kind::softmax: return softmax(policy, s.d0, s.d1, s.d2, x, host_ptr(s.out));
         case detail::step_kind::gemm: return run_gemm(policy, s);
         case detail::step_kind::matmul: {
-            const shape_t &a = shp(s.in[0]), &b = shp(s.in[1]);
             const std::int64_t m = s.d0, n = s.d1, k = s.d2;
             const float* bp = host_cptr(s.in[1]);
             float* y = host_ptr(s.out);
-            const int r = s.batch_bc.rank;
-            (void)a, (void)b;
             for (std::int64_t i = 0; i < s.batches; ++i) {
-                std::int64_t rest = i, ao = 0, bo = 0;
-                for (int d = r - 1; d >= 0; --d) {
-                    const std::int64_t j = rest % s.batch_bc.out[d];
-                    rest /= s.batch_bc.out[d];
-                    ao += j * s.batch_bc.a_stride[d];
-                    bo += j * s.batch_bc.b_stride[d];
-                }
+                std::int64_t ao, bo;
+                detail::broadcast_offsets(s.batch_bc, s.batch_bc.rank, i, ao, bo);
                 gemm(policy, m, n, k, x + ao * m * k, k, bp + bo * k * n, n, y + i * m * n, n);
             }
             return;

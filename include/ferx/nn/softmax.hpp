@@ -15,6 +15,22 @@
 FERX_NAMESPACE_BEGIN
 namespace nn {
 
+namespace detail {
+/// One slice: ys[j * inner] = softmax over j < len of xs[j * inner] (host and device).
+FERX_HOST_DEVICE inline void softmax_slice(const float* xs, float* ys, std::int64_t len, std::int64_t inner) {
+    float mx = -HUGE_VALF;
+    bool nan = false;
+    for (std::int64_t j = 0; j < len; ++j) {
+        mx = xs[j * inner] > mx ? xs[j * inner] : mx;
+        nan = nan || xs[j * inner] != xs[j * inner];
+    }
+    float sum = 0.f;
+    for (std::int64_t j = 0; j < len; ++j) sum += (ys[j * inner] = expf(xs[j * inner] - mx));
+    const float scale = nan ? NAN : 1.f / sum;
+    for (std::int64_t j = 0; j < len; ++j) ys[j * inner] *= scale;
+}
+}  // namespace detail
+
 /// y[o, :, i] = softmax(x[o, :, i]) for an outer x len x inner tensor.
 template <class Policy>
 void softmax(const Policy& policy, std::int64_t outer, std::int64_t len, std::int64_t inner, const float* x, float* y) {
@@ -22,18 +38,7 @@ void softmax(const Policy& policy, std::int64_t outer, std::int64_t len, std::in
     ferx::detail::for_each_range(policy, outer * inner, 16, [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
         for (std::ptrdiff_t s = lo; s < hi; ++s) {
             const std::int64_t o = s / inner, i = s % inner;
-            const float* xs = x + o * len * inner + i;
-            float* ys = y + o * len * inner + i;
-            float mx = -HUGE_VALF;
-            bool nan = false;
-            for (std::int64_t j = 0; j < len; ++j) {
-                mx = xs[j * inner] > mx ? xs[j * inner] : mx;
-                nan = nan || xs[j * inner] != xs[j * inner];
-            }
-            float sum = 0.f;
-            for (std::int64_t j = 0; j < len; ++j) sum += (ys[j * inner] = std::exp(xs[j * inner] - mx));
-            const float scale = nan ? NAN : 1.f / sum;
-            for (std::int64_t j = 0; j < len; ++j) ys[j * inner] *= scale;
+            detail::softmax_slice(x + o * len * inner + i, y + o * len * inner + i, len, inner);
         }
     });
 }

@@ -119,13 +119,8 @@ private:
             const std::int64_t m = step.d0, n = step.d1, k = step.d2;
             const broadcast_geometry& b = step.batch_bc;
             for (std::int64_t i = 0; i < step.batches; ++i) {
-                std::int64_t rest = i, ao = 0, bo = 0;
-                for (int d = b.rank - 1; d >= 0; --d) {
-                    const std::int64_t j = rest % b.out[d];
-                    rest /= b.out[d];
-                    ao += j * b.a_stride[d];
-                    bo += j * b.b_stride[d];
-                }
+                std::int64_t ao, bo;
+                detail::broadcast_offsets(b, b.rank, i, ao, bo);
                 matmul(policy, st.blas.get(), 1, m, n, k, x + ao * m * k, 0, dptr(step.in[1]) + bo * k * n, 0, y + i * m * n);
             }
             return;

@@ -13,6 +13,7 @@
 #include <ferx/nn/elementwise.hpp>
 #include <ferx/nn/layout.hpp>
 #include <ferx/nn/pool.hpp>
+#include <ferx/nn/softmax.hpp>
 
 #include <cstdint>
 
@@ -113,13 +114,8 @@ __global__ void nn_global_average_pool(std::int64_t planes, std::int64_t inner, 
 __global__ void nn_binary(nn::binary_kind kind, nn::broadcast_geometry g, const float* __restrict__ a,
                           const float* __restrict__ b, float* __restrict__ y) {
     for (std::int64_t i = grid_first(); i < g.count; i += grid_step()) {
-        std::int64_t rest = i, ao = 0, bo = 0;
-        for (int d = g.rank - 1; d >= 0; --d) {
-            const std::int64_t j = rest % g.out[d];
-            rest /= g.out[d];
-            ao += j * g.a_stride[d];
-            bo += j * g.b_stride[d];
-        }
+        std::int64_t ao, bo;
+        nn::detail::broadcast_offsets(g, g.rank, i, ao, bo);
         y[i] = nn::detail::apply_binary(kind, a[ao], b[bo]);
     }
 }
@@ -147,18 +143,7 @@ __global__ void nn_softmax(std::int64_t outer, std::int64_t len, std::int64_t in
                            float* __restrict__ y) {
     for (std::int64_t s = grid_first(); s < outer * inner; s += grid_step()) {
         const std::int64_t o = s / inner, i = s % inner;
-        const float* xs = x + o * len * inner + i;
-        float* ys = y + o * len * inner + i;
-        float mx = -HUGE_VALF;
-        bool nan = false;
-        for (std::int64_t j = 0; j < len; ++j) {
-            mx = xs[j * inner] > mx ? xs[j * inner] : mx;
-            nan = nan || xs[j * inner] != xs[j * inner];
-        }
-        float sum = 0.f;
-        for (std::int64_t j = 0; j < len; ++j) sum += (ys[j * inner] = expf(xs[j * inner] - mx));
-        const float scale = nan ? NAN : 1.f / sum;
-        for (std::int64_t j = 0; j < len; ++j) ys[j * inner] *= scale;
+        nn::detail::softmax_slice(x + o * len * inner + i, y + o * len * inner + i, len, inner);
     }
 }
 
