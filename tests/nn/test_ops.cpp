@@ -2,6 +2,7 @@
 // par bit-identical to seq.
 #include "nn_test.hpp"
 
+#include <array>
 #include <functional>
 
 namespace {
@@ -273,6 +274,32 @@ BOOST_AUTO_TEST_CASE(constant_node_becomes_an_initializer) {
     dense_tensor want{x.shape, {}};
     for (std::size_t i = 0; i < 6; ++i) want.data.push_back(x.data[i] + c.data[i % 3]);
     check_op(g, {x}, want, "Constant + Add");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(gemm_kernel)
+
+// nn::gemm directly, on sizes with edges in both directions, big enough for par to split
+// columns (wide) or rows (narrow): seq within 1e-5 of a double reference, par bit-identical.
+BOOST_AUTO_TEST_CASE(equals_reference_and_par_equals_seq) {
+    std::mt19937 rng(41);
+    ferx::thread_pool pool(3);
+    for (const auto& [m, n, k] : std::vector<std::array<std::int64_t, 3>>{{8, 3600, 72}, {37, 53, 129}, {131, 9, 301}, {3, 1000, 17}, {1, 1, 1}}) {
+        const dense_tensor a = random_tensor({m, k}, rng), b = random_tensor({k, n}, rng);
+        dense_tensor want{{m, n}, {}}, seq{{m, n}, std::vector<float>(std::size_t(m * n))}, par = seq;
+        for (std::int64_t i = 0; i < m; ++i)
+            for (std::int64_t j = 0; j < n; ++j) {
+                double s = 0;
+                for (std::int64_t p = 0; p < k; ++p) s += double(a.data[std::size_t(i * k + p)]) * b.data[std::size_t(p * n + j)];
+                want.data.push_back(static_cast<float>(s));
+            }
+        ferx::nn::gemm(ferx::exec::seq, m, n, k, a.data.data(), k, b.data.data(), n, seq.data.data(), n);
+        ferx::nn::gemm(ferx::exec::par.on(pool), m, n, k, a.data.data(), k, b.data.data(), n, par.data.data(), n);
+        const std::string what = "gemm " + std::to_string(m) + "x" + std::to_string(n) + "x" + std::to_string(k);
+        check_close(seq, want, 1e-5, what);
+        check_identical(par, seq, what);
+    }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

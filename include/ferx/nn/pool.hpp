@@ -103,13 +103,13 @@ inline void pool_plane(pool_kind kind, const pool_geometry& g, const float* plan
             const float* base = plane + (oy * w.stride_h - w.pad_top) * g.w + ox * w.stride_w - w.pad_left;
             if (kind == pool_kind::max) {
                 float best = -HUGE_VALF;
-                bool nan = false;
+                unsigned nan = 0;  // bitwise, no branch per tap
                 for (std::int64_t ky = 0; ky < w.kernel_h; ++ky) {
                     const float* r = base + ky * w.dilation_h * g.w;
                     for (std::int64_t kx = 0; kx < w.kernel_w; ++kx) {
                         const float v = r[kx * w.dilation_w];
                         best = v > best ? v : best;
-                        nan = nan || v != v;
+                        nan |= static_cast<unsigned>(v != v);
                     }
                 }
                 o[ox] = nan ? NAN : best;

@@ -74,7 +74,7 @@ struct cuda_session_access {
                                         cudaMemcpyHostToDevice, stream),
                         where, "cudaMemcpyAsync");
         }
-        for (auto& step : s.steps_) run_step(s, policy, st, step, dptr);
+        for (auto& step : s.steps_) run_step(policy, st, step, dptr);
         for (int id : s.readable_) {
             const auto& v = s.values_[static_cast<std::size_t>(id)];
             if (v.weight >= 0 || v.storage < 0) continue;
@@ -88,7 +88,7 @@ struct cuda_session_access {
 
 private:
     template <class Ptr>
-    static void run_step(session& s, const exec::cuda_policy& policy, detail::nn_cuda_state& st, detail::nn_step& step, Ptr&& dptr) {
+    static void run_step(const exec::cuda_policy& policy, detail::nn_cuda_state& st, detail::nn_step& step, Ptr&& dptr) {
         using detail::step_kind;
         const float* x = dptr(step.in[0]);
         float* y = dptr(step.out);
