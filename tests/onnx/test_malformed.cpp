@@ -251,7 +251,8 @@ BOOST_AUTO_TEST_CASE(fuzz_mutated_models) {
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     BOOST_TEST_MESSAGE("fuzz: " << parsed << " mutated models parsed, " << refused << " refused with ferx::error, in "
                                 << seconds << " s");
-    BOOST_TEST(parsed + refused >= 18000);
+    // Both outcomes occur: the mutations reach past the parser into the importer's checks.
+    BOOST_TEST(parsed > 0);
     BOOST_TEST(refused > 0);
 }
 
