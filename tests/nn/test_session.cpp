@@ -157,7 +157,9 @@ BOOST_AUTO_TEST_CASE(intermediate_values_by_name) {
     check_error_mentions([&] { s.value("m1"); }, {"m1", "keep"});
     check_error_mentions([&] { s.value("no_such_value"); }, {"no_such_value"});
     BOOST_TEST(s.value("x").data != nullptr);
-    BOOST_TEST((s.value("fc_w").shape == shape_t{7, 16}));
+    BOOST_TEST((s.value("fc_b").shape == shape_t{7}));
+    check_error_mentions([&] { s.value("fc_w"); }, {"fc_w", "transposed"});  // Gemm transB: held transposed
+    check_error_mentions([&] { s.value("bn1_g"); }, {"bn1_g", "folded"});
 }
 
 BOOST_AUTO_TEST_CASE(node_order_does_not_matter) {

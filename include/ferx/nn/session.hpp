@@ -172,10 +172,13 @@ public:
     }
 
     /// A graph output, a kept intermediate value (`session_options::keep`), a graph input or an
-    /// initializer by name, after a run. Throws ferx::error for an unknown or not kept name.
+    /// initializer the session still holds (not one folded or transposed into another weight),
+    /// by name, after a run. Throws ferx::error for an unknown or not kept name.
     tensor_ref value(const std::string& name) const {
         const auto it = ids_.find(name);
         if (it == ids_.end()) {
+            if (initializer_names_.count(name))
+                throw error(where_, "initializer '" + name + "' is no longer held: it was folded or transposed into another weight (or is unused)", source_);
             if (all_names_.count(name))
                 throw error(where_, "value '" + name + "' is not kept: name it in session_options::keep", source_);
             throw error(where_, "the graph has no value named '" + name + "'", source_);
@@ -321,7 +324,10 @@ private:
     void compile(const graph& g) {
         opset_ = g.opset_version;
         // Values known before any node: initializers and graph inputs.
-        for (const auto& [name, t] : g.initializers) add_weight(name, t);
+        for (const auto& [name, t] : g.initializers) {
+            add_weight(name, t);
+            initializer_names_.insert(name);
+        }
         std::set<std::string> defined;
         for (const auto& [name, t] : g.initializers) defined.insert(name);
         for (const auto& in : g.inputs) {
@@ -381,6 +387,7 @@ private:
         lower_batch_norms();
         if (options_.fuse_activations) fuse_activations();
         steps_.erase(std::remove_if(steps_.begin(), steps_.end(), [](const auto& s) { return s.dead; }), steps_.end());
+        pretranspose_gemm_weights();
         assign_values();
         // Shapes for batch 1 now, where the inputs' other extents are declared: wrong weight
         // shapes then fail at construction.
@@ -682,6 +689,29 @@ private:
             p->out_name = a.out_name;
             p->node += "+" + a.node;
             a.dead = true;
+        }
+    }
+
+    // Gemm with transA / transB on a constant operand: transpose the constant once here instead
+    // of on every run.
+    void pretranspose_gemm_weights() {
+        for (auto& st : steps_) {
+            if (st.kind != detail::step_kind::gemm) continue;
+            for (std::size_t i = 0; i < 2; ++i) {
+                bool& trans = i == 0 ? st.trans_a : st.trans_b;
+                const auto it = weight_ids_.find(st.in_names[i]);
+                if (!trans || it == weight_ids_.end()) continue;
+                const dense_tensor& w = weights_[static_cast<std::size_t>(it->second)];
+                if (w.shape.size() != 2) fail_step(st, std::string(i == 0 ? "A" : "B") + " has shape " + shape_string(w.shape) + ", expected rank 2");
+                const std::int64_t r = w.shape[0], c = w.shape[1];
+                dense_tensor t{{c, r}, std::vector<float>(w.data.size())};
+                for (std::int64_t y = 0; y < r; ++y)
+                    for (std::int64_t x = 0; x < c; ++x) t.data[static_cast<std::size_t>(x * r + y)] = w.data[static_cast<std::size_t>(y * c + x)];
+                const std::string name = "ferx_transposed/" + st.node + "/" + (i == 0 ? "A" : "B");
+                add_weight(name, std::move(t));
+                st.in_names[i] = name;
+                trans = false;
+            }
         }
     }
 
@@ -1058,7 +1088,7 @@ private:
     std::vector<detail::nn_step> steps_;
     std::vector<detail::nn_value> values_;
     std::map<std::string, int> ids_;
-    std::set<std::string> all_names_;
+    std::set<std::string> all_names_, initializer_names_;
     std::set<int> readable_;
     std::vector<std::string> input_names_, output_names_;
     std::vector<shape_t> input_decl_;
