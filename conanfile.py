@@ -75,6 +75,9 @@ class FerxConan(ConanFile):
         tc.cache_variables["FERX_BUILD_BENCHMARKS"] = False
         tc.cache_variables["FERX_BUILD_EXAMPLES"] = False
         tc.cache_variables["FERX_ENABLE_CUDA"] = "OFF"
+        # The optional component ferx::onnx (libonnx + protobuf) is not part of the Conan
+        # package: find_package(ferx COMPONENTS onnx) reports it missing there.
+        tc.cache_variables["FERX_ENABLE_ONNX"] = "OFF"
         tc.user_presets_path = False
         tc.generate()
         CMakeDeps(self).generate()

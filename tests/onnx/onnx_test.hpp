@@ -1,0 +1,255 @@
+/// Helpers of the ONNX tests: small models built with libonnx's C++ API, error checks, the
+/// shared models' paths.
+#pragma once
+
+#include <ferx/core/error.hpp>
+#include <ferx/nn/graph.hpp>
+#include <ferx/nn/onnx.hpp>
+
+#include <onnx/onnx_pb.h>
+
+#include <boost/test/unit_test.hpp>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <functional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "ferx_test.hpp"
+
+namespace onnx_test {
+
+/// Sets t to a FLOAT tensor of shape dims: data in raw_data (little-endian) or float_data.
+inline void fill_tensor(::onnx::TensorProto& t, const std::vector<std::int64_t>& dims,
+                        const std::vector<float>& data, bool raw = true) {
+    t.set_data_type(::onnx::TensorProto::FLOAT);
+    for (auto d : dims) t.add_dims(d);
+    if (raw) {
+        std::string bytes(data.size() * 4, '\0');
+        for (std::size_t i = 0; i < data.size(); ++i) {  // little-endian, as ONNX stores it
+            std::uint32_t bits;
+            std::memcpy(&bits, &data[i], 4);
+            for (int b = 0; b < 4; ++b) bytes[i * 4 + b] = static_cast<char>((bits >> (8 * b)) & 0xff);
+        }
+        t.set_raw_data(bytes);
+    } else {
+        for (float v : data) t.add_float_data(v);
+    }
+}
+
+/// A model under construction: one graph, the default-domain opset `opset`.
+struct model_builder {
+    ::onnx::ModelProto model;
+    ::onnx::GraphProto* g;
+
+    explicit model_builder(int opset = 13, const std::string& name = "test") {
+        model.set_ir_version(opset >= 13 ? 7 : 6);
+        model.set_producer_name("ferx tests");
+        auto* o = model.add_opset_import();
+        o->set_domain("");
+        o->set_version(opset);
+        g = model.mutable_graph();
+        g->set_name(name);
+    }
+
+    static void set_shape(::onnx::ValueInfoProto* v, const std::string& name,
+                          const std::vector<std::int64_t>& dims) {
+        v->set_name(name);
+        auto* tt = v->mutable_type()->mutable_tensor_type();
+        tt->set_elem_type(::onnx::TensorProto::FLOAT);
+        auto* shape = tt->mutable_shape();
+        for (auto d : dims) {
+            auto* dim = shape->add_dim();
+            if (d < 0) dim->set_dim_param("N");
+            else dim->set_dim_value(d);
+        }
+    }
+    void input(const std::string& name, const std::vector<std::int64_t>& dims) {
+        set_shape(g->add_input(), name, dims);
+    }
+    void output(const std::string& name, const std::vector<std::int64_t>& dims) {
+        set_shape(g->add_output(), name, dims);
+    }
+    /// A float output whose shape is left to the runtime to infer (an empty shape message:
+    /// OpenCV 4.6 requires one to be present).
+    void output(const std::string& name) {
+        auto* v = g->add_output();
+        v->set_name(name);
+        auto* tt = v->mutable_type()->mutable_tensor_type();
+        tt->set_elem_type(::onnx::TensorProto::FLOAT);
+        tt->mutable_shape();
+    }
+    /// A float initializer, stored in raw_data (or float_data with raw = false).
+    ::onnx::TensorProto* initializer(const std::string& name, const std::vector<std::int64_t>& dims,
+                                     const std::vector<float>& data, bool raw = true) {
+        auto* t = g->add_initializer();
+        fill_tensor(*t, dims, data, raw);
+        t->set_name(name);
+        return t;
+    }
+    /// An INT64 initializer (shapes, pads, axes), in int64_data.
+    ::onnx::TensorProto* int64_initializer(const std::string& name, const std::vector<std::int64_t>& dims,
+                                           const std::vector<std::int64_t>& data) {
+        auto* t = g->add_initializer();
+        t->set_name(name);
+        t->set_data_type(::onnx::TensorProto::INT64);
+        for (auto d : dims) t->add_dims(d);
+        for (auto v : data) t->add_int64_data(v);
+        return t;
+    }
+    ::onnx::NodeProto* node(const std::string& op, const std::vector<std::string>& inputs,
+                            const std::vector<std::string>& outputs, const std::string& name = "") {
+        auto* n = g->add_node();
+        n->set_op_type(op);
+        n->set_name(name.empty() ? op + "_node" : name);
+        for (const auto& i : inputs) n->add_input(i);
+        for (const auto& o : outputs) n->add_output(o);
+        return n;
+    }
+    std::string bytes() const {
+        std::string s;
+        BOOST_REQUIRE(model.SerializeToString(&s));
+        return s;
+    }
+};
+
+inline void attr_i(::onnx::NodeProto* n, const std::string& name, std::int64_t v) {
+    auto* a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(::onnx::AttributeProto::INT);
+    a->set_i(v);
+}
+inline void attr_f(::onnx::NodeProto* n, const std::string& name, float v) {
+    auto* a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(::onnx::AttributeProto::FLOAT);
+    a->set_f(v);
+}
+inline void attr_s(::onnx::NodeProto* n, const std::string& name, const std::string& v) {
+    auto* a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(::onnx::AttributeProto::STRING);
+    a->set_s(v);
+}
+inline void attr_ints(::onnx::NodeProto* n, const std::string& name, const std::vector<std::int64_t>& v) {
+    auto* a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(::onnx::AttributeProto::INTS);
+    for (auto x : v) a->add_ints(x);
+}
+inline void attr_floats(::onnx::NodeProto* n, const std::string& name, const std::vector<float>& v) {
+    auto* a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(::onnx::AttributeProto::FLOATS);
+    for (auto x : v) a->add_floats(x);
+}
+
+/// `n` values uniform in [lo, hi), from a fixed seed.
+inline std::vector<float> random_values(std::size_t n, std::uint32_t seed, float lo = -1.f, float hi = 1.f) {
+    std::mt19937 rng(seed);
+    std::uniform_real_distribution<float> u(lo, hi);
+    std::vector<float> v(n);
+    for (auto& x : v) x = u(rng);
+    return v;
+}
+
+/// A small convolutional network (Conv+BN+Relu, depthwise Conv, MaxPool, Add, GAP, Gemm,
+/// Softmax) on a 1x3x16x16 input, random weights: a realistic few-KB model for the importer tests.
+inline model_builder small_cnn(std::uint32_t seed = 7) {
+    model_builder m(13, "small_cnn");
+    m.input("x", {-1, 3, 16, 16});
+    m.output("y", {-1, 5});
+    m.initializer("w1", {8, 3, 3, 3}, random_values(8 * 27, seed));
+    m.initializer("b1", {8}, random_values(8, seed + 1));
+    m.initializer("bn_s", {8}, random_values(8, seed + 2, 0.5f, 1.5f));
+    m.initializer("bn_b", {8}, random_values(8, seed + 3));
+    m.initializer("bn_m", {8}, random_values(8, seed + 4));
+    m.initializer("bn_v", {8}, random_values(8, seed + 5, 0.5f, 2.f), false);
+    m.initializer("wd", {8, 1, 3, 3}, random_values(72, seed + 6));
+    m.initializer("wf", {5, 8}, random_values(40, seed + 7));
+    m.initializer("bf", {5}, random_values(5, seed + 8));
+    auto* c = m.node("Conv", {"x", "w1", "b1"}, {"c1"}, "conv1");
+    attr_ints(c, "kernel_shape", {3, 3});
+    attr_ints(c, "pads", {1, 1, 1, 1});
+    auto* bn = m.node("BatchNormalization", {"c1", "bn_s", "bn_b", "bn_m", "bn_v"}, {"b1o"}, "bn1");
+    attr_f(bn, "epsilon", 1e-3f);
+    m.node("Relu", {"b1o"}, {"r1"}, "relu1");
+    auto* d = m.node("Conv", {"r1", "wd"}, {"d1"}, "dw1");
+    attr_i(d, "group", 8);
+    attr_ints(d, "kernel_shape", {3, 3});
+    attr_ints(d, "pads", {1, 1, 1, 1});
+    m.node("Add", {"d1", "r1"}, {"a1"}, "add1");
+    auto* p = m.node("MaxPool", {"a1"}, {"p1"}, "pool1");
+    attr_ints(p, "kernel_shape", {3, 3});
+    attr_ints(p, "strides", {2, 2});
+    attr_ints(p, "pads", {1, 1, 1, 1});
+    m.node("GlobalAveragePool", {"p1"}, {"g1"}, "gap");
+    auto* f = m.node("Flatten", {"g1"}, {"f1"}, "flatten");
+    attr_i(f, "axis", 1);
+    auto* gm = m.node("Gemm", {"f1", "wf", "bf"}, {"z"}, "fc");
+    attr_i(gm, "transB", 1);
+    auto* s = m.node("Softmax", {"z"}, {"y"}, "softmax");
+    attr_i(s, "axis", 1);
+    return m;
+}
+
+/// Runs f, which must throw ferx::error whose what() holds every one of `parts`.
+inline void expect_error(const std::function<void()>& f, const std::vector<std::string>& parts) {
+    try {
+        f();
+        BOOST_ERROR("no ferx::error thrown; expected one saying: " << parts.front());
+    } catch (const ferx::error& e) {
+        const std::string what = e.what();
+        for (const auto& p : parts)
+            BOOST_CHECK_MESSAGE(what.find(p) != std::string::npos,
+                                "error message '" << what << "' lacks '" << p << "'");
+    }
+}
+
+inline std::filesystem::path model_dir() { return ferx_test::shared_dir() / "models" / "mini_xception"; }
+inline std::filesystem::path mini_xception_file() {
+    return model_dir() / "fer2013_mini_XCEPTION.102-0.66.onnx";
+}
+inline std::filesystem::path big_xception_file() { return model_dir() / "fer2013_big_XCEPTION.54-0.66.onnx"; }
+
+/// A Boost.Test precondition: the shared mini-Xception models are present.
+struct shared_models_present {
+    boost::test_tools::assertion_result operator()(boost::unit_test::test_unit_id) const {
+        boost::test_tools::assertion_result r(std::filesystem::is_regular_file(mini_xception_file()));
+        r.message() << "shared models not found at '" << model_dir().string()
+                    << "' (set FERX_SHARED_DIR); skipping the tests on the shipped models";
+        return r;
+    }
+};
+
+inline std::string read_bytes(const std::filesystem::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+/// The mini-Xception input of images paths[first, first + n): each read grey, resized to 64x64
+/// with bilinear interpolation, scaled as (x / 255 - 0.5) * 2, packed NCHW (../shared/README.md).
+inline std::vector<float> fer2013_input(const std::vector<std::string>& paths, std::size_t first, std::size_t n,
+                                        int side = 64) {
+    std::vector<float> out(n * side * side);
+    for (std::size_t i = 0; i < n; ++i) {
+        const cv::Mat grey = cv::imread(paths[first + i], cv::IMREAD_GRAYSCALE);
+        BOOST_REQUIRE_MESSAGE(!grey.empty(), "cannot read " << paths[first + i]);
+        cv::Mat resized;
+        cv::resize(grey, resized, cv::Size(side, side), 0, 0, cv::INTER_LINEAR);
+        float* dst = out.data() + i * side * side;
+        for (int y = 0; y < side; ++y)
+            for (int x = 0; x < side; ++x) dst[y * side + x] = (resized.at<std::uint8_t>(y, x) / 255.f - 0.5f) * 2.f;
+    }
+    return out;
+}
+
+}  // namespace onnx_test

@@ -1,0 +1,123 @@
+// The CNN architectures of the FER theses (BKStart, BKVGG12, ResNet-18, DenseNet-121, VGG16),
+// written as ONNX graphs with random weights by make_fer_cnns.py at test time, run by ferx
+// (importer + session) and compared with ONNX Runtime's outputs that the script saved:
+// logits and softmax scores, max |ferx - ort| <= 1e-4 * max(1, max |ort|).
+// Skipped with a message where no Python with onnx, onnxruntime and numpy was found.
+#include "onnx_test.hpp"
+
+#include <ferx/core/execution.hpp>
+#include <ferx/nn/session.hpp>
+
+#include <boost/test/unit_test.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace fn = ferx::nn;
+namespace fs = std::filesystem;
+
+namespace {
+
+/// A Boost.Test precondition: CMake found a Python with the packages make_fer_cnns.py needs.
+/// (A plain function: GCC 12 warns on an empty functor object in a suite decorator.)
+boost::test_tools::assertion_result python_onnx_present(boost::unit_test::test_unit_id) {
+    boost::test_tools::assertion_result r(std::string(FERX_TEST_PYTHON) != "");
+    r.message() << "no Python with onnx, onnxruntime and numpy was found at configure time (set "
+                   "FERX_PYTHON or run .ci/install-deps); skipping the ONNX Runtime parity tests";
+    return r;
+}
+
+struct named_tensor {
+    std::string name;
+    fn::shape_t shape;
+    std::vector<float> data;
+};
+
+std::vector<float> read_f32(const fs::path& p, std::int64_t n) {
+    std::ifstream in(p, std::ios::binary);
+    BOOST_REQUIRE_MESSAGE(in, "cannot open " << p);
+    std::vector<float> v(static_cast<std::size_t>(n));
+    in.read(reinterpret_cast<char*>(v.data()), static_cast<std::streamsize>(n * 4));
+    BOOST_REQUIRE_MESSAGE(in.gcount() == n * 4, p << " is shorter than its shape says");
+    return v;
+}
+
+/// Generates `model` with make_fer_cnns.py and reads back the input and ONNX Runtime's outputs.
+std::vector<named_tensor> generate(const std::string& model) {
+    const fs::path dir = FERX_TEST_ONNX_WORK_DIR;
+    fs::create_directories(dir);
+    const std::string cmd = std::string("\"") + FERX_TEST_PYTHON + "\" \"" + FERX_TEST_ONNX_SCRIPT + "\" --out \"" +
+                            dir.string() + "\" --models " + model;
+    BOOST_TEST_MESSAGE("running: " << cmd);
+    BOOST_REQUIRE_MESSAGE(std::system(cmd.c_str()) == 0, "make_fer_cnns.py failed: " << cmd);
+    std::ifstream manifest(dir / (model + ".txt"));
+    std::vector<named_tensor> out;
+    for (std::string line; std::getline(manifest, line);) {
+        std::istringstream is(line);
+        named_tensor t;
+        is >> t.name;
+        for (std::int64_t d; is >> d;) t.shape.push_back(d);
+        t.data = read_f32(dir / (model + "." + t.name + ".f32"), fn::element_count(t.shape));
+        out.push_back(std::move(t));
+    }
+    BOOST_REQUIRE_EQUAL(out.size(), 3u);  // input, logits, scores
+    return out;
+}
+
+template <class Policy>
+void check_against_ort(const char* policy_name, const Policy& policy, fn::session& s,
+                       const std::vector<named_tensor>& t) {
+    const auto start = std::chrono::steady_clock::now();
+    const auto out = s.run(policy, {{t[0].data.data(), t[0].shape}});
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    BOOST_REQUIRE_EQUAL(out.size(), 2u);
+    for (std::size_t k = 0; k < 2; ++k) {
+        const named_tensor& want = t[k + 1];
+        BOOST_TEST_INFO(policy_name << " output " << want.name);
+        BOOST_TEST(out[k].shape == want.shape, boost::test_tools::per_element());
+        BOOST_REQUIRE_EQUAL(out[k].element_count(), static_cast<std::int64_t>(want.data.size()));
+        double diff = 0, scale = 1;
+        for (std::size_t i = 0; i < want.data.size(); ++i) {
+            diff = std::max(diff, double(std::fabs(out[k].data[i] - want.data[i])));
+            scale = std::max(scale, double(std::fabs(want.data[i])));
+        }
+        BOOST_TEST_MESSAGE(policy_name << " " << want.name << ": max |ferx - onnxruntime| / max(1, max |ort|) = "
+                                       << diff / scale << " (" << ms << " ms)");
+        BOOST_TEST(diff / scale <= 1e-4);
+    }
+}
+
+/// Generates, loads, compiles and runs `model` on exec::par, and on exec::seq where `with_seq`.
+void check_model(const std::string& model, bool with_seq) {
+    const auto t = generate(model);
+    const fs::path file = fs::path(FERX_TEST_ONNX_WORK_DIR) / (model + ".onnx");
+    fn::session s(fn::load_onnx(file));
+    const auto mem = s.memory();
+    BOOST_TEST_MESSAGE(model << ": " << s.step_count() << " steps, weights " << mem.weights_bytes / 1e6 << " MB");
+    if (with_seq) check_against_ort("seq", ferx::exec::seq, s, t);
+    check_against_ort("par", ferx::exec::par, s, t);
+    // Generated files are large (VGG16: about 530 MB): removed once compared.
+    std::error_code ec;
+    fs::remove(file, ec);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(onnx_fer_cnns, *boost::unit_test::precondition(python_onnx_present))
+
+BOOST_AUTO_TEST_CASE(bkstart_equals_onnxruntime) { check_model("bkstart", true); }
+BOOST_AUTO_TEST_CASE(bkvgg12_equals_onnxruntime) { check_model("bkvgg12", true); }
+BOOST_AUTO_TEST_CASE(resnet18_equals_onnxruntime, *boost::unit_test::label("heavy")) { check_model("resnet18", true); }
+BOOST_AUTO_TEST_CASE(densenet121_equals_onnxruntime, *boost::unit_test::label("heavy")) {
+    check_model("densenet121", true);
+}
+BOOST_AUTO_TEST_CASE(vgg16_equals_onnxruntime, *boost::unit_test::label("heavy")) { check_model("vgg16", false); }
+
+BOOST_AUTO_TEST_SUITE_END()
