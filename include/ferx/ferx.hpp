@@ -58,6 +58,7 @@
 #include <ferx/nn/softmax.hpp>
 #include <ferx/nn/tensor_ref.hpp>
 
+#include <ferx/pipeline/cnn_pipeline.hpp>
 #include <ferx/pipeline/clahe.hpp>
 #include <ferx/pipeline/equalize_hist.hpp>
 #include <ferx/pipeline/pipeline.hpp>
