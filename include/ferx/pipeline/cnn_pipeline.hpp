@@ -42,7 +42,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -194,36 +193,15 @@ public:
             throw error(where, "predict_faces detects faces; for crops call cnn_pipeline::predict", source_);
         if (frame.data() == nullptr || frame.rows() <= 0 || frame.cols() <= 0) throw error(where, "the frame is empty", source_);
         detail::require_packed_rows(frame, where, "the frame");
-        if (pre_.align_eyes && !det.eyes) throw error(where, "eye alignment is on but the detector has no eye cascade", source_);
-        std::vector<detection> found;
-        std::vector<std::optional<eye_pair>> eyes;
-        {
-            detail::stage_clock c(detail::slot(times, &stage_times::detect));
-            found = detect_multiscale(policy, det.face, frame, pre_.detect);
-            if (source != face_source::all) {
-                const auto best = source == face_source::largest ? largest_face(found) : most_confident_face(found);
-                found.assign(best ? 1 : 0, best ? *best : detection{});
-            }
-            eyes.resize(found.size());
-            if (pre_.align_eyes)
-                for (std::size_t i = 0; i < found.size(); ++i) eyes[i] = locate_eyes(policy, *det.eyes, frame, found[i].box);
-        }
+        preprocess_params p = pre_;
+        p.source = source;
+        const preprocessed found = detail::frame_faces(policy, p, det, frame, source, times, where);
         std::vector<face_prediction> out(found.size());
-        if (found.empty()) return out;
-        const std::size_t px = static_cast<std::size_t>(height_ * width_);
-        xt::xtensor<std::uint8_t, 3> crops({found.size(), static_cast<std::size_t>(height_), static_cast<std::size_t>(width_)});
-        {
-            detail::stage_clock c(detail::slot(times, &stage_times::preprocess));
-            for (std::size_t i = 0; i < found.size(); ++i) {
-                image<std::uint8_t> crop = crop_face(frame, found[i].box, {pre_.pad, width_, height_}, eyes[i] ? &*eyes[i] : nullptr);
-                detail::equalize_crop(exec::seq, pre_, view(crop));
-                std::copy(crop.begin(), crop.end(), crops.data() + i * px);
-                out[i].face = face_box{0, found[i].box, found[i].neighbors, eyes[i].has_value()};
-            }
-        }
-        const prediction pr = classify_crops(policy, crops, times);
+        if (found.size() == 0) return out;
+        const prediction pr = classify_crops(policy, found.crops, times);
         const std::size_t k = classes_.size();
         for (std::size_t i = 0; i < found.size(); ++i) {
+            out[i].face = found.faces[i];
             out[i].label = pr.labels[i];
             out[i].scores.assign(pr.scores.data() + i * k, pr.scores.data() + (i + 1) * k);
         }

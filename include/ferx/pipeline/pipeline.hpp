@@ -109,6 +109,40 @@ private:
 
 inline double* slot(stage_times* t, double stage_times::*m) { return t ? &(t->*m) : nullptr; }
 
+/// The faces of a frame, detected with p.detect and selected by `source` (largest, most
+/// confident or all), with their eyes levelled when p.align_eyes, and their crops
+/// [m, p.height, p.width] equalised as p says. `times` (optional) gets the detection (with the
+/// eye search) and the cropping. ferx::error (at `where`) for alignment without an eye cascade.
+template <class Policy>
+preprocessed frame_faces(const Policy& policy, const preprocess_params& p, const face_detector& det,
+                         const image_view<const std::uint8_t>& frame, face_source source, stage_times* times,
+                         const char* where) {
+    std::vector<detection> found;
+    std::vector<std::optional<eye_pair>> eyes;
+    {
+        stage_clock c(slot(times, &stage_times::detect));
+        found = detect_multiscale(policy, det.face, frame, p.detect);
+        if (source != face_source::all) {
+            const auto best = source == face_source::largest ? largest_face(found) : most_confident_face(found);
+            found.assign(best ? 1 : 0, best ? *best : detection{});
+        }
+        eyes.resize(found.size());
+        if (p.align_eyes) {
+            if (!det.eyes) throw error(where, "the model aligns eyes but the detector has no eye cascade");
+            for (std::size_t i = 0; i < found.size(); ++i) eyes[i] = locate_eyes(policy, *det.eyes, frame, found[i].box);
+        }
+    }
+    stage_clock c(slot(times, &stage_times::preprocess));
+    std::vector<face_box> boxes;
+    std::vector<image<std::uint8_t>> crops;
+    for (std::size_t i = 0; i < found.size(); ++i) {
+        crops.push_back(crop_face(frame, found[i].box, {p.pad, p.width, p.height}, eyes[i] ? &*eyes[i] : nullptr));
+        equalize_crop(exec::seq, p, view(crops.back()));
+        boxes.push_back(face_box{0, found[i].box, found[i].neighbors, eyes[i].has_value()});
+    }
+    return stack_crops(p, std::move(boxes), std::move(crops));
+}
+
 /// Total length of the spec's descriptors on rows x cols crops (ferx::error for bad parameters).
 inline std::size_t spec_feature_length(const pipeline_spec& s, index_t rows, index_t cols) {
     if (s.descriptors.empty()) throw error(pipeline_where, "the pipeline has no descriptor");
@@ -387,34 +421,11 @@ std::vector<face_prediction> predict_faces(const Policy& policy, const pipeline_
     preprocess_params p = m.spec.preprocess;
     p.source = source;
     check_preprocess_params(p);
-    std::vector<detection> found;
-    std::vector<std::optional<eye_pair>> eyes;
-    {
-        detail::stage_clock c(detail::slot(times, &stage_times::detect));
-        found = detect_multiscale(policy, det.face, frame, p.detect);
-        if (source != face_source::all) {
-            const auto best = source == face_source::largest ? largest_face(found) : most_confident_face(found);
-            found.assign(best ? 1 : 0, best ? *best : detection{});
-        }
-        eyes.resize(found.size());
-        if (p.align_eyes) {
-            if (!det.eyes) throw error(where, "the model aligns eyes but the detector has no eye cascade");
-            for (std::size_t i = 0; i < found.size(); ++i) eyes[i] = locate_eyes(policy, *det.eyes, frame, found[i].box);
-        }
-    }
+    const preprocessed found = detail::frame_faces(policy, p, det, frame, source, times, where);
     std::vector<face_prediction> out(found.size());
-    if (found.empty()) return out;
-    xt::xtensor<std::uint8_t, 3> crops({found.size(), static_cast<std::size_t>(p.height), static_cast<std::size_t>(p.width)});
-    {
-        detail::stage_clock c(detail::slot(times, &stage_times::preprocess));
-        const std::size_t px = static_cast<std::size_t>(p.height * p.width);
-        for (std::size_t i = 0; i < found.size(); ++i) {
-            image<std::uint8_t> crop = crop_face(frame, found[i].box, {p.pad, p.width, p.height}, eyes[i] ? &*eyes[i] : nullptr);
-            detail::equalize_crop(exec::seq, p, view(crop));
-            std::copy(crop.begin(), crop.end(), crops.data() + i * px);
-            out[i].face = face_box{0, found[i].box, found[i].neighbors, eyes[i].has_value()};
-        }
-    }
+    if (found.size() == 0) return out;
+    const xt::xtensor<std::uint8_t, 3>& crops = found.crops;
+    for (std::size_t i = 0; i < found.size(); ++i) out[i].face = found.faces[i];
     xt::xtensor<float, 2> x;
     {
         detail::stage_clock c(detail::slot(times, &stage_times::describe));
