@@ -34,6 +34,7 @@
 #include <ferx/data/labels.hpp>
 
 #include <ferx/learn/dataset.hpp>
+#include <ferx/learn/dense_head.hpp>
 #include <ferx/learn/evaluate.hpp>
 #include <ferx/learn/evaluation_report.hpp>
 #include <ferx/learn/grid_search.hpp>
@@ -50,6 +51,7 @@
 #include <ferx/nn/builder.hpp>
 #include <ferx/nn/conv.hpp>
 #include <ferx/nn/elementwise.hpp>
+#include <ferx/nn/features.hpp>
 #include <ferx/nn/gemm.hpp>
 #include <ferx/nn/graph.hpp>
 #include <ferx/nn/layout.hpp>
