@@ -1,9 +1,11 @@
 // The session: BatchNormalization folding and activation fusion against the unfused graph,
-// buffer reuse across runs and batch sizes, intermediate values, the memory report, node order,
+// buffer reuse across runs and batch sizes, micro-batches against the whole batch (and graphs
+// that must run whole), intermediate values, the memory report, node order,
 // NaN inputs, and the errors for bad graphs and bad inputs.
 #include "nn_test.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 namespace {
 
@@ -160,6 +162,74 @@ BOOST_AUTO_TEST_CASE(intermediate_values_by_name) {
     BOOST_TEST((s.value("fc_b").shape == shape_t{7}));
     check_error_mentions([&] { s.value("fc_w"); }, {"fc_w", "transposed"});  // Gemm transB: held transposed
     check_error_mentions([&] { s.value("bn1_g"); }, {"bn1_g", "folded"});
+}
+
+BOOST_AUTO_TEST_CASE(micro_batches_equal_the_whole_batch) {
+    std::mt19937 rng(40);
+    const auto g = small_net(rng);
+    const dense_tensor x = random_tensor({7, 1, 20, 20}, rng);
+    session_options whole_opts;
+    whole_opts.keep = {"gap"};
+    whole_opts.micro_batch = -1;
+    session whole(g, whole_opts);
+    const dense_tensor want = copy(whole.run(ferx::exec::seq, refs({x}))[0]);
+    const dense_tensor want_gap = copy(whole.value("gap"));
+    BOOST_TEST(whole.memory().micro_batch == 0);
+    for (std::int64_t m : {1, 2, 3, 5, 0}) {
+        session_options o = whole_opts;
+        o.micro_batch = m;
+        if (m == 0) o.micro_batch_bytes = 1;  // automatic size, forced down to one image
+        session s(g, o);
+        for (int par = 0; par < 2; ++par) {
+            const std::string what = "micro_batch " + std::to_string(m) + (par ? " par" : " seq");
+            const auto out = par ? s.run(ferx::exec::par, refs({x})) : s.run(ferx::exec::seq, refs({x}));
+            check_identical(copy(out[0]), want, what);
+            check_identical(copy(s.value("gap")), want_gap, what + ", kept gap");
+            check_identical(copy(s.value("x")), x, what + ", input");
+            BOOST_TEST((s.shape_of("gap") == shape_t{7, 16, 1, 1}));
+            const auto mem = s.memory();
+            BOOST_TEST(mem.batch == 7);
+            BOOST_TEST(mem.micro_batch == (m == 0 ? 1 : m));
+            BOOST_TEST(mem.results_bytes == (7u * 7 + 7 * 16 + 7 * 400) * sizeof(float));  // prob, gap, x
+        }
+        // A batch no larger than the micro-batch runs whole; a larger one goes back to passes.
+        const dense_tensor x1 = random_tensor({1, 1, 20, 20}, rng);
+        session one(g, whole_opts);
+        check_identical(copy(s.run(ferx::exec::seq, refs({x1}))[0]), copy(one.run(ferx::exec::seq, refs({x1}))[0]),
+                        "batch 1 after micro-batches");
+        BOOST_TEST(s.memory().micro_batch == 0);
+        check_identical(copy(s.run(ferx::exec::par, refs({x}))[0]), want, "micro-batches again");
+    }
+}
+
+BOOST_AUTO_TEST_CASE(graphs_that_mix_images_run_whole) {
+    // Softmax over the batch axis, and Flatten(axis 0) then Softmax over everything: each output
+    // depends on every image, so the session must not split the batch.
+    std::mt19937 rng(41);
+    const dense_tensor x = random_tensor({6, 5}, rng);
+    for (int variant = 0; variant < 2; ++variant) {
+        graph_builder gb("mixing");
+        gb.opset(13).input("x", {-1, 5});
+        if (variant == 0) {
+            gb.node("Softmax", {"x"}, {"y"}, {{"axis", std::int64_t{0}}}).output("y");
+        } else {
+            gb.node("Flatten", {"x"}, {"f"}, {{"axis", std::int64_t{0}}})
+                .node("Softmax", {"f"}, {"y"}, {{"axis", std::int64_t{1}}})
+                .output("y");
+        }
+        session_options o;
+        o.micro_batch = 1;
+        session s(gb.build(), o);
+        const dense_tensor got = copy(s.run(ferx::exec::par, refs({x}))[0]);
+        BOOST_TEST(s.memory().micro_batch == 0);
+        // Reference: softmax over the batch axis (variant 0) or over all 30 values (variant 1).
+        std::vector<double> sums(variant == 0 ? 5 : 1, 0.0);
+        for (std::size_t i = 0; i < x.data.size(); ++i) sums[variant == 0 ? i % 5 : 0] += std::exp(double(x.data[i]));
+        double worst = 0;
+        for (std::size_t i = 0; i < x.data.size(); ++i)
+            worst = std::max(worst, std::abs(got.data[i] - std::exp(double(x.data[i])) / sums[variant == 0 ? i % 5 : 0]));
+        BOOST_TEST(worst < 1e-6, "variant " << variant << ": max |diff| " << worst);
+    }
 }
 
 BOOST_AUTO_TEST_CASE(node_order_does_not_matter) {

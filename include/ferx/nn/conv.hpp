@@ -8,7 +8,8 @@
 /// unrolled into a K x P column matrix (im2col, K = C/group * kh * kw) and multiplied by the
 /// group's M/group x K weights with ferx::nn::gemm's kernel. Pointwise convolutions (1x1,
 /// stride 1, no padding) multiply the input plane directly, and depthwise ones (one input and
-/// one output channel per group) use a direct loop: both skip im2col. `par` splits the
+/// one output channel per group) use a direct loop over a zero-bordered copy of the plane
+/// (vectorised along output rows, 3x3 specialised): both skip im2col. `par` splits the
 /// (image, group, pixel block) items over the pool; the result equals `seq` bit for bit.
 #pragma once
 
@@ -19,6 +20,7 @@
 #include <ferx/nn/gemm.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -116,6 +118,15 @@ struct conv_schedule {
     std::size_t scratch_per_thread = 0;
 };
 
+/// Floats of the zero-bordered copy of one input plane the stride-1 depthwise kernel works on
+/// (0 when the convolution has no padding, or does not use that kernel).
+inline std::size_t depthwise_padded_floats(const conv_geometry& g) {
+    const window_params& w = g.win;
+    if (!g.depthwise() || w.stride_w != 1) return 0;
+    if (w.pad_top == 0 && w.pad_left == 0 && w.pad_bottom == 0 && w.pad_right == 0) return 0;
+    return static_cast<std::size_t>((g.h + w.pad_top + w.pad_bottom) * (g.w + w.pad_left + w.pad_right));
+}
+
 inline conv_schedule schedule_conv(const conv_geometry& g, std::size_t threads) {
     conv_schedule s;
     const std::int64_t pixels = g.oh * g.ow;
@@ -129,8 +140,10 @@ inline conv_schedule schedule_conv(const conv_geometry& g, std::size_t threads) 
     }
     s.pixels_per_block = std::min(block, pixels);
     s.blocks = (pixels + s.pixels_per_block - 1) / s.pixels_per_block;
-    s.scratch_per_thread =
-        (g.depthwise() || g.pointwise()) ? 0 : static_cast<std::size_t>(g.k() * s.pixels_per_block);
+    if (g.depthwise())
+        s.scratch_per_thread = depthwise_padded_floats(g);
+    else
+        s.scratch_per_thread = g.pointwise() ? 0 : static_cast<std::size_t>(g.k() * s.pixels_per_block);
     return s;
 }
 
@@ -189,45 +202,130 @@ inline void im2col(const conv_geometry& g, const float* x, std::int64_t p0, std:
             }
 }
 
+// Stride-1 depthwise convolution rows over a zero-bordered plane: yr[ox] = sum over taps (ky,
+// kx) in order of rows[ky][ox + kx * dw] * wt[ky * kw + kx], for ox in [0, ow), as one fused
+// multiply-add chain from zero per output, then + bias, then max(0, .) when `relu`. KH, KW > 0 fix the kernel size at compile time (the
+// weights then stay in registers); 0 reads it from kh, kw.
 #if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
-// Interior of one output row of a stride-1 depthwise convolution with AVX2/FMA, 8 outputs at a
-// time: yr[ox] = sum over valid ky, all kx of xrow[ky][ox + kx * dw] * w[ky][kx] (taps in order);
-// rows[ky] is null for a tap row outside the input.
+template <int KH, int KW>
+__attribute__((target("avx512f"))) inline void depthwise_row_avx512(const float* const* rows, const float* wt,
+                                                                     std::int64_t kh, std::int64_t kw,
+                                                                     std::int64_t dw, std::int64_t ow, float* yr,
+                                                                     float bias, bool relu) {
+    const std::int64_t nh = KH > 0 ? KH : kh, nw = KW > 0 ? KW : kw;
+    for (std::int64_t ox = 0; ox < ow; ox += 16) {
+        const __mmask16 mask = static_cast<__mmask16>(ow - ox >= 16 ? 0xFFFF : (1u << (ow - ox)) - 1u);
+        __m512 acc = _mm512_setzero_ps();
+#pragma GCC unroll 4
+        for (std::int64_t ky = 0; ky < nh; ++ky)
+#pragma GCC unroll 4
+            for (std::int64_t kx = 0; kx < nw; ++kx)
+                acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, rows[ky] + ox + kx * dw),
+                                      _mm512_set1_ps(wt[ky * nw + kx]), acc);
+        acc = _mm512_add_ps(acc, _mm512_set1_ps(bias));
+        if (relu) acc = _mm512_maskz_max_ps(0xFFFF, _mm512_setzero_ps(), acc);
+        _mm512_mask_storeu_ps(yr + ox, mask, acc);
+    }
+}
+
+template <int KH, int KW>
 __attribute__((target("avx2,fma"))) inline void depthwise_row_avx2(const float* const* rows, const float* wt,
                                                                    std::int64_t kh, std::int64_t kw, std::int64_t dw,
-                                                                   std::int64_t lo, std::int64_t hi, float* yr) {
-    std::int64_t ox = lo;
-    for (; ox + 8 <= hi; ox += 8) {
+                                                                   std::int64_t ow, float* yr, float bias, bool relu) {
+    const std::int64_t nh = KH > 0 ? KH : kh, nw = KW > 0 ? KW : kw;
+    std::int64_t ox = 0;
+    for (; ox + 8 <= ow; ox += 8) {
         __m256 acc = _mm256_setzero_ps();
-        for (std::int64_t ky = 0; ky < kh; ++ky) {
-            if (!rows[ky]) continue;
-            for (std::int64_t kx = 0; kx < kw; ++kx)
-                acc = _mm256_fmadd_ps(_mm256_loadu_ps(rows[ky] + ox + kx * dw), _mm256_set1_ps(wt[ky * kw + kx]), acc);
-        }
+#pragma GCC unroll 4
+        for (std::int64_t ky = 0; ky < nh; ++ky)
+#pragma GCC unroll 4
+            for (std::int64_t kx = 0; kx < nw; ++kx)
+                acc = _mm256_fmadd_ps(_mm256_loadu_ps(rows[ky] + ox + kx * dw), _mm256_set1_ps(wt[ky * nw + kx]), acc);
+        acc = _mm256_add_ps(acc, _mm256_set1_ps(bias));
+        if (relu) acc = _mm256_max_ps(_mm256_setzero_ps(), acc);
         _mm256_storeu_ps(yr + ox, acc);
     }
-    for (; ox < hi; ++ox) {
+    for (; ox < ow; ++ox) {
         float acc = 0.f;
-        for (std::int64_t ky = 0; ky < kh; ++ky) {
-            if (!rows[ky]) continue;
-            for (std::int64_t kx = 0; kx < kw; ++kx) acc += rows[ky][ox + kx * dw] * wt[ky * kw + kx];
-        }
-        yr[ox] = acc;
+        for (std::int64_t ky = 0; ky < nh; ++ky)
+            for (std::int64_t kx = 0; kx < nw; ++kx) acc = std::fma(rows[ky][ox + kx * dw], wt[ky * nw + kx], acc);
+        acc += bias;
+        yr[ox] = relu && 0.f > acc ? 0.f : acc;
     }
 }
 #endif
 
-// One depthwise plane: y = sum over the window of x * w (taps in ky, kx order), + bias, post.
-// Output columns whose window lies inside the input skip the bounds checks (same order).
-inline void depthwise_plane(const conv_geometry& g, const float* x, const float* wt, float bias, const unary_op& post,
-                            float* y) {
+// Portable version of the rows above (the same chain, with std::fma).
+inline void depthwise_row_portable(const float* const* rows, const float* wt, std::int64_t kh, std::int64_t kw,
+                                   std::int64_t dw, std::int64_t ow, float* yr, float bias, bool relu) {
+    std::fill(yr, yr + ow, 0.f);
+    for (std::int64_t ky = 0; ky < kh; ++ky)
+        for (std::int64_t kx = 0; kx < kw; ++kx) {
+            const float wv = wt[ky * kw + kx];
+            const float* xk = rows[ky] + kx * dw;
+            for (std::int64_t ox = 0; ox < ow; ++ox) yr[ox] = std::fma(xk[ox], wv, yr[ox]);
+        }
+    for (std::int64_t ox = 0; ox < ow; ++ox) {
+        const float v = yr[ox] + bias;
+        yr[ox] = relu && 0.f > v ? 0.f : v;
+    }
+}
+
+// One output row of a stride-1 depthwise plane (see depthwise_row_avx512).
+inline void depthwise_row(const float* const* rows, const float* wt, std::int64_t kh, std::int64_t kw,
+                          std::int64_t dw, std::int64_t ow, float* yr, float bias, bool relu) {
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
+    const bool k33 = kh == 3 && kw == 3;
+    if (gemm_has_avx512())
+        return k33 ? depthwise_row_avx512<3, 3>(rows, wt, kh, kw, dw, ow, yr, bias, relu)
+                   : depthwise_row_avx512<0, 0>(rows, wt, kh, kw, dw, ow, yr, bias, relu);
+    if (gemm_has_avx2())
+        return k33 ? depthwise_row_avx2<3, 3>(rows, wt, kh, kw, dw, ow, yr, bias, relu)
+                   : depthwise_row_avx2<0, 0>(rows, wt, kh, kw, dw, ow, yr, bias, relu);
+#endif
+    depthwise_row_portable(rows, wt, kh, kw, dw, ow, yr, bias, relu);
+}
+
+// One depthwise plane with stride_w 1: the plane is copied with a zero border of the pads into
+// `padded` (depthwise_padded_floats(g) floats; unused without pads), so every window lies
+// inside it and each output row is one depthwise_row (with the bias, and Relu fused); other
+// functions are applied after.
+inline void depthwise_plane_stride1(const conv_geometry& g, const float* x, const float* wt, float bias,
+                                    const unary_op& post, float* y, float* padded) {
     const window_params& w = g.win;
-    const std::int64_t span_w = (w.kernel_w - 1) * w.dilation_w;
-    // ox in [ox_lo, ox_hi) has every tap column inside [0, W).
-    const std::int64_t ox_lo = std::min(g.ow, (w.pad_left + w.stride_w - 1) / w.stride_w);
-    const std::int64_t ox_hi = std::max(ox_lo, std::min(g.ow, g.w - span_w + w.pad_left > 0 ? (g.w - span_w + w.pad_left - 1) / w.stride_w + 1 : 0));
+    const bool pads = w.pad_top || w.pad_left || w.pad_bottom || w.pad_right;
+    std::int64_t pw = g.w;
+    const float* src = x;
+    if (pads) {
+        pw = g.w + w.pad_left + w.pad_right;
+        const std::int64_t ph = g.h + w.pad_top + w.pad_bottom;
+        std::fill(padded, padded + w.pad_top * pw, 0.f);
+        for (std::int64_t iy = 0; iy < g.h; ++iy) {
+            float* row = padded + (iy + w.pad_top) * pw;
+            std::fill(row, row + w.pad_left, 0.f);
+            std::copy(x + iy * g.w, x + (iy + 1) * g.w, row + w.pad_left);
+            std::fill(row + w.pad_left + g.w, row + pw, 0.f);
+        }
+        std::fill(padded + (g.h + w.pad_top) * pw, padded + ph * pw, 0.f);
+        src = padded;
+    }
+    const float* rows[16];
     for (std::int64_t oy = 0; oy < g.oh; ++oy) {
-        auto edge = [&](std::int64_t ox) {
+        for (std::int64_t ky = 0; ky < w.kernel_h; ++ky) rows[ky] = src + (oy * w.stride_h + ky * w.dilation_h) * pw;
+        float* yr = y + oy * g.ow;
+        const bool relu = post.kind == unary_kind::relu;
+        depthwise_row(rows, wt, w.kernel_h, w.kernel_w, w.dilation_w, g.ow, yr, bias, relu);
+        if (!relu && post.kind != unary_kind::identity) detail::apply_unary(post, yr, yr, g.ow);
+    }
+}
+
+// One depthwise plane, any stride: y = sum over the window of x * w (taps in ky, kx order),
+// + bias, post; taps outside the input are skipped.
+inline void depthwise_plane_general(const conv_geometry& g, const float* x, const float* wt, float bias,
+                                    const unary_op& post, float* y) {
+    const window_params& w = g.win;
+    for (std::int64_t oy = 0; oy < g.oh; ++oy)
+        for (std::int64_t ox = 0; ox < g.ow; ++ox) {
             float acc = 0.f;
             for (std::int64_t ky = 0; ky < w.kernel_h; ++ky) {
                 const std::int64_t iy = oy * w.stride_h - w.pad_top + ky * w.dilation_h;
@@ -235,47 +333,17 @@ inline void depthwise_plane(const conv_geometry& g, const float* x, const float*
                 for (std::int64_t kx = 0; kx < w.kernel_w; ++kx) {
                     const std::int64_t ix = ox * w.stride_w - w.pad_left + kx * w.dilation_w;
                     if (ix < 0 || ix >= g.w) continue;
-                    acc += x[iy * g.w + ix] * wt[ky * w.kernel_w + kx];
+                    acc = std::fma(x[iy * g.w + ix], wt[ky * w.kernel_w + kx], acc);
                 }
             }
             y[oy * g.ow + ox] = post(acc + bias);
-        };
-        for (std::int64_t ox = 0; ox < ox_lo; ++ox) edge(ox);
-        for (std::int64_t ox = ox_hi; ox < g.ow; ++ox) edge(ox);
-        float* yr = y + oy * g.ow;
-#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
-        if (w.stride_w == 1 && w.kernel_h <= 16 && gemm_has_avx2()) {
-            const float* rows[16];
-            for (std::int64_t ky = 0; ky < w.kernel_h; ++ky) {
-                const std::int64_t iy = oy * w.stride_h - w.pad_top + ky * w.dilation_h;
-                rows[ky] = (iy < 0 || iy >= g.h) ? nullptr : x + iy * g.w - w.pad_left;
-            }
-            depthwise_row_avx2(rows, wt, w.kernel_h, w.kernel_w, w.dilation_w, ox_lo, ox_hi, yr);
-            detail::apply_unary(post, yr + ox_lo, yr + ox_lo, ox_hi - ox_lo, 1.f, bias);
-            continue;
         }
-#endif
-        for (std::int64_t ox = ox_lo; ox < ox_hi; ++ox) yr[ox] = 0.f;
-        for (std::int64_t ky = 0; ky < w.kernel_h; ++ky) {
-            const std::int64_t iy = oy * w.stride_h - w.pad_top + ky * w.dilation_h;
-            if (iy < 0 || iy >= g.h) continue;
-            const float* xr = x + iy * g.w - w.pad_left;
-            for (std::int64_t kx = 0; kx < w.kernel_w; ++kx) {
-                const float wv = wt[ky * w.kernel_w + kx];
-                const float* xk = xr + kx * w.dilation_w;
-                if (w.stride_w == 1)
-                    for (std::int64_t ox = ox_lo; ox < ox_hi; ++ox) yr[ox] += xk[ox] * wv;
-                else
-                    for (std::int64_t ox = ox_lo; ox < ox_hi; ++ox) yr[ox] += xk[ox * w.stride_w] * wv;
-            }
-        }
-        detail::apply_unary(post, yr + ox_lo, yr + ox_lo, ox_hi - ox_lo, 1.f, bias);
-    }
 }
 
 }  // namespace detail
 
-/// Floats of scratch `conv2d` needs under `policy` (0 for pointwise and depthwise convolutions).
+/// Floats of scratch `conv2d` needs under `policy` (0 for pointwise convolutions and unpadded
+/// depthwise ones).
 template <class Policy>
 std::size_t conv2d_scratch_floats(const Policy& policy, const conv_geometry& g) {
     const std::size_t threads = ferx::detail::concurrency(policy);
@@ -291,14 +359,23 @@ void conv2d(const Policy& policy, const conv_geometry& g, const float* x, const 
     const std::int64_t plane_in = g.h * g.w, pixels = g.oh * g.ow;
     if (g.depthwise()) {
         const std::int64_t taps = g.win.kernel_h * g.win.kernel_w;
-        detail::for_each_slot(policy, g.n * g.c, [&](std::int64_t, std::int64_t lo, std::int64_t hi) {
+        const std::size_t per_slot = detail::depthwise_padded_floats(g);
+        const bool stride1 = g.win.stride_w == 1 && g.win.kernel_h <= 16;
+        detail::for_each_slot(policy, g.n * g.c, [&](std::int64_t slot, std::int64_t lo, std::int64_t hi) {
+            float* padded = scratch + static_cast<std::size_t>(slot) * per_slot;
             for (std::int64_t p = lo; p < hi; ++p) {
                 const std::int64_t ch = p % g.c;
-                detail::depthwise_plane(g, x + p * plane_in, w + ch * taps, bias ? bias[ch] : 0.f, post, y + p * pixels);
+                const float b = bias ? bias[ch] : 0.f;
+                if (stride1)
+                    detail::depthwise_plane_stride1(g, x + p * plane_in, w + ch * taps, b, post, y + p * pixels, padded);
+                else
+                    detail::depthwise_plane_general(g, x + p * plane_in, w + ch * taps, b, post, y + p * pixels);
             }
         });
         return;
     }
+    // Bias and Relu are applied by the GEMM kernel as it stores; other functions afterwards.
+    const bool fused = post.kind == unary_kind::identity || post.kind == unary_kind::relu;
     const detail::conv_schedule s = detail::schedule_conv(g, ferx::detail::concurrency(policy));
     const std::int64_t cg = g.c_per_group(), mg = g.m_per_group(), k = g.k();
     const std::int64_t items = g.n * g.group * s.blocks;
@@ -318,9 +395,11 @@ void conv2d(const Policy& policy, const conv_geometry& g, const float* x, const 
             } else {
                 detail::im2col(g, xg, p0, p1, col);
             }
-            detail::gemm_kernel(mg, p1 - p0, k, w + grp * mg * k, k, b, ldb, yg + p0, pixels);
-            for (std::int64_t o = 0; o < mg; ++o)
-                detail::apply_unary(post, yg + o * pixels + p0, yg + o * pixels + p0, p1 - p0, 1.f, bias ? bias[grp * mg + o] : 0.f);
+            detail::gemm_kernel(mg, p1 - p0, k, w + grp * mg * k, k, b, ldb, yg + p0, pixels,
+                                {bias ? bias + grp * mg : nullptr, post.kind == unary_kind::relu});
+            if (!fused)
+                for (std::int64_t o = 0; o < mg; ++o)
+                    detail::apply_unary(post, yg + o * pixels + p0, yg + o * pixels + p0, p1 - p0);
         }
     });
 }

@@ -32,6 +32,30 @@ namespace detail {
 inline constexpr std::int64_t gemm_mr = 4;
 inline constexpr std::int64_t gemm_nr = 16;
 
+/// What the kernel applies to each finished element of C: + row_bias[i] (row_bias may be null),
+/// then max(0, .) when `relu` (a NaN stays NaN, as ONNX Relu).
+struct gemm_epilogue {
+    const float* row_bias = nullptr;
+    bool relu = false;
+};
+
+/// Applies `ep` to rows [0, m) x columns [0, n) of C (the non-AVX-512 kernels do it after the
+/// product, the AVX-512 one in registers; both give the same values).
+inline void apply_epilogue(std::int64_t m, std::int64_t n, float* c, std::int64_t ldc, const gemm_epilogue& ep) {
+    if (!ep.row_bias && !ep.relu) return;
+    for (std::int64_t i = 0; i < m; ++i) {
+        const float bias = ep.row_bias ? ep.row_bias[i] : 0.f;
+        float* ci = c + i * ldc;
+        if (ep.relu)
+            for (std::int64_t j = 0; j < n; ++j) {
+                const float v = ci[j] + bias;
+                ci[j] = 0.f > v ? 0.f : v;
+            }
+        else
+            for (std::int64_t j = 0; j < n; ++j) ci[j] += bias;
+    }
+}
+
 /// C[i, j] = sum_k A[i, k] B[k, j] for i in [0, m), j in [0, n) (row-major, leading dimensions
 /// lda/ldb/ldc). Each element is accumulated in float in k order from zero, the same order in the
 /// register block and in the edges, so any split of rows or columns gives identical results.
@@ -122,23 +146,151 @@ __attribute__((target("avx2,fma"))) inline void gemm_avx2_blocks(std::int64_t m,
             _mm256_storeu_ps(cp + 3 * ldc + 8, c31);
         }
 }
+/// True where the CPU has AVX-512F (checked once).
+inline bool gemm_has_avx512() {
+    static const bool yes = __builtin_cpu_supports("avx512f");
+    return yes;
+}
+
+/// Rows and columns of the AVX-512 register tile, and the depth of one packed panel of B.
+inline constexpr std::int64_t gemm512_mr = 8;
+inline constexpr std::int64_t gemm512_nr = 32;
+inline constexpr std::int64_t gemm512_kc = 128;
+
+/// One MR x (16 * NV) tile of C over depth [0, kc) of B's rows `bp`, `ldbp` floats apart (a
+/// packed panel or B itself): C = A . B (first panel, `accumulate` false) or
+/// C += A . B (later panels, continuing each element's fused multiply-add chain in k order);
+/// `m0`, `m1` mask the columns of C written; `ep` is applied when `last` (the final slice).
+template <int MR, int NV>
+__attribute__((target("avx512f"))) inline void gemm512_tile(std::int64_t kc, const float* a, std::int64_t lda,
+                                                             const float* bp, std::int64_t ldbp, float* c,
+                                                             std::int64_t ldc,
+                                                             __mmask16 m0, __mmask16 m1, bool accumulate, bool last,
+                                                             const gemm_epilogue& ep) {
+    __m512 acc[MR][NV];
+#pragma GCC unroll 8
+    for (int r = 0; r < MR; ++r) {
+        acc[r][0] = accumulate ? _mm512_maskz_loadu_ps(m0, c + r * ldc) : _mm512_setzero_ps();
+        if (NV == 2) acc[r][NV - 1] = accumulate ? _mm512_maskz_loadu_ps(m1, c + r * ldc + 16) : _mm512_setzero_ps();
+    }
+    for (std::int64_t p = 0; p < kc; ++p, bp += ldbp) {
+        const __m512 b0 = _mm512_maskz_loadu_ps(m0, bp);
+        const __m512 b1 = NV == 2 ? _mm512_maskz_loadu_ps(m1, bp + 16) : b0;
+#pragma GCC unroll 8
+        for (int r = 0; r < MR; ++r) {
+            const __m512 av = _mm512_set1_ps(a[r * lda + p]);
+            acc[r][0] = _mm512_fmadd_ps(av, b0, acc[r][0]);
+            if (NV == 2) acc[r][NV - 1] = _mm512_fmadd_ps(av, b1, acc[r][NV - 1]);
+        }
+    }
+    if (last && (ep.row_bias || ep.relu)) {
+        const __m512 zero = _mm512_setzero_ps();
+#pragma GCC unroll 8
+        for (int r = 0; r < MR; ++r)
+            for (int v = 0; v < NV; ++v) {
+                if (ep.row_bias) acc[r][v] = _mm512_add_ps(acc[r][v], _mm512_set1_ps(ep.row_bias[r]));
+                if (ep.relu) acc[r][v] = _mm512_maskz_max_ps(0xFFFF, zero, acc[r][v]);
+            }
+    }
+#pragma GCC unroll 8
+    for (int r = 0; r < MR; ++r) {
+        _mm512_mask_storeu_ps(c + r * ldc, m0, acc[r][0]);
+        if (NV == 2) _mm512_mask_storeu_ps(c + r * ldc + 16, m1, acc[r][NV - 1]);
+    }
+}
+
+/// Rows [i, i + rows) of one tile (rows < 8 at the bottom edge of C).
+template <int NV>
+__attribute__((target("avx512f"))) inline void gemm512_rows(std::int64_t rows, std::int64_t kc, const float* a,
+                                                             std::int64_t lda, const float* bp, std::int64_t ldbp,
+                                                             float* c, std::int64_t ldc, __mmask16 m0,
+                                                             __mmask16 m1, bool accumulate, bool last,
+                                                             const gemm_epilogue& ep) {
+    switch (rows) {
+    case 8: return gemm512_tile<8, NV>(kc, a, lda, bp, ldbp, c, ldc, m0, m1, accumulate, last, ep);
+    case 7: return gemm512_tile<7, NV>(kc, a, lda, bp, ldbp, c, ldc, m0, m1, accumulate, last, ep);
+    case 6: return gemm512_tile<6, NV>(kc, a, lda, bp, ldbp, c, ldc, m0, m1, accumulate, last, ep);
+    case 5: return gemm512_tile<5, NV>(kc, a, lda, bp, ldbp, c, ldc, m0, m1, accumulate, last, ep);
+    case 4: return gemm512_tile<4, NV>(kc, a, lda, bp, ldbp, c, ldc, m0, m1, accumulate, last, ep);
+    case 3: return gemm512_tile<3, NV>(kc, a, lda, bp, ldbp, c, ldc, m0, m1, accumulate, last, ep);
+    case 2: return gemm512_tile<2, NV>(kc, a, lda, bp, ldbp, c, ldc, m0, m1, accumulate, last, ep);
+    default: return gemm512_tile<1, NV>(kc, a, lda, bp, ldbp, c, ldc, m0, m1, accumulate, last, ep);
+    }
+}
+
+/// C = A . B with AVX-512, in tiles of 8 rows x 32 columns. With more than two row tiles, each
+/// 128-deep slice of a 32-column panel of B is first packed contiguously (so it stays in L1
+/// whatever B's row stride) and every row tile is advanced over it; with one or two, the tiles
+/// read B in place. Column and row edges use masked and shorter tiles, so every element of C is
+/// one fused multiply-add chain over k in order, starting from zero: its value does not depend
+/// on the path, nor on where a caller splits rows or columns.
+__attribute__((target("avx512f"))) inline void gemm_avx512(std::int64_t m, std::int64_t n, std::int64_t k,
+                                                            const float* a, std::int64_t lda, const float* b,
+                                                            std::int64_t ldb, float* c, std::int64_t ldc,
+                                                            const gemm_epilogue& ep) {
+    if (k == 0) {
+        for (std::int64_t i = 0; i < m; ++i) std::fill(c + i * ldc, c + i * ldc + n, 0.f);
+        return apply_epilogue(m, n, c, ldc, ep);
+    }
+    const bool pack = m > 2 * gemm512_mr;
+    alignas(64) float panel[gemm512_kc * gemm512_nr];
+    for (std::int64_t j = 0; j < n; j += gemm512_nr) {
+        const std::int64_t cols = std::min(gemm512_nr, n - j);
+        const __mmask16 m0 = static_cast<__mmask16>(cols >= 16 ? 0xFFFF : (1u << cols) - 1u);
+        const __mmask16 m1 = static_cast<__mmask16>(cols >= 32 ? 0xFFFF : cols > 16 ? (1u << (cols - 16)) - 1u : 0u);
+        const std::int64_t kstep = pack ? gemm512_kc : k;
+        for (std::int64_t k0 = 0; k0 < k; k0 += kstep) {
+            const std::int64_t kc = std::min(kstep, k - k0);
+            const float* bs = b + k0 * ldb + j;
+            std::int64_t ldbp = ldb;
+            if (pack) {
+                for (std::int64_t p = 0; p < kc; ++p) {
+                    _mm512_store_ps(panel + p * gemm512_nr, _mm512_maskz_loadu_ps(m0, bs + p * ldb));
+                    _mm512_store_ps(panel + p * gemm512_nr + 16, _mm512_maskz_loadu_ps(m1, bs + p * ldb + 16));
+                }
+                bs = panel;
+                ldbp = gemm512_nr;
+            }
+            for (std::int64_t i = 0; i < m; i += gemm512_mr) {
+                const std::int64_t rows = std::min(gemm512_mr, m - i);
+                const float* ai = a + i * lda + k0;
+                float* ci = c + i * ldc + j;
+                const bool last = k0 + kc == k;
+                const gemm_epilogue epi{ep.row_bias ? ep.row_bias + i : nullptr, ep.relu};
+                if (cols > 16)
+                    gemm512_rows<2>(rows, kc, ai, lda, bs, ldbp, ci, ldc, m0, m1, k0 > 0, last, epi);
+                else
+                    gemm512_rows<1>(rows, kc, ai, lda, bs, ldbp, ci, ldc, m0, m1, k0 > 0, last, epi);
+            }
+        }
+    }
+}
 #else
+inline bool gemm_has_avx512() { return false; }
+inline void gemm_avx512(std::int64_t, std::int64_t, std::int64_t, const float*, std::int64_t, const float*,
+                        std::int64_t, float*, std::int64_t, const gemm_epilogue&) {}
 inline bool gemm_has_avx2() { return false; }
 inline void gemm_avx2_blocks(std::int64_t, std::int64_t, std::int64_t, const float*, std::int64_t, const float*,
                              std::int64_t, float*, std::int64_t) {}
 #endif
 
-/// C = A . B (see gemm_portable): the AVX2/FMA blocks where the CPU has them, the portable
+/// C = A . B (see gemm_portable): the AVX-512 kernel where the CPU has it, else the AVX2/FMA
+/// blocks where the CPU has them, the portable
 /// kernel for the edges (rows past the last multiple of 4, columns past the last multiple of 16)
 /// and on other CPUs. Whichever kernel computes an element depends only on its position
 /// relative to the start of the call's rows and columns.
 inline void gemm_kernel(std::int64_t m, std::int64_t n, std::int64_t k, const float* a, std::int64_t lda,
-                        const float* b, std::int64_t ldb, float* c, std::int64_t ldc) {
-    if (!gemm_has_avx2()) return gemm_portable(m, n, k, a, lda, b, ldb, c, ldc);
+                        const float* b, std::int64_t ldb, float* c, std::int64_t ldc, const gemm_epilogue& ep = {}) {
+    if (gemm_has_avx512()) return gemm_avx512(m, n, k, a, lda, b, ldb, c, ldc, ep);
+    if (!gemm_has_avx2()) {
+        gemm_portable(m, n, k, a, lda, b, ldb, c, ldc);
+        return apply_epilogue(m, n, c, ldc, ep);
+    }
     const std::int64_t m4 = m - m % gemm_mr, n16 = n - n % gemm_nr;
     gemm_avx2_blocks(m4, n16, k, a, lda, b, ldb, c, ldc);
     if (n16 < n) gemm_portable(m4, n - n16, k, a, lda, b + n16, ldb, c + n16, ldc);
     if (m4 < m) gemm_portable(m - m4, n, k, a + m4 * lda, lda, b, ldb, c + m4 * ldc, ldc);
+    apply_epilogue(m, n, c, ldc, ep);
 }
 
 }  // namespace detail

@@ -9,11 +9,13 @@
 #include <ferx/core/error.hpp>
 #include <ferx/core/execution.hpp>
 #include <ferx/nn/conv.hpp>
+#include <ferx/nn/gemm.hpp>
 
 #include <algorithm>
 #include <cstdint>
 #include <cmath>
 #include <string>
+#include <vector>
 
 FERX_NAMESPACE_BEGIN
 namespace nn {
@@ -84,9 +86,107 @@ inline void pool_interior(std::int64_t in, std::int64_t out, std::int64_t k, std
     hi = std::max(lo, hi);
 }
 
-// One plane: the interior windows (entirely inside the input) without bounds checks, the rest
-// by pool_pixel. Both visit the taps in the same order, so the result is pool_pixel's.
-inline void pool_plane(pool_kind kind, const pool_geometry& g, const float* plane, float* out) {
+// NaN-propagating maximum in tap order: v replaces best when larger, and a NaN tap sticks.
+inline float max_tap(float best, float v) { return (v > best || v != v) ? v : best; }
+
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
+// acc[j] = max_tap(acc[j], r[j]) for j in [0, n), 16 at a time. (The maskz_ forms of the
+// intrinsics avoid GCC 12's spurious -Wmaybe-uninitialized on _mm512_max_ps.)
+__attribute__((target("avx512f"))) inline void max_rows_avx512(float* acc, const float* r, std::int64_t n) {
+    for (std::int64_t j = 0; j < n; j += 16) {
+        const __mmask16 m = static_cast<__mmask16>(n - j >= 16 ? 0xFFFF : (1u << (n - j)) - 1u);
+        const __m512 v = _mm512_maskz_loadu_ps(m, r + j), best = _mm512_maskz_loadu_ps(m, acc + j);
+        const __m512 res = _mm512_mask_mov_ps(_mm512_maskz_max_ps(0xFFFF, v, best), _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q), v);
+        _mm512_mask_storeu_ps(acc + j, m, res);
+    }
+}
+
+// o[ox] = maximum of c[ox * sw + kx * dw] over kx in [0, kw) (NaN if any tap is NaN), for
+// strides 1 and 2, 16 outputs at a time (stride 2 de-interleaves two loads).
+__attribute__((target("avx512f"))) inline void max_cols_avx512(const float* c, std::int64_t ow, std::int64_t kw,
+                                                                std::int64_t sw, std::int64_t dw, float* o) {
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    for (std::int64_t ox = 0; ox < ow; ox += 16) {
+        const std::int64_t n = std::min<std::int64_t>(16, ow - ox);
+        const __mmask16 m = static_cast<__mmask16>(n >= 16 ? 0xFFFF : (1u << n) - 1u);
+        // stride 2: elements 0 .. 2n - 2 of the tap's run, in two loads
+        const std::int64_t span = 2 * n - 1;
+        const __mmask16 lo = static_cast<__mmask16>(span >= 16 ? 0xFFFF : (1u << span) - 1u);
+        const __mmask16 hi = static_cast<__mmask16>(span > 16 ? (1u << (span - 16)) - 1u : 0u);
+        __m512 best = _mm512_set1_ps(-HUGE_VALF);
+        __mmask16 nan = 0;
+        for (std::int64_t kx = 0; kx < kw; ++kx) {
+            const float* t = c + ox * sw + kx * dw;
+            const __m512 v = sw == 1 ? _mm512_maskz_loadu_ps(m, t)
+                                     : _mm512_permutex2var_ps(_mm512_maskz_loadu_ps(lo, t), even,
+                                                              _mm512_maskz_loadu_ps(hi, t + 16));
+            nan = static_cast<__mmask16>(nan | _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q));
+            best = _mm512_maskz_max_ps(0xFFFF, v, best);
+        }
+        _mm512_mask_storeu_ps(o + ox, m, _mm512_mask_mov_ps(best, nan, _mm512_set1_ps(NAN)));
+    }
+}
+#endif
+
+// Floats of the column-maximum buffer of one max-pool output row: the padded run of input
+// columns the row's windows cover.
+inline std::int64_t max_pool_run(const pool_geometry& g) {
+    return (g.ow - 1) * g.win.stride_w + (g.win.kernel_w - 1) * g.win.dilation_w + 1;
+}
+
+// One max-pool plane, separably. For each output row, `colmax` (max_pool_run(g) floats) gets
+// the maxima over the window's rows of the padded run of columns (-inf at padded columns, NaN
+// propagated), then each output the maximum over its window's columns. Padding counts as -inf,
+// which never wins, so the result is pool_pixel's (only the sign of a zero maximum can differ
+// when +0 and -0 tie).
+inline void max_pool_plane(const pool_geometry& g, const float* plane, float* out, float* colmax) {
+    const window_params& w = g.win;
+    const std::int64_t run = max_pool_run(g);
+    // Columns of the run inside the input: [j0, j1).
+    const std::int64_t j0 = std::min(run, w.pad_left), j1 = std::max(j0, std::min(run, w.pad_left + g.w));
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
+    const bool avx512 = gemm_has_avx512();
+#endif
+    for (std::int64_t oy = 0; oy < g.oh; ++oy) {
+        std::fill(colmax, colmax + run, -HUGE_VALF);
+        for (std::int64_t ky = 0; ky < w.kernel_h; ++ky) {
+            const std::int64_t iy = oy * w.stride_h - w.pad_top + ky * w.dilation_h;
+            if (iy < 0 || iy >= g.h) continue;
+            const float* r = plane + iy * g.w - w.pad_left;
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
+            if (avx512) {
+                max_rows_avx512(colmax + j0, r + j0, j1 - j0);
+                continue;
+            }
+#endif
+            for (std::int64_t j = j0; j < j1; ++j) colmax[j] = max_tap(colmax[j], r[j]);
+        }
+        float* o = out + oy * g.ow;
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
+        if (avx512 && w.stride_w <= 2) {
+            max_cols_avx512(colmax, g.ow, w.kernel_w, w.stride_w, w.dilation_w, o);
+            continue;
+        }
+#endif
+        // Branch-free: the larger of each pair (maxss), and NaN taps noted bitwise.
+        for (std::int64_t ox = 0; ox < g.ow; ++ox) {
+            const float* c = colmax + ox * w.stride_w;
+            float best = c[0];
+            unsigned nan = static_cast<unsigned>(best != best);
+            for (std::int64_t kx = 1; kx < w.kernel_w; ++kx) {
+                const float v = c[kx * w.dilation_w];
+                best = v > best ? v : best;
+                nan |= static_cast<unsigned>(v != v);
+            }
+            o[ox] = nan ? NAN : best;
+        }
+    }
+}
+
+// One average-pool plane: the interior windows (entirely inside the input) without bounds
+// checks, the rest by pool_pixel; both visit the taps in the same order, so the result is
+// pool_pixel's.
+inline void average_pool_plane(const pool_geometry& g, const float* plane, float* out) {
     const window_params& w = g.win;
     std::int64_t y0, y1, x0, x1;
     pool_interior(g.h, g.oh, w.kernel_h, w.stride_h, w.dilation_h, w.pad_top, y0, y1);
@@ -97,30 +197,16 @@ inline void pool_plane(pool_kind kind, const pool_geometry& g, const float* plan
         float* o = out + oy * g.ow;
         for (std::int64_t ox = 0; ox < g.ow; ++ox) {
             if (!row_inside || ox < x0 || ox >= x1) {
-                o[ox] = pool_pixel(kind, g, plane, oy, ox);
+                o[ox] = pool_pixel(pool_kind::average, g, plane, oy, ox);
                 continue;
             }
             const float* base = plane + (oy * w.stride_h - w.pad_top) * g.w + ox * w.stride_w - w.pad_left;
-            if (kind == pool_kind::max) {
-                float best = -HUGE_VALF;
-                unsigned nan = 0;  // bitwise, no branch per tap
-                for (std::int64_t ky = 0; ky < w.kernel_h; ++ky) {
-                    const float* r = base + ky * w.dilation_h * g.w;
-                    for (std::int64_t kx = 0; kx < w.kernel_w; ++kx) {
-                        const float v = r[kx * w.dilation_w];
-                        best = v > best ? v : best;
-                        nan |= static_cast<unsigned>(v != v);
-                    }
-                }
-                o[ox] = nan ? NAN : best;
-            } else {
-                float sum = 0.f;
-                for (std::int64_t ky = 0; ky < w.kernel_h; ++ky) {
-                    const float* r = base + ky * w.dilation_h * g.w;
-                    for (std::int64_t kx = 0; kx < w.kernel_w; ++kx) sum += r[kx * w.dilation_w];
-                }
-                o[ox] = sum / count;  // inside the input, both counting rules give the full window
+            float sum = 0.f;
+            for (std::int64_t ky = 0; ky < w.kernel_h; ++ky) {
+                const float* r = base + ky * w.dilation_h * g.w;
+                for (std::int64_t kx = 0; kx < w.kernel_w; ++kx) sum += r[kx * w.dilation_w];
             }
+            o[ox] = sum / count;  // inside the input, both counting rules give the full window
         }
     }
 }
@@ -129,7 +215,13 @@ template <class Policy>
 void pool(const Policy& policy, pool_kind kind, const pool_geometry& g, const float* x, float* y) {
     static_assert(is_host_policy_v<Policy>, "ferx::nn pooling: exec::seq, exec::par, or exec::cuda in a .cu file");
     ferx::detail::for_each_range(policy, g.n * g.c, 1, [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
-        for (std::ptrdiff_t p = lo; p < hi; ++p) pool_plane(kind, g, x + p * g.h * g.w, y + p * g.oh * g.ow);
+        std::vector<float> colmax(kind == pool_kind::max ? static_cast<std::size_t>(max_pool_run(g)) : 0);
+        for (std::ptrdiff_t p = lo; p < hi; ++p) {
+            if (kind == pool_kind::max)
+                max_pool_plane(g, x + p * g.h * g.w, y + p * g.oh * g.ow, colmax.data());
+            else
+                average_pool_plane(g, x + p * g.h * g.w, y + p * g.oh * g.ow);
+        }
     });
 }
 }  // namespace detail

@@ -32,6 +32,7 @@
 #include <ferx/nn/tensor_ref.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -58,6 +59,18 @@ struct session_options {
     /// Intermediate values to keep readable after `run` through `value(name)` (e.g. the global
     /// average pool's output, for features). Kept values are never fused away or overwritten.
     std::vector<std::string> keep;
+    /// Images per pass through the network on the CPU. A large batch is run as a sequence of
+    /// micro-batches, each through every layer, so that a micro-batch's activations stay in the
+    /// core's cache instead of every layer streaming the whole batch through memory; under
+    /// `exec::par` each thread runs its own micro-batches. 0 (the default) chooses the size
+    /// from the activations per image (about `micro_batch_bytes` per micro-batch), > 0 fixes
+    /// it, < 0 runs the whole batch as one pass. Results are identical whatever the size.
+    /// Micro-batching applies only to graphs whose every value keeps the batch on axis 0 and
+    /// whose ops never mix images (checked when a batch size is first planned); others run
+    /// whole. The CUDA path always runs whole batches.
+    std::int64_t micro_batch = 0;
+    /// Activation bytes a micro-batch aims at when `micro_batch` is 0 (about a core's L2).
+    std::size_t micro_batch_bytes = std::size_t{1} << 20;
 };
 
 /// Memory a session holds, in bytes.
@@ -66,6 +79,8 @@ struct memory_report {
     std::size_t arena_bytes = 0;     ///< activations of the current plan (inputs included)
     std::size_t scratch_bytes = 0;   ///< im2col / transpose scratch of the last run
     std::int64_t batch = 0;          ///< batch size the arena is planned for (0: not yet)
+    std::int64_t micro_batch = 0;    ///< images per pass (0: the whole batch in one pass)
+    std::size_t results_bytes = 0;   ///< whole-batch copies of the readable values (micro-batching)
 };
 
 /// The ops a session runs: ONNX default-domain names (see docs/nn.md for the attributes).
@@ -151,16 +166,22 @@ public:
     std::vector<tensor_ref> run(const Policy& policy, const std::vector<tensor_ref>& inputs) {
         static_assert(is_host_policy_v<Policy>,
                       "ferx::nn::session::run: exec::seq or exec::par here; exec::cuda needs a .cu file");
-        prepare(inputs);
-        for (std::size_t i = 0; i < inputs.size(); ++i) {
-            const auto& v = values_[static_cast<std::size_t>(input_ids_[i])];
-            if (!inputs[i].data && inputs[i].element_count() > 0) throw error(where_, "input '" + v.name + "' has no data");
-            std::memcpy(host_ptr(input_ids_[i]), inputs[i].data, static_cast<std::size_t>(inputs[i].element_count()) * sizeof(float));
+        prepare(inputs, true);
+        for (std::size_t i = 0; i < inputs.size(); ++i)
+            if (!inputs[i].data && inputs[i].element_count() > 0)
+                throw error(where_, "input '" + input_names_[i] + "' has no data");
+        if (chunk_ > 0) {
+            run_micro_batches(policy, inputs);
+            return outputs();
         }
+        for (std::size_t i = 0; i < inputs.size(); ++i)
+            std::memcpy(host_ptr(input_ids_[i]), inputs[i].data, static_cast<std::size_t>(inputs[i].element_count()) * sizeof(float));
         std::size_t scratch = 0;
         for (const auto& s : steps_) scratch = std::max(scratch, scratch_floats(policy, s));
         if (scratch_.size() < scratch) scratch_.resize(scratch);
-        for (auto& s : steps_) run_step(policy, s);
+        if (ptrs_.empty()) ptrs_.resize(1);
+        const host_context ctx{arena_.data(), scratch_.data(), &ptrs_[0]};
+        for (auto& s : steps_) run_step(policy, s, ctx);
         return outputs();
     }
 
@@ -199,16 +220,18 @@ public:
     const shape_t& shape_of(const std::string& name) const {
         const auto it = ids_.find(name);
         if (it == ids_.end()) throw error(where_, "no value named '" + name + "' in the compiled graph", source_);
-        return values_[static_cast<std::size_t>(it->second)].shape;
+        return shp_full(it->second);
     }
 
     /// Weights, arena and scratch held now.
     memory_report memory() const {
         memory_report r;
         for (const auto& w : weights_) r.weights_bytes += w.data.size() * sizeof(float);
-        r.arena_bytes = arena_floats_ * sizeof(float);
+        r.arena_bytes = std::max(arena_floats_, arena_.size()) * sizeof(float);
         r.scratch_bytes = scratch_.size() * sizeof(float);
         r.batch = planned_.empty() ? 0 : planned_[0].empty() ? 0 : planned_[0][0];
+        r.micro_batch = chunk_;
+        for (const auto& [id, buf] : results_) r.results_bytes += buf.size() * sizeof(float);
         return r;
     }
 
@@ -755,7 +778,9 @@ private:
     }
 
     // ----- planning ------------------------------------------------------------------------
-    void prepare(const std::vector<tensor_ref>& inputs) {
+    // Validates the inputs and plans the arena for their shapes (again only when they change).
+    // `micro` (host runs): run a large batch as micro-batches where the graph allows it.
+    void prepare(const std::vector<tensor_ref>& inputs, bool micro = false) {
         if (inputs.size() != input_ids_.size())
             throw error(where_, "the graph takes " + std::to_string(input_ids_.size()) + " inputs, " +
                                     std::to_string(inputs.size()) + " were given", source_);
@@ -771,12 +796,127 @@ private:
                                         shape_string(decl) + " (axis 0, the batch, may be any size)", source_);
             same = same && planned_[i] == got;
         }
-        if (same) return;
+        if (same && (micro || chunk_ == 0)) return;
         std::vector<shape_t> shapes;
         for (const auto& in : inputs) shapes.push_back(in.shape);
+        planned_.clear();  // a failed inference leaves no plan behind
+        chunk_ = 0;
+        results_.clear();
+        full_shapes_.clear();
         infer(shapes);
+        const std::int64_t c = micro ? choose_micro_batch(shapes) : 0;
+        if (c > 0) {
+            chunk_ = c;
+            for (auto& sh : shapes) sh[0] = c;
+            infer(shapes);
+            for (auto& sh : shapes) sh[0] = planned_batch_;
+        }
         plan_arena();
+        if (chunk_ > 0)
+            for (int id : readable_)
+                if (values_[static_cast<std::size_t>(id)].weight < 0)
+                    results_[id].resize(static_cast<std::size_t>(element_count(full_shapes_[static_cast<std::size_t>(id)])));
         planned_ = shapes;
+    }
+
+    // Whether the current plan (batch b) keeps images apart: every computed value has the batch
+    // on axis 0, Softmax does not normalise across it and Transpose keeps it first.
+    bool batch_separable(std::int64_t b) const {
+        std::vector<bool> constant(values_.size());
+        for (std::size_t i = 0; i < values_.size(); ++i) constant[i] = values_[i].weight >= 0;
+        for (const auto& s : steps_) {
+            const bool from_constant = s.kind == detail::step_kind::alias && s.in[0] >= 0 && constant[static_cast<std::size_t>(s.in[0])];
+            constant[static_cast<std::size_t>(s.out)] = from_constant;
+            if (s.kind == detail::step_kind::softmax && (s.d0 < b || s.d0 % b != 0)) return false;
+            if (s.kind == detail::step_kind::transpose && (s.ints.empty() || s.ints[0] != 0)) return false;
+        }
+        for (std::size_t i = 0; i < values_.size(); ++i)
+            if (!constant[i] && (values_[i].shape.empty() || values_[i].shape[0] != b)) return false;
+        return true;
+    }
+
+    // Images per micro-batch for these input shapes (the current inference), or 0 to run the
+    // batch whole. Leaves the inference at batch 1 when it returns > 0, else at `shapes`.
+    std::int64_t choose_micro_batch(const std::vector<shape_t>& shapes) {
+        const std::int64_t n = shapes.empty() || shapes[0].empty() ? 0 : shapes[0][0];
+        if (options_.micro_batch < 0 || n < 2 || !batch_separable(n)) return 0;
+        for (const auto& sh : shapes)
+            if (sh.empty() || sh[0] != n) return 0;
+        std::vector<shape_t> full(values_.size());
+        for (std::size_t i = 0; i < values_.size(); ++i) full[i] = values_[i].shape;
+        std::vector<shape_t> one = shapes;
+        for (auto& sh : one) sh[0] = 1;
+        bool ok = true;
+        try {
+            infer(one);
+        } catch (const error&) {
+            ok = false;
+        }
+        // The other extents must not depend on the batch.
+        for (std::size_t i = 0; ok && i < values_.size(); ++i)
+            if (values_[i].weight < 0 && (values_[i].shape.size() != full[i].size() ||
+                                          !std::equal(full[i].begin() + 1, full[i].end(), values_[i].shape.begin() + 1)))
+                ok = false;
+        std::int64_t c = 0;
+        if (ok && batch_separable(1)) {
+            const std::size_t per_image = std::max<std::size_t>(1, plan_arena(false) * sizeof(float));
+            c = options_.micro_batch > 0 ? options_.micro_batch
+                                         : static_cast<std::int64_t>(std::max<std::size_t>(1, options_.micro_batch_bytes / per_image));
+        }
+        if (c <= 0 || c >= n) {
+            infer(shapes);
+            return 0;
+        }
+        full_shapes_ = std::move(full);
+        planned_batch_ = n;
+        return c;
+    }
+
+    // Runs the planned batch as micro-batches of chunk_ images: each thread of `policy` takes
+    // the next micro-batch, copies its images into its own arena (zero-filled past the batch's
+    // end), runs every step with exec::seq and copies the readable values out.
+    template <class Policy>
+    void run_micro_batches(const Policy& policy, const std::vector<tensor_ref>& inputs) {
+        const std::int64_t n = planned_batch_, c = chunk_;
+        const std::int64_t passes = (n + c - 1) / c;
+        const std::size_t threads = std::min<std::size_t>(ferx::detail::concurrency(policy), static_cast<std::size_t>(passes));
+        std::size_t scratch = 0;
+        for (const auto& s : steps_) scratch = std::max(scratch, scratch_floats(exec::seq, s));
+        if (arena_.size() < threads * arena_floats_) arena_.resize(threads * arena_floats_);
+        if (scratch_.size() < threads * scratch) scratch_.resize(threads * scratch);
+        if (ptrs_.size() < threads) ptrs_.resize(threads);
+        for (std::size_t i = 0; i < inputs.size(); ++i) {
+            auto& r = results_[input_ids_[i]];
+            std::memcpy(r.data(), inputs[i].data, r.size() * sizeof(float));
+        }
+        std::atomic<std::int64_t> next{0};
+        auto worker = [&](std::size_t t) {
+            const host_context ctx{arena_.data() + t * arena_floats_, scratch_.data() + t * scratch, &ptrs_[t]};
+            for (std::int64_t pass = next++; pass < passes; pass = next++) {
+                const std::int64_t b0 = pass * c, nb = std::min(c, n - b0);
+                for (std::size_t i = 0; i < inputs.size(); ++i) {
+                    const int id = input_ids_[i];
+                    const std::size_t per = static_cast<std::size_t>(element_count(shp(id)) / c);
+                    float* dst = host_ptr(id, ctx);
+                    std::memcpy(dst, inputs[i].data + static_cast<std::size_t>(b0) * per, static_cast<std::size_t>(nb) * per * sizeof(float));
+                    std::fill(dst + static_cast<std::size_t>(nb) * per, dst + static_cast<std::size_t>(c) * per, 0.f);
+                }
+                for (auto& s : steps_) run_step(exec::seq, s, ctx);
+                for (auto& [id, buf] : results_) {
+                    if (values_[static_cast<std::size_t>(id)].input >= 0) continue;
+                    const std::size_t per = buf.size() / static_cast<std::size_t>(n);
+                    std::memcpy(buf.data() + static_cast<std::size_t>(b0) * per, host_cptr(id, ctx),
+                                static_cast<std::size_t>(nb) * per * sizeof(float));
+                }
+            }
+        };
+        if constexpr (std::is_same<std::decay_t<Policy>, exec::parallel_policy>::value) {
+            if (threads > 1) {
+                policy.pool().run(threads, worker);
+                return;
+            }
+        }
+        worker(0);
     }
 
     const shape_t& shp(int id) const { return values_[static_cast<std::size_t>(id)].shape; }
@@ -934,7 +1074,8 @@ private:
     // Arena offsets by liveness: each value that a step writes (or a graph input) owns a
     // storage that aliases (Reshape, Flatten, Identity, Dropout) share; storages whose
     // [first write, last read] intervals are disjoint may share memory (first fit).
-    void plan_arena() {
+    // Returns the arena's floats; `allocate` false only measures (offsets are still set).
+    std::size_t plan_arena(bool allocate = true) {
         struct storage {
             std::size_t floats = 0;
             std::int64_t first = 0, last = 0;
@@ -992,11 +1133,28 @@ private:
         }
         offsets_.resize(st.size());
         for (std::size_t i = 0; i < st.size(); ++i) offsets_[i] = st[i].offset;
+        if (!allocate) return total;
         arena_floats_ = total;
         if (arena_.size() < total) arena_.resize(total);
+        return total;
     }
 
     // ----- execution -----------------------------------------------------------------------
+    // Where one pass runs: its arena, its scratch, and its pointer list (Concat).
+    struct host_context {
+        float* arena;
+        float* scratch;
+        std::vector<const float*>* ptrs;
+    };
+    const float* host_cptr(int id, const host_context& ctx) const {
+        if (id < 0) return nullptr;
+        const auto& v = values_[static_cast<std::size_t>(id)];
+        if (v.weight >= 0) return weights_[static_cast<std::size_t>(v.weight)].data.data();
+        return ctx.arena + offsets_[static_cast<std::size_t>(v.storage)];
+    }
+    float* host_ptr(int id, const host_context& ctx) const {
+        return ctx.arena + offsets_[static_cast<std::size_t>(values_[static_cast<std::size_t>(id)].storage)];
+    }
     const float* host_cptr(int id) const {
         if (id < 0) return nullptr;
         const auto& v = values_[static_cast<std::size_t>(id)];
@@ -1004,7 +1162,17 @@ private:
         return arena_.data() + offsets_[static_cast<std::size_t>(v.storage)];
     }
     float* host_ptr(int id) { return arena_.data() + offsets_[static_cast<std::size_t>(values_[static_cast<std::size_t>(id)].storage)]; }
-    tensor_ref ref(int id) const { return {host_cptr(id), shp(id)}; }
+    // A value's shape for the whole planned batch.
+    const shape_t& shp_full(int id) const {
+        return chunk_ > 0 && values_[static_cast<std::size_t>(id)].weight < 0 ? full_shapes_[static_cast<std::size_t>(id)] : shp(id);
+    }
+    tensor_ref ref(int id) const {
+        if (chunk_ > 0) {
+            const auto it = results_.find(id);
+            if (it != results_.end()) return {it->second.data(), shp_full(id)};
+        }
+        return {host_cptr(id), shp(id)};
+    }
 
     template <class Policy>
     std::size_t scratch_floats(const Policy& policy, const detail::nn_step& s) const {
@@ -1015,13 +1183,15 @@ private:
     }
 
     template <class Policy>
-    void run_step(const Policy& policy, detail::nn_step& s) {
+    void run_step(const Policy& policy, const detail::nn_step& s, const host_context& ctx) const {
+        auto host_cptr = [&](int id) { return this->host_cptr(id, ctx); };
+        auto host_ptr = [&](int id) { return this->host_ptr(id, ctx); };
         const float* x = host_cptr(s.in[0]);
         switch (s.kind) {
         case detail::step_kind::alias: return;
         case detail::step_kind::conv:
             return conv2d(policy, s.conv, x, host_cptr(s.in[1]), s.in.size() > 2 ? host_cptr(s.in[2]) : nullptr,
-                          host_ptr(s.out), scratch_.data(), s.act);
+                          host_ptr(s.out), ctx.scratch, s.act);
         case detail::step_kind::affine:
             return channel_affine(policy, s.d0, s.d1, s.d2, host_cptr(s.in[1]), host_cptr(s.in[2]), x, host_ptr(s.out), s.act);
         case detail::step_kind::unary: return unary(policy, s.act, x, host_ptr(s.out), s.d0);
@@ -1029,13 +1199,16 @@ private:
         case detail::step_kind::average_pool: return average_pool(policy, s.pool, x, host_ptr(s.out));
         case detail::step_kind::global_average_pool: return global_average_pool(policy, s.d0, s.d1, x, host_ptr(s.out));
         case detail::step_kind::binary: return binary(policy, s.bin, s.bc, x, host_cptr(s.in[1]), host_ptr(s.out));
-        case detail::step_kind::concat:
-            for (std::size_t i = 0; i < s.in.size(); ++i) s.ptrs[i] = host_cptr(s.in[i]);
-            return concat(policy, s.d0, s.ptrs, s.widths, host_ptr(s.out));
+        case detail::step_kind::concat: {
+            auto& ptrs = *ctx.ptrs;
+            ptrs.resize(s.in.size());  // grows once per pass slot, then reuses its capacity
+            for (std::size_t i = 0; i < s.in.size(); ++i) ptrs[i] = host_cptr(s.in[i]);
+            return concat(policy, s.d0, ptrs, s.widths, host_ptr(s.out));
+        }
         case detail::step_kind::transpose: return transpose(policy, s.tr, x, host_ptr(s.out));
         case detail::step_kind::pad: return pad(policy, s.pd, x, host_ptr(s.out));
         case detail::step_kind::softmax: return softmax(policy, s.d0, s.d1, s.d2, x, host_ptr(s.out));
-        case detail::step_kind::gemm: return run_gemm(policy, s);
+        case detail::step_kind::gemm: return run_gemm(policy, s, ctx);
         case detail::step_kind::matmul: {
             const std::int64_t m = s.d0, n = s.d1, k = s.d2;
             const float* bp = host_cptr(s.in[1]);
@@ -1051,11 +1224,11 @@ private:
     }
 
     template <class Policy>
-    void run_gemm(const Policy& policy, detail::nn_step& s) {
+    void run_gemm(const Policy& policy, const detail::nn_step& s, const host_context& ctx) const {
         const std::int64_t m = s.d0, n = s.d1, k = s.d2;
-        const float* a = host_cptr(s.in[0]);
-        const float* b = host_cptr(s.in[1]);
-        float* tmp = scratch_.data();
+        const float* a = host_cptr(s.in[0], ctx);
+        const float* b = host_cptr(s.in[1], ctx);
+        float* tmp = ctx.scratch;
         if (s.trans_a) {  // A is k x m: transpose into scratch
             for (std::int64_t i = 0; i < m; ++i)
                 for (std::int64_t p = 0; p < k; ++p) tmp[i * k + p] = a[p * m + i];
@@ -1067,9 +1240,9 @@ private:
                 for (std::int64_t j = 0; j < n; ++j) tmp[p * n + j] = b[j * k + p];
             b = tmp;
         }
-        float* y = host_ptr(s.out);
+        float* y = host_ptr(s.out, ctx);
         gemm(policy, m, n, k, a, k, b, n, y, n);
-        const float* c = s.in.size() > 2 ? host_cptr(s.in[2]) : nullptr;
+        const float* c = s.in.size() > 2 ? host_cptr(s.in[2], ctx) : nullptr;
         ferx::detail::for_each_range(policy, m, 16, [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
             for (std::ptrdiff_t i = lo; i < hi; ++i)
                 for (std::int64_t j = 0; j < n; ++j) {
@@ -1097,6 +1270,12 @@ private:
     std::vector<std::size_t> offsets_;
     std::size_t arena_floats_ = 0;
     std::vector<float> arena_, scratch_;
+    std::vector<std::vector<const float*>> ptrs_;  // Concat's input list, per pass slot
+    // Micro-batching (chunk_ > 0): images per pass, the whole batch, whole-batch shapes of every
+    // value, and whole-batch copies of the readable values.
+    std::int64_t chunk_ = 0, planned_batch_ = 0;
+    std::vector<shape_t> full_shapes_;
+    std::map<int, std::vector<float>> results_;
 #if defined(__CUDACC__)
     friend struct cuda_session_access;
 #endif
