@@ -19,6 +19,22 @@ using ferx::nn::dense_tensor;
 using ferx::nn::shape_t;
 using ints = std::vector<std::int64_t>;
 
+/// Calls f(name) once per instruction set the CPU kernels can use here (portable, AVX2,
+/// AVX-512, as the CPU allows), limiting the kernels to it; restores the limit after.
+template <class F>
+void for_each_cpu_isa(F&& f) {
+    using ferx::nn::detail::cpu_isa;
+    auto& limit = ferx::nn::detail::cpu_isa_limit();
+    const cpu_isa saved = limit;
+    for (cpu_isa isa : {cpu_isa::portable, cpu_isa::avx2, cpu_isa::avx512}) {
+        limit = isa;
+        if (isa == cpu_isa::avx2 && !ferx::nn::detail::gemm_has_avx2()) continue;
+        if (isa == cpu_isa::avx512 && !ferx::nn::detail::gemm_has_avx512()) continue;
+        f(std::string(isa == cpu_isa::portable ? "portable" : isa == cpu_isa::avx2 ? "avx2" : "avx512"));
+    }
+    limit = saved;
+}
+
 /// Uniform values in [lo, hi) of the given shape, from a fixed-seed generator.
 inline dense_tensor random_tensor(shape_t shape, std::mt19937& rng, float lo = -1.f, float hi = 1.f) {
     dense_tensor t{std::move(shape), {}};

@@ -85,6 +85,7 @@ BOOST_AUTO_TEST_CASE(equals_reference_over_many_shapes) {
         {1, 2, 1, 1, 3, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, true},
         {1, 3, 5, 5, 2, 7, 7, 1, 1, 1, 1, 3, 3, 3, 3, 1, false},          // kernel larger than the input
     };
+    for_each_cpu_isa([&](const std::string& isa) {
     for (const auto& k : cases) {
         const dense_tensor x = random_tensor({k.n, k.c, k.h, k.w}, rng);
         dense_tensor w = random_tensor({k.m, k.c / k.group, k.kh, k.kw}, rng);
@@ -101,8 +102,16 @@ BOOST_AUTO_TEST_CASE(equals_reference_over_many_shapes) {
         if (k.auto_pad == "NOTSET") attrs["pads"] = ints{k.pt, k.pl, k.pb, k.pr};
         else attrs["auto_pad"] = k.auto_pad;
         gb.node("Conv", ins, {"y"}, attrs).output("y");
-        check_op(gb.build(), {x}, conv_reference(k, x, w, k.bias ? &b : nullptr), describe(k));
+        check_op(gb.build(), {x}, conv_reference(k, x, w, k.bias ? &b : nullptr), describe(k) + " " + isa);
+        // With a fused Relu (the session fuses it into the kernel's store).
+        gb.node("Relu", {"y"}, {"r"}).output("r");
+        auto g = gb.build();
+        g.outputs = {{"r", {}}};
+        dense_tensor want = conv_reference(k, x, w, k.bias ? &b : nullptr);
+        for (auto& v : want.data) v = v < 0.f ? 0.f : v;
+        check_op(g, {x}, want, describe(k) + " + Relu " + isa);
     }
+    });
 }
 
 BOOST_AUTO_TEST_CASE(bad_geometry_is_an_error) {
@@ -191,6 +200,7 @@ BOOST_AUTO_TEST_CASE(max_and_average_equal_reference) {
         {1, 2, 6, 6, 3, 3, 3, 3, 0, 0, 0, 0, true, false},
         {1, 3, 12, 11, 2, 3, 1, 2, 0, 1, 1, 0, false, false, 2, 2},  // dilated
     };
+    for_each_cpu_isa([&](const std::string& isa) {
     for (const auto& k : cases)
         for (bool is_max : {true, false}) {
             const dense_tensor x = random_tensor({k.n, k.c, k.h, k.w}, rng);
@@ -201,9 +211,11 @@ BOOST_AUTO_TEST_CASE(max_and_average_equal_reference) {
             const auto g = graph_builder("pool").input("x", {-1, k.c, k.h, k.w}).node(is_max ? "MaxPool" : "AveragePool", {"x"}, {"y"}, attrs).output("y").build();
             std::ostringstream what;
             what << (is_max ? "MaxPool " : "AveragePool ") << k.h << "x" << k.w << " k" << k.kh << "x" << k.kw << " s" << k.sh << ","
-                 << k.sw << " p" << k.pt << k.pl << k.pb << k.pr << " ceil " << k.ceil_mode << " cip " << k.count_include_pad;
+                 << k.sw << " p" << k.pt << k.pl << k.pb << k.pr << " ceil " << k.ceil_mode << " cip " << k.count_include_pad
+                 << " " << isa;
             check_op(g, {x}, pool_reference(is_max, k, x), what.str());
         }
+    });
 }
 
 BOOST_AUTO_TEST_CASE(auto_pad_same_upper) {

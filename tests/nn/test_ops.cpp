@@ -285,7 +285,8 @@ BOOST_AUTO_TEST_SUITE(gemm_kernel)
 BOOST_AUTO_TEST_CASE(equals_reference_and_par_equals_seq) {
     std::mt19937 rng(41);
     ferx::thread_pool pool(3);
-    for (const auto& [m, n, k] : std::vector<std::array<std::int64_t, 3>>{{8, 3600, 72}, {37, 53, 129}, {131, 9, 301}, {3, 1000, 17}, {1, 1, 1}}) {
+    for_each_cpu_isa([&](const std::string& isa) {
+    for (const auto& [m, n, k] : std::vector<std::array<std::int64_t, 3>>{{8, 3600, 72}, {37, 53, 129}, {131, 9, 301}, {3, 1000, 17}, {1, 1, 1}, {24, 70, 260}, {17, 33, 0}}) {
         const dense_tensor a = random_tensor({m, k}, rng), b = random_tensor({k, n}, rng);
         dense_tensor want{{m, n}, {}}, seq{{m, n}, std::vector<float>(std::size_t(m * n))}, par = seq;
         for (std::int64_t i = 0; i < m; ++i)
@@ -296,10 +297,11 @@ BOOST_AUTO_TEST_CASE(equals_reference_and_par_equals_seq) {
             }
         ferx::nn::gemm(ferx::exec::seq, m, n, k, a.data.data(), k, b.data.data(), n, seq.data.data(), n);
         ferx::nn::gemm(ferx::exec::par.on(pool), m, n, k, a.data.data(), k, b.data.data(), n, par.data.data(), n);
-        const std::string what = "gemm " + std::to_string(m) + "x" + std::to_string(n) + "x" + std::to_string(k);
+        const std::string what = "gemm " + std::to_string(m) + "x" + std::to_string(n) + "x" + std::to_string(k) + " " + isa;
         check_close(seq, want, 1e-5, what);
         check_identical(par, seq, what);
     }
+    });
 }
 
 BOOST_AUTO_TEST_SUITE_END()

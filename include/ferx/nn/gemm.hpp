@@ -103,11 +103,21 @@ inline void gemm_portable(std::int64_t m, std::int64_t n, std::int64_t k, const 
     }
 }
 
+/// The instruction sets the CPU kernels of ferx::nn choose from, in increasing order.
+enum class cpu_isa { portable = 0, avx2 = 1, avx512 = 2 };
+
+/// The best instruction set the kernels may use (default: the best there is). Tests lower it
+/// to exercise every kernel on one machine; set it only while no kernel is running.
+inline cpu_isa& cpu_isa_limit() {
+    static cpu_isa limit = cpu_isa::avx512;
+    return limit;
+}
+
 #if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
-/// True where the CPU has AVX2 and FMA (checked once).
+/// True where the CPU has AVX2 and FMA (checked once), and the limit allows them.
 inline bool gemm_has_avx2() {
     static const bool yes = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    return yes;
+    return yes && cpu_isa_limit() >= cpu_isa::avx2;
 }
 
 /// The 4 x 16 blocks of C with AVX2 + FMA (rows [0, m - m % 4), columns [0, n - n % 16));
@@ -146,10 +156,10 @@ __attribute__((target("avx2,fma"))) inline void gemm_avx2_blocks(std::int64_t m,
             _mm256_storeu_ps(cp + 3 * ldc + 8, c31);
         }
 }
-/// True where the CPU has AVX-512F (checked once).
+/// True where the CPU has AVX-512F (checked once), and the limit allows it.
 inline bool gemm_has_avx512() {
     static const bool yes = __builtin_cpu_supports("avx512f");
-    return yes;
+    return yes && cpu_isa_limit() >= cpu_isa::avx512;
 }
 
 /// Rows and columns of the AVX-512 register tile, and the depth of one packed panel of B.
