@@ -48,6 +48,12 @@
 FERX_NAMESPACE_BEGIN
 namespace nn {
 
+/// Storage precision of a session's `exec::cuda` runs (see `session_options::precision`).
+enum class precision {
+    fp32,  ///< float32 everywhere (the default; every policy)
+    fp16   ///< CUDA only: weights and activations stored in half on the device, computed in float
+};
+
 /// How a session compiles its graph.
 struct session_options {
     /// Fold an inference BatchNormalization into the Conv that feeds it (when that Conv's output
@@ -58,6 +64,13 @@ struct session_options {
     /// Intermediate values to keep readable after `run` through `value(name)` (e.g. the global
     /// average pool's output, for features). Kept values are never fused away or overwritten.
     std::vector<std::string> keep;
+    /// `precision::fp16` (CUDA only): on `run(exec::cuda, ...)` the weights are converted to half
+    /// once on upload, activations are stored in half in the device arena (half the memory),
+    /// Conv / Gemm / MatMul run cuBLAS on half inputs with fp32 accumulation, and the other ops
+    /// read and write half while computing in float. Inputs, outputs and kept values stay float32
+    /// on the host. Results equal fp32's within about 1e-2 of the output range (docs/nn.md). A
+    /// host run (`exec::seq`, `exec::par`) of an fp16 session throws ferx::error.
+    nn::precision precision = nn::precision::fp32;
 };
 
 /// Memory a session holds, in bytes.
@@ -66,6 +79,7 @@ struct memory_report {
     std::size_t arena_bytes = 0;     ///< activations of the current plan (inputs included)
     std::size_t scratch_bytes = 0;   ///< im2col / transpose scratch of the last run
     std::int64_t batch = 0;          ///< batch size the arena is planned for (0: not yet)
+    std::size_t device_bytes = 0;    ///< weights, arena and scratch on the device after an exec::cuda run (0 before one)
 };
 
 /// The ops a session runs: ONNX default-domain names (see docs/nn.md for the attributes).
@@ -151,6 +165,9 @@ public:
     std::vector<tensor_ref> run(const Policy& policy, const std::vector<tensor_ref>& inputs) {
         static_assert(is_host_policy_v<Policy>,
                       "ferx::nn::session::run: exec::seq or exec::par here; exec::cuda needs a .cu file");
+        if (options_.precision != precision::fp32)
+            throw error(where_, "session_options::precision is fp16, a CUDA-only option: run this session with exec::cuda (in a .cu "
+                                "file), or make it with precision::fp32 for exec::seq / exec::par", source_);
         prepare(inputs);
         for (std::size_t i = 0; i < inputs.size(); ++i) {
             const auto& v = values_[static_cast<std::size_t>(input_ids_[i])];
@@ -209,7 +226,23 @@ public:
         r.arena_bytes = arena_floats_ * sizeof(float);
         r.scratch_bytes = scratch_.size() * sizeof(float);
         r.batch = planned_.empty() ? 0 : planned_[0].empty() ? 0 : planned_[0][0];
+        r.device_bytes = device_bytes_;
         return r;
+    }
+
+    /// Floating-point operations of one run of the current plan, counting 2 per multiply-add of
+    /// the Conv (im2col, pointwise and depthwise alike), Gemm and MatMul steps; elementwise ops,
+    /// pools and softmax are not counted. After a run it is the planned batch's count; before
+    /// one, batch 1's where the inputs' other extents are declared (0 where they are not).
+    /// Divide by a run's time for the achieved FLOP/s.
+    std::int64_t flops() const {
+        std::int64_t macs = 0;
+        for (const auto& s : steps_) {
+            if (s.kind == detail::step_kind::conv) macs += s.conv.n * s.conv.m * s.conv.oh * s.conv.ow * s.conv.k();
+            else if (s.kind == detail::step_kind::gemm) macs += s.d0 * s.d1 * s.d2;
+            else if (s.kind == detail::step_kind::matmul) macs += s.batches * s.d0 * s.d1 * s.d2;
+        }
+        return 2 * macs;
     }
 
     /// Number of steps that run (after folding and fusion), and of each op kind, for tests/logs.
@@ -1101,6 +1134,7 @@ private:
     friend struct cuda_session_access;
 #endif
     std::shared_ptr<void> device_;  // the CUDA state (ferx/cuda/dispatch/nn_session.cuh)
+    std::size_t device_bytes_ = 0;  // its size, for memory()
 };
 
 }  // namespace nn
