@@ -6,8 +6,9 @@
 //          the same count), opencv_dnn_1thread (the peer of ferx_seq)
 //   model  mini_xception (fer2013_mini_XCEPTION.102-0.66.onnx), big_xception (fer2013_big_XCEPTION.54-0.66.onnx)
 //   batch  1, 16, 256 images of 1x64x64 (random values in [-1, 1], the range of the preprocessing)
-// Counters: images_per_s; memory per session in MB: weights_MB, arena_MB, scratch_MB (ferx), and
-// weights_MB, blobs_MB (OpenCV's getMemoryConsumption for that input shape).
+// Counters: images_per_s; ferx: GFLOP/s and MFLOP_per_image (session::flops(): 2 per multiply-add
+// of the Conv / Gemm / MatMul steps); memory per session in MB: weights_MB, arena_MB, scratch_MB
+// (ferx), and weights_MB, blobs_MB (OpenCV's getMemoryConsumption for that input shape).
 // ONNX Runtime is timed with the same names by bench_cnn_onnxruntime.py beside this file.
 // Run: build/release/benchmarks/bench_cnn --benchmark_format=console
 // Ratios: cnn/ferx_par/M/B vs cnn/opencv_dnn/M/B; cnn/ferx_seq/M/B vs cnn/opencv_dnn_1thread/M/B.
@@ -73,11 +74,7 @@ void ferx_cnn(benchmark::State& state, cnn_model m, int batch, Policy policy) {
         auto out = s.run(policy, in);
         benchmark::DoNotOptimize(out[0].data);
     }
-    set_rate(state, batch);
-    const auto mem = s.memory();
-    state.counters["weights_MB"] = double(mem.weights_bytes) / 1e6;
-    state.counters["arena_MB"] = double(mem.arena_bytes) / 1e6;
-    state.counters["scratch_MB"] = double(mem.scratch_bytes) / 1e6;
+    ferx_bench::set_cnn_session_counters(state, s, batch);
 }
 
 void opencv_cnn(benchmark::State& state, cnn_model m, int batch, int threads) {

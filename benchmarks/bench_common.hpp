@@ -89,3 +89,24 @@ inline int run_registered(int argc, char** argv) {
 }
 
 }  // namespace ferx_bench
+
+namespace ferx_bench {
+
+/// Counters of a cnn/ferx_*/<model>/<batch> benchmark after its timed runs of `s` (a
+/// ferx::nn::session planned for `batch`): images_per_s; GFLOP/s achieved (the session's
+/// flops(): 2 per multiply-add of its Conv / Gemm / MatMul steps) and MFLOP_per_image; memory
+/// in MB: weights_MB, arena_MB, scratch_MB (host), and device_MB after exec::cuda runs.
+template <class Session>
+void set_cnn_session_counters(benchmark::State& state, const Session& s, int batch) {
+    state.counters["images_per_s"] = benchmark::Counter(double(batch), benchmark::Counter::kIsIterationInvariantRate);
+    const double flops = double(s.flops());
+    state.counters["GFLOP/s"] = benchmark::Counter(flops / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+    state.counters["MFLOP_per_image"] = flops / 1e6 / double(batch);
+    const auto mem = s.memory();
+    state.counters["weights_MB"] = double(mem.weights_bytes) / 1e6;
+    state.counters["arena_MB"] = double(mem.arena_bytes) / 1e6;
+    state.counters["scratch_MB"] = double(mem.scratch_bytes) / 1e6;
+    if (mem.device_bytes > 0) state.counters["device_MB"] = double(mem.device_bytes) / 1e6;
+}
+
+}  // namespace ferx_bench

@@ -1,7 +1,12 @@
-// The cuda backend of ferx::nn::session against seq (within 1e-4 relative): one-op graphs over
-// the conv cases (general, grouped, depthwise, pointwise, dilated, asymmetric pads), pools,
-// Gemm/MatMul, layout ops, and a mini-Xception-like network with folding, fusion, batches and
-// kept values. Needs a GPU: skipped, with a message, where no CUDA device is present.
+// The cuda backend of ferx::nn::session against seq: float32 within 1e-4 and the fp16 option
+// (session_options::precision) within 1e-2 of the output range (check_close: max |diff| <=
+// tol * max(1, max |seq|)), on one-op graphs over the conv cases (general, grouped, depthwise,
+// pointwise, dilated, asymmetric pads), pools, Gemm/MatMul, layout ops, a small network with
+// folding, fusion, batches and kept values, and the mini- and big-Xception architectures with
+// random weights. Where test_cuda links ferx::onnx (FERX_TEST_HAS_ONNX), also the shipped
+// mini/big-Xception files on FER2013 test images (../shared): fp16 scores within 1e-2 of seq and
+// the predicted class the same on at least 98% of the images. Needs a GPU: skipped, with a
+// message, where no CUDA device is present; the no-device errors are checked where none is.
 #include <ferx/nn/builder.hpp>
 #include <ferx/nn/session.hpp>
 
@@ -10,6 +15,15 @@
 #include "../nn/nn_test.hpp"
 #include "cuda_test.hpp"
 
+#if defined(FERX_TEST_HAS_ONNX)
+#include <ferx/data/fer2013.hpp>
+#include <ferx/nn/onnx.hpp>
+
+#include "../onnx/onnx_test.hpp"
+#endif
+
+#include <algorithm>
+#include <cmath>
 #include <random>
 #include <string>
 #include <vector>
@@ -19,13 +33,79 @@ namespace {
 using namespace nn_test;
 using ferx::nn::graph_builder;
 
+/// The fp16 option's documented tolerance (docs/nn.md), relative to max(1, max |seq output|).
+constexpr double fp16_tolerance = 1e-2;
+
+ferx::nn::session_options fp16(ferx::nn::session_options o = {}) {
+    o.precision = ferx::nn::precision::fp16;
+    return o;
+}
+
+/// cuda equals seq within 1e-4 in float32 and within fp16_tolerance with the fp16 option.
 void check_cuda(const ferx::nn::graph& g, const std::vector<dense_tensor>& inputs, const std::string& what,
                 ferx::nn::session_options options = {}) {
     const dense_tensor want = run(ferx::exec::seq, g, inputs, options);
     ferx::cuda::stream stream;
-    const dense_tensor got = run(stream.policy(), g, inputs, options);
-    check_close(got, want, 1e-4, what + " (cuda vs seq)");
+    check_close(run(stream.policy(), g, inputs, options), want, 1e-4, what + " (cuda vs seq)");
+    check_close(run(stream.policy(), g, inputs, fp16(options)), want, fp16_tolerance, what + " (cuda fp16 vs seq)");
 }
+
+/// The architectures of ../shared's mini_XCEPTION (stem 8, 8; modules 16, 32, 64, 128) and
+/// big_XCEPTION (stem 32 with stride 2, 64; modules 128, 256) on 1x64x64 inputs, with random
+/// weights of variance 1 / fan-in and random BatchNormalization statistics: stem convs + BN +
+/// Relu; per module a strided 1x1 shortcut + BN beside two depthwise-separable convs (BN, Relu
+/// between) and a 3x3 stride-2 MaxPool, added; a 3x3 conv to 7 classes, GAP, Flatten, Softmax.
+ferx::nn::graph xception(std::mt19937& rng, const std::string& name, std::int64_t stem1, std::int64_t stem1_stride,
+                         std::int64_t stem2, const std::vector<std::int64_t>& modules) {
+    graph_builder gb(name);
+    gb.input("x", {-1, 1, 64, 64});
+    int id = 0;
+    auto weights = [&](const shape_t& shape) {
+        const std::int64_t fan_in = shape[1] * shape[2] * shape[3];
+        const float a = std::sqrt(3.f / static_cast<float>(fan_in));
+        const std::string w = "w" + std::to_string(id++);
+        gb.initializer(w, random_tensor(shape, rng, -a, a));
+        return w;
+    };
+    auto conv = [&](const std::string& x, const shape_t& shape, std::int64_t stride, std::int64_t pad, std::int64_t group) {
+        const std::string y = "conv" + std::to_string(id);
+        gb.node("Conv", {x, weights(shape)}, {y},
+                {{"strides", ints{stride, stride}}, {"pads", ints{pad, pad, pad, pad}}, {"group", group}});
+        return y;
+    };
+    auto bn = [&](const std::string& x, std::int64_t c) {
+        const std::string p = "bn" + std::to_string(id++);
+        gb.initializer(p + "_g", random_tensor({c}, rng, 0.5f, 1.5f)).initializer(p + "_b", random_tensor({c}, rng, -0.2f, 0.2f))
+            .initializer(p + "_m", random_tensor({c}, rng, -0.2f, 0.2f)).initializer(p + "_v", random_tensor({c}, rng, 0.5f, 1.5f));
+        gb.node("BatchNormalization", {x, p + "_g", p + "_b", p + "_m", p + "_v"}, {p});
+        return p;
+    };
+    auto relu = [&](const std::string& x) {
+        const std::string y = "relu" + std::to_string(id++);
+        gb.node("Relu", {x}, {y});
+        return y;
+    };
+    auto separable = [&](const std::string& x, std::int64_t c, std::int64_t m) {
+        return bn(conv(conv(x, {c, 1, 3, 3}, 1, 1, c), {m, c, 1, 1}, 1, 0, 1), m);
+    };
+    std::string x = relu(bn(conv("x", {stem1, 1, 3, 3}, stem1_stride, 0, 1), stem1));
+    x = relu(bn(conv(x, {stem2, stem1, 3, 3}, 1, 0, 1), stem2));
+    std::int64_t c = stem2;
+    for (std::int64_t m : modules) {
+        const std::string shortcut = bn(conv(x, {m, c, 1, 1}, 2, 0, 1), m);
+        const std::string branch = separable(relu(separable(x, c, m)), m, m);
+        const std::string pooled = "pool" + std::to_string(id++);
+        gb.node("MaxPool", {branch}, {pooled}, {{"kernel_shape", ints{3, 3}}, {"strides", ints{2, 2}}, {"pads", ints{1, 1, 1, 1}}});
+        x = "add" + std::to_string(id++);
+        gb.node("Add", {pooled, shortcut}, {x});
+        c = m;
+    }
+    gb.node("GlobalAveragePool", {conv(x, {7, c, 3, 3}, 1, 1, 1)}, {"gap"}).node("Flatten", {"gap"}, {"flat"})
+        .node("Softmax", {"flat"}, {"scores"}, {{"axis", std::int64_t{1}}}).output("scores");
+    return gb.build();
+}
+
+dense_tensor copy(const ferx::nn::tensor_ref& r) { return {r.shape, std::vector<float>(r.data, r.data + r.element_count())}; }
 
 ferx::nn::graph conv_graph(std::mt19937& rng, std::int64_t c, std::int64_t h, std::int64_t w, std::int64_t m, std::int64_t k,
                            std::int64_t stride, std::int64_t dil, ints pads, std::int64_t group, bool relu) {
@@ -46,6 +126,9 @@ BOOST_AUTO_TEST_CASE(cuda_policy_without_a_device_raises, *boost::unit_test::pre
     ferx::nn::session s(conv_graph(rng, 3, 8, 8, 4, 3, 1, 1, {1, 1, 1, 1}, 1, false));
     const dense_tensor x = random_tensor({1, 3, 8, 8}, rng);
     BOOST_CHECK_THROW(s.run(ferx::exec::cuda, {{x.data.data(), x.shape}}), ferx::error);
+    ferx::nn::session half(conv_graph(rng, 3, 8, 8, 4, 3, 1, 1, {1, 1, 1, 1}, 1, false), fp16());
+    BOOST_CHECK_THROW(half.run(ferx::exec::cuda, {{x.data.data(), x.shape}}), ferx::error);
+    BOOST_TEST(half.memory().device_bytes == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(conv_equals_seq, *boost::unit_test::precondition(ferx_test::gpu_present())) {
@@ -111,19 +194,115 @@ BOOST_AUTO_TEST_CASE(network_batches_and_kept_values, *boost::unit_test::precond
         .node("GlobalAveragePool", {"m1"}, {"gap"}).node("Flatten", {"gap"}, {"f"}).node("MatMul", {"f", "fc"}, {"l"})
         .node("Softmax", {"l"}, {"y"}, {{"axis", std::int64_t{1}}}).output("y");
     const auto g = gb.build();
-    ferx::nn::session gpu(g, {true, true, {"gap"}}), cpu(g, {true, true, {"gap"}});
-    ferx::cuda::stream stream;
-    for (std::int64_t batch : {1, 33, 5}) {
-        const dense_tensor x = random_tensor({batch, 1, 24, 24}, rng);
-        const auto out = gpu.run(stream.policy(), {{x.data.data(), x.shape}});
-        const dense_tensor got{out[0].shape, std::vector<float>(out[0].data, out[0].data + out[0].element_count())};
-        const auto ref = cpu.run(ferx::exec::seq, {{x.data.data(), x.shape}});
-        check_close(got, {ref[0].shape, std::vector<float>(ref[0].data, ref[0].data + ref[0].element_count())}, 1e-4,
-                    "net batch " + std::to_string(batch));
-        const auto gg = gpu.value("gap"), gc = cpu.value("gap");
-        check_close({gg.shape, std::vector<float>(gg.data, gg.data + gg.element_count())},
-                    {gc.shape, std::vector<float>(gc.data, gc.data + gc.element_count())}, 1e-4, "gap batch " + std::to_string(batch));
+    for (const bool half : {false, true}) {
+        const double tol = half ? fp16_tolerance : 1e-4;
+        const std::string tag = half ? " (fp16)" : "";
+        ferx::nn::session_options o{true, true, {"gap"}};
+        ferx::nn::session gpu(g, half ? fp16(o) : o), cpu(g, o);
+        ferx::cuda::stream stream;
+        for (std::int64_t batch : {1, 33, 5}) {
+            const dense_tensor x = random_tensor({batch, 1, 24, 24}, rng);
+            const auto out = gpu.run(stream.policy(), {{x.data.data(), x.shape}});
+            const dense_tensor got = copy(out[0]);
+            const auto ref = cpu.run(ferx::exec::seq, {{x.data.data(), x.shape}});
+            check_close(got, copy(ref[0]), tol, "net batch " + std::to_string(batch) + tag);
+            check_close(copy(gpu.value("gap")), copy(cpu.value("gap")), tol, "gap batch " + std::to_string(batch) + tag);
+            // A graph input reads back as the caller's float32 values, in both precisions.
+            check_close(copy(gpu.value("x")), x, 0.0, "input x batch " + std::to_string(batch) + tag);
+        }
     }
 }
+
+BOOST_AUTO_TEST_CASE(xception_architectures_fp16_equal_seq, *boost::unit_test::precondition(ferx_test::gpu_present())) {
+    std::mt19937 rng(5);
+    struct arch { ferx::nn::graph g; std::int64_t batch; };
+    const std::vector<arch> archs = {{xception(rng, "mini_xception_random", 8, 1, 8, {16, 32, 64, 128}), 16},
+                                     {xception(rng, "big_xception_random", 32, 2, 64, {128, 256}), 4}};
+    for (const auto& a : archs) {
+        const dense_tensor x = random_tensor({a.batch, 1, 64, 64}, rng);
+        ferx::nn::session cpu(a.g), gpu32(a.g), gpu16(a.g, fp16());
+        ferx::cuda::stream stream;
+        const dense_tensor want = copy(cpu.run(ferx::exec::seq, {{x.data.data(), x.shape}})[0]);
+        check_close(copy(gpu32.run(stream.policy(), {{x.data.data(), x.shape}})[0]), want, 1e-4, a.g.name + " (cuda vs seq)");
+        const dense_tensor got = copy(gpu16.run(stream.policy(), {{x.data.data(), x.shape}})[0]);
+        check_close(got, want, fp16_tolerance, a.g.name + " (cuda fp16 vs seq)");
+        // Half the device memory: weights, arena and scratch in half (plus a float32 stage).
+        const auto m32 = gpu32.memory(), m16 = gpu16.memory();
+        BOOST_TEST(m32.device_bytes > 0u);
+        BOOST_TEST(double(m16.device_bytes) < 0.6 * double(m32.device_bytes),
+                   a.g.name << ": fp16 holds " << m16.device_bytes << " device bytes, fp32 " << m32.device_bytes);
+        // A second run of the same batch reuses the device buffers and gives the same scores.
+        check_close(copy(gpu16.run(stream.policy(), {{x.data.data(), x.shape}})[0]), got, 0.0, a.g.name + " (fp16 rerun)");
+        BOOST_TEST(gpu16.memory().device_bytes == m16.device_bytes);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(fp16_rejects_weights_beyond_half_range, *boost::unit_test::precondition(ferx_test::gpu_present())) {
+    std::mt19937 rng(6);
+    dense_tensor w = random_tensor({4, 3, 3, 3}, rng);
+    w.data[5] = 1e6f;
+    const auto g = graph_builder("big_weight").input("x", {-1, 3, 8, 8}).initializer("w", w).node("Conv", {"x", "w"}, {"y"}).output("y").build();
+    const dense_tensor x = random_tensor({1, 3, 8, 8}, rng);
+    ferx::nn::session s(g, fp16());
+    ferx::cuda::stream stream;
+    try {
+        s.run(stream.policy(), {{x.data.data(), x.shape}});
+        BOOST_ERROR("no ferx::error for a weight of 1e6 in fp16");
+    } catch (const ferx::error& e) {
+        BOOST_TEST(std::string(e.what()).find("'w'") != std::string::npos, e.what());
+        BOOST_TEST(std::string(e.what()).find("65504") != std::string::npos, e.what());
+    }
+    // float32 has the range: the same graph runs there.
+    check_close(run(stream.policy(), g, {x}), run(ferx::exec::seq, g, {x}), 1e-4, "a weight of 1e6 in float32 (cuda vs seq)");
+}
+
+#if defined(FERX_TEST_HAS_ONNX)
+boost::test_tools::assertion_result gpu_and_fer2013_present(boost::unit_test::test_unit_id id) {
+    auto r = ferx_test::gpu_present()(id);
+    if (!r) return r;
+    const bool ok = std::filesystem::is_directory(ferx_test::shared_dir() / "data" / "fer2013" / "test") &&
+                    std::filesystem::is_regular_file(onnx_test::mini_xception_file());
+    boost::test_tools::assertion_result d(ok);
+    d.message() << "FER2013 test images or mini-Xception models not found under '" << ferx_test::shared_dir().string()
+                << "' (set FERX_SHARED_DIR); skipping";
+    return d;
+}
+
+BOOST_AUTO_TEST_CASE(shipped_xceptions_fp16_on_fer2013, *boost::unit_test::precondition(gpu_and_fer2013_present)) {
+    const auto list = ferx::fer2013_folder(ferx_test::shared_dir() / "data" / "fer2013", ferx::fer2013_split::test);
+    std::vector<std::string> paths;  // every 12th test image: about 300, all seven classes
+    for (std::size_t i = 0; i < list.size(); i += 12) paths.push_back(list.paths[i]);
+    const std::int64_t n = static_cast<std::int64_t>(paths.size());
+    std::vector<float> pixels = onnx_test::fer2013_input(paths, 0, paths.size());
+    const std::vector<ferx::nn::tensor_ref> in = {{pixels.data(), {n, 1, 64, 64}}};
+    ferx::cuda::stream stream;
+    for (const auto& file : {onnx_test::mini_xception_file(), onnx_test::big_xception_file()}) {
+        const ferx::nn::graph g = ferx::nn::load_onnx(file);
+        ferx::nn::session cpu(g), gpu32(g), gpu16(g, fp16());
+        const dense_tensor want = copy(cpu.run(ferx::exec::par, in)[0]);
+        check_close(copy(gpu32.run(stream.policy(), in)[0]), want, 1e-4, file.filename().string() + " (cuda vs par)");
+        const dense_tensor got = copy(gpu16.run(stream.policy(), in)[0]);
+        check_close(got, want, fp16_tolerance, file.filename().string() + " (cuda fp16 vs par)");
+        std::int64_t agree = 0;
+        for (std::int64_t i = 0; i < n; ++i) {
+            const float* a = got.data.data() + i * 7;
+            const float* b = want.data.data() + i * 7;
+            agree += (std::max_element(a, a + 7) - a) == (std::max_element(b, b + 7) - b);
+        }
+        BOOST_TEST_MESSAGE(file.filename().string() << ": fp16 and float32 predict the same class on " << agree << "/" << n
+                                                    << " FER2013 test images");
+        BOOST_TEST(double(agree) >= 0.98 * double(n), file.filename().string() << ": classes agree on " << agree << "/" << n);
+    }
+}
+#else
+boost::test_tools::assertion_result built_with_onnx(boost::unit_test::test_unit_id) {
+    boost::test_tools::assertion_result r(false);
+    r.message() << "test_cuda is built without ferx::onnx (FERX_TEST_HAS_ONNX undefined): the fp16 tests on the shipped "
+                   "mini/big-Xception files are not compiled in; the random-weight architectures above stand in";
+    return r;
+}
+
+BOOST_AUTO_TEST_CASE(shipped_xceptions_fp16_on_fer2013, *boost::unit_test::precondition(built_with_onnx)) {}
+#endif
 
 BOOST_AUTO_TEST_SUITE_END()

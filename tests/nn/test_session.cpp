@@ -309,4 +309,36 @@ BOOST_AUTO_TEST_CASE(wrong_inputs_are_errors) {
     BOOST_TEST((s.run(ferx::exec::seq, refs({ok}))[0].shape == shape_t{2, 7}));
 }
 
+BOOST_AUTO_TEST_CASE(fp16_is_a_cuda_only_option) {
+    std::mt19937 rng(40);
+    session_options o;
+    o.precision = ferx::nn::precision::fp16;
+    session s(small_net(rng), o);
+    const dense_tensor x = random_tensor({2, 1, 20, 20}, rng);
+    check_error_mentions([&] { s.run(ferx::exec::seq, refs({x})); }, {"fp16", "exec::cuda", "small_net.test"});
+    check_error_mentions([&] { s.run(ferx::exec::par, refs({x})); }, {"fp16", "exec::cuda"});
+    BOOST_TEST(s.memory().device_bytes == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(flops_count_conv_gemm_and_matmul_multiply_adds) {
+    std::mt19937 rng(41);
+    session s(small_net(rng));
+    // Per image, from the architecture: conv1 1 -> 8 channels, 3x3 on 20x20 -> 18x18; depthwise 8
+    // channels 3x3 -> 18x18; pointwise 8 -> 16 at 18x18; shortcut 8 -> 16, 1x1 stride 2 -> 9x9;
+    // Gemm 16 -> 7. Pools, Add and Softmax are not counted.
+    const std::int64_t per_image = 8 * 18 * 18 * 9 + 8 * 18 * 18 * 9 + 16 * 18 * 18 * 8 + 16 * 9 * 9 * 8 + 7 * 16;
+    BOOST_TEST(s.flops() == 2 * per_image);  // batch 1, inferred at construction
+    s.run(ferx::exec::seq, refs({random_tensor({5, 1, 20, 20}, rng)}));
+    BOOST_TEST(s.flops() == 2 * 5 * per_image);
+    // MatMul [2, 3, 4, 5] x [5, 6]: 6 products of 4 x 5 by 5 x 6.
+    session mm(graph_builder("mm").input("a", {-1, 3, 4, 5}).initializer("b", random_tensor({5, 6}, rng))
+                   .node("MatMul", {"a", "b"}, {"y"}).output("y").build());
+    mm.run(ferx::exec::seq, refs({random_tensor({2, 3, 4, 5}, rng)}));
+    BOOST_TEST(mm.flops() == 2 * 6 * 4 * 5 * 6);
+    // A graph whose input extents are not declared: nothing to count before a run.
+    session unknown(graph_builder("u").input("a", {}).initializer("b", random_tensor({5, 6}, rng))
+                        .node("MatMul", {"a", "b"}, {"y"}).output("y").build());
+    BOOST_TEST(unknown.flops() == 0);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

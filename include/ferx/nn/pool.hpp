@@ -49,8 +49,10 @@ inline pool_geometry make_pool_geometry(std::int64_t n, std::int64_t c, std::int
 namespace detail {
 enum class pool_kind { max, average };
 
-/// One output pixel of a pool (shared by the CPU loops and the CUDA kernel).
-FERX_HOST_DEVICE inline float pool_pixel(pool_kind kind, const pool_geometry& g, const float* plane, std::int64_t oy,
+/// One output pixel of a pool (shared by the CPU loops and the CUDA kernel), computed in float;
+/// T is the stored element type (float, or __half in the CUDA fp16 path).
+template <class T>
+FERX_HOST_DEVICE inline float pool_pixel(pool_kind kind, const pool_geometry& g, const T* plane, std::int64_t oy,
                                          std::int64_t ox) {
     const window_params& w = g.win;
     float best = -HUGE_VALF, sum = 0.f;
@@ -64,7 +66,7 @@ FERX_HOST_DEVICE inline float pool_pixel(pool_kind kind, const pool_geometry& g,
             if (ix >= g.w + w.pad_right) break;
             ++padded;
             if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w) continue;
-            const float v = plane[iy * g.w + ix];
+            const float v = static_cast<float>(plane[iy * g.w + ix]);
             ++inside;
             sum += v;
             best = v > best ? v : best;

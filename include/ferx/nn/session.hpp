@@ -49,6 +49,12 @@
 FERX_NAMESPACE_BEGIN
 namespace nn {
 
+/// Storage precision of a session's `exec::cuda` runs (see `session_options::precision`).
+enum class precision {
+    fp32,  ///< float32 everywhere (the default; every policy)
+    fp16   ///< CUDA only: weights and activations stored in half on the device, computed in float
+};
+
 /// How a session compiles its graph.
 struct session_options {
     /// Fold an inference BatchNormalization into the Conv that feeds it (when that Conv's output
@@ -71,6 +77,13 @@ struct session_options {
     std::int64_t micro_batch = 0;
     /// Activation bytes a micro-batch aims at when `micro_batch` is 0 (about a core's L2).
     std::size_t micro_batch_bytes = std::size_t{1} << 20;
+    /// `precision::fp16` (CUDA only): on `run(exec::cuda, ...)` the weights are converted to half
+    /// once on upload, activations are stored in half in the device arena (half the memory),
+    /// Conv / Gemm / MatMul run cuBLAS on half inputs with fp32 accumulation, and the other ops
+    /// read and write half while computing in float. Inputs, outputs and kept values stay float32
+    /// on the host. Results equal fp32's within about 1e-2 of the output range (docs/nn.md). A
+    /// host run (`exec::seq`, `exec::par`) of an fp16 session throws ferx::error.
+    nn::precision precision = nn::precision::fp32;
 };
 
 /// Memory a session holds, in bytes.
@@ -81,6 +94,7 @@ struct memory_report {
     std::int64_t batch = 0;          ///< batch size the arena is planned for (0: not yet)
     std::int64_t micro_batch = 0;    ///< images per pass (0: the whole batch in one pass)
     std::size_t results_bytes = 0;   ///< whole-batch copies of the readable values (micro-batching)
+    std::size_t device_bytes = 0;    ///< weights, arena and scratch on the device after an exec::cuda run (0 before one)
 };
 
 /// The ops a session runs: ONNX default-domain names (see docs/nn.md for the attributes).
@@ -129,7 +143,6 @@ struct nn_step {
     std::int64_t d0 = 0, d1 = 0, d2 = 0, batches = 0;
     broadcast_geometry batch_bc;  // matmul: broadcasting of the batch axes
     std::vector<std::int64_t> widths;
-    std::vector<const float*> ptrs;
 };
 
 struct nn_value {
@@ -166,6 +179,9 @@ public:
     std::vector<tensor_ref> run(const Policy& policy, const std::vector<tensor_ref>& inputs) {
         static_assert(is_host_policy_v<Policy>,
                       "ferx::nn::session::run: exec::seq or exec::par here; exec::cuda needs a .cu file");
+        if (options_.precision != precision::fp32)
+            throw error(where_, "session_options::precision is fp16, a CUDA-only option: run this session with exec::cuda (in a .cu "
+                                "file), or make it with precision::fp32 for exec::seq / exec::par", source_);
         prepare(inputs, true);
         for (std::size_t i = 0; i < inputs.size(); ++i)
             if (!inputs[i].data && inputs[i].element_count() > 0)
@@ -232,7 +248,24 @@ public:
         r.batch = planned_.empty() ? 0 : planned_[0].empty() ? 0 : planned_[0][0];
         r.micro_batch = chunk_;
         for (const auto& [id, buf] : results_) r.results_bytes += buf.size() * sizeof(float);
+        r.device_bytes = device_bytes_;
         return r;
+    }
+
+    /// Floating-point operations of one run of the current plan, counting 2 per multiply-add of
+    /// the Conv (im2col, pointwise and depthwise alike), Gemm and MatMul steps; elementwise ops,
+    /// pools and softmax are not counted. After a run it is the planned batch's count; before
+    /// one, batch 1's where the inputs' other extents are declared (0 where they are not).
+    /// Divide by a run's time for the achieved FLOP/s.
+    std::int64_t flops() const {
+        std::int64_t macs = 0;
+        for (const auto& s : steps_) {
+            if (s.kind == detail::step_kind::conv) macs += s.conv.n * s.conv.m * s.conv.oh * s.conv.ow * s.conv.k();
+            else if (s.kind == detail::step_kind::gemm) macs += s.d0 * s.d1 * s.d2;
+            else if (s.kind == detail::step_kind::matmul) macs += s.batches * s.d0 * s.d1 * s.d2;
+        }
+        // Micro-batched: the steps are planned for chunk_ images; the count is per image times the batch.
+        return chunk_ > 0 ? 2 * macs / chunk_ * planned_batch_ : 2 * macs;
     }
 
     /// Number of steps that run (after folding and fusion), and of each op kind, for tests/logs.
@@ -985,7 +1018,6 @@ private:
                 out[static_cast<std::size_t>(axis)] += t[static_cast<std::size_t>(axis)];
                 s.widths.push_back(s.d0 ? element_count(t) / s.d0 : 0);
             }
-            s.ptrs.resize(s.in.size());
             return out;
         }
         case detail::step_kind::gemm: {
@@ -1280,6 +1312,7 @@ private:
     friend struct cuda_session_access;
 #endif
     std::shared_ptr<void> device_;  // the CUDA state (ferx/cuda/dispatch/nn_session.cuh)
+    std::size_t device_bytes_ = 0;  // its size, for memory()
 };
 
 }  // namespace nn

@@ -11,23 +11,36 @@
 
 #include <cmath>
 #include <cstdint>
+#include <type_traits>
 
 FERX_NAMESPACE_BEGIN
 namespace nn {
 
 namespace detail {
-/// One slice: ys[j * inner] = softmax over j < len of xs[j * inner] (host and device).
-FERX_HOST_DEVICE inline void softmax_slice(const float* xs, float* ys, std::int64_t len, std::int64_t inner) {
+/// One slice: ys[j * inner] = softmax over j < len of xs[j * inner] (host and device), computed
+/// in float; T is the stored element type (float, or __half in the CUDA fp16 path, where the
+/// exponentials are recomputed rather than stored rounded).
+template <class T>
+FERX_HOST_DEVICE inline void softmax_slice(const T* xs, T* ys, std::int64_t len, std::int64_t inner) {
+    constexpr bool in_float = std::is_same<T, float>::value;
     float mx = -HUGE_VALF;
     bool nan = false;
     for (std::int64_t j = 0; j < len; ++j) {
-        mx = xs[j * inner] > mx ? xs[j * inner] : mx;
-        nan = nan || xs[j * inner] != xs[j * inner];
+        const float v = static_cast<float>(xs[j * inner]);
+        mx = v > mx ? v : mx;
+        nan = nan || v != v;
     }
     float sum = 0.f;
-    for (std::int64_t j = 0; j < len; ++j) sum += (ys[j * inner] = expf(xs[j * inner] - mx));
+    for (std::int64_t j = 0; j < len; ++j) {
+        const float e = expf(static_cast<float>(xs[j * inner]) - mx);
+        sum += e;
+        if constexpr (in_float) ys[j * inner] = e;
+    }
     const float scale = nan ? NAN : 1.f / sum;
-    for (std::int64_t j = 0; j < len; ++j) ys[j * inner] *= scale;
+    for (std::int64_t j = 0; j < len; ++j) {
+        const float e = in_float ? static_cast<float>(ys[j * inner]) : expf(static_cast<float>(xs[j * inner]) - mx);
+        ys[j * inner] = static_cast<T>(e * scale);
+    }
 }
 }  // namespace detail
 

@@ -14,6 +14,7 @@
 
 #include <ferx/core/error.hpp>
 #include <ferx/core/execution.hpp>
+#include <ferx/cuda/blas.cuh>
 #include <ferx/cuda/kernels/svm.cuh>
 #include <ferx/cuda/memory.cuh>
 #include <ferx/cuda/runtime.cuh>
@@ -31,30 +32,6 @@
 
 FERX_NAMESPACE_BEGIN
 namespace cuda {
-
-/// Throws ferx::error unless a cuBLAS call succeeded.
-inline void check_cublas(cublasStatus_t status, const char* where, const char* call) {
-    if (status != CUBLAS_STATUS_SUCCESS)
-        throw error(where, std::string(call) + " failed with cuBLAS status " + std::to_string(static_cast<int>(status)));
-}
-
-/// An owned cuBLAS handle bound to a stream (RAII).
-class blas_handle {
-public:
-    explicit blas_handle(cudaStream_t stream) {
-        check_cublas(cublasCreate(&h_), "ferx::cuda::blas_handle", "cublasCreate");
-        check_cublas(cublasSetStream(h_, stream), "ferx::cuda::blas_handle", "cublasSetStream");
-    }
-    blas_handle(const blas_handle&) = delete;
-    blas_handle& operator=(const blas_handle&) = delete;
-    ~blas_handle() {
-        if (h_) cublasDestroy(h_);
-    }
-    cublasHandle_t get() const noexcept { return h_; }
-
-private:
-    cublasHandle_t h_ = nullptr;
-};
 
 namespace detail {
 // C [m x n] = A' [m x k] . B [k x n] in column-major terms (row-major: C' = B' . A).
