@@ -190,6 +190,7 @@ BOOST_AUTO_TEST_CASE(micro_batches_equal_the_whole_batch) {
             const auto mem = s.memory();
             BOOST_TEST(mem.batch == 7);
             BOOST_TEST(mem.micro_batch == (m == 0 ? 1 : m));
+            BOOST_TEST(s.flops() == whole.flops());
             BOOST_TEST(mem.results_bytes == (7u * 7 + 7 * 16 + 7 * 400) * sizeof(float));  // prob, gap, x
         }
         // A batch no larger than the micro-batch runs whole; a larger one goes back to passes.
