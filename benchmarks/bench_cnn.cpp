@@ -8,7 +8,9 @@
 //   batch  1, 16, 256 images of 1x64x64 (random values in [-1, 1], the range of the preprocessing)
 // Counters: images_per_s; ferx: GFLOP/s and MFLOP_per_image (session::flops(): 2 per multiply-add
 // of the Conv / Gemm / MatMul steps); memory per session in MB: weights_MB, arena_MB, scratch_MB
-// (ferx), and weights_MB, blobs_MB (OpenCV's getMemoryConsumption for that input shape).
+// (ferx; arena and scratch for all threads), and for micro-batched runs micro_batch (images per
+// pass) and results_MB (whole-batch outputs and inputs); and weights_MB, blobs_MB for OpenCV
+// (its getMemoryConsumption for that input shape).
 // ONNX Runtime is timed with the same names by bench_cnn_onnxruntime.py beside this file.
 // Run: build/release/benchmarks/bench_cnn --benchmark_format=console
 // Ratios: cnn/ferx_par/M/B vs cnn/opencv_dnn/M/B; cnn/ferx_seq/M/B vs cnn/opencv_dnn_1thread/M/B.

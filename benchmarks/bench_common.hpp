@@ -107,6 +107,10 @@ void set_cnn_session_counters(benchmark::State& state, const Session& s, int bat
     state.counters["arena_MB"] = double(mem.arena_bytes) / 1e6;
     state.counters["scratch_MB"] = double(mem.scratch_bytes) / 1e6;
     if (mem.device_bytes > 0) state.counters["device_MB"] = double(mem.device_bytes) / 1e6;
+    if (mem.micro_batch > 0) {  // host runs of a large batch: passes of micro_batch images
+        state.counters["micro_batch"] = double(mem.micro_batch);
+        state.counters["results_MB"] = double(mem.results_bytes) / 1e6;
+    }
 }
 
 }  // namespace ferx_bench
