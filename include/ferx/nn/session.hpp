@@ -863,8 +863,14 @@ private:
             if (s.kind == detail::step_kind::softmax && (s.d0 < b || s.d0 % b != 0)) return false;
             if (s.kind == detail::step_kind::transpose && (s.ints.empty() || s.ints[0] != 0)) return false;
         }
-        for (std::size_t i = 0; i < values_.size(); ++i)
-            if (!constant[i] && (values_[i].shape.empty() || values_[i].shape[0] != b)) return false;
+        auto batch_first = [&](int id) {
+            const auto& v = values_[static_cast<std::size_t>(id)];
+            return constant[static_cast<std::size_t>(id)] || (!v.shape.empty() && v.shape[0] == b);
+        };
+        for (int id : input_ids_)
+            if (!batch_first(id)) return false;
+        for (const auto& s : steps_)
+            if (!batch_first(s.out)) return false;
         return true;
     }
 
@@ -886,10 +892,12 @@ private:
             ok = false;
         }
         // The other extents must not depend on the batch.
-        for (std::size_t i = 0; ok && i < values_.size(); ++i)
-            if (values_[i].weight < 0 && (values_[i].shape.size() != full[i].size() ||
-                                          !std::equal(full[i].begin() + 1, full[i].end(), values_[i].shape.begin() + 1)))
-                ok = false;
+        auto same_extents = [&](int id) {
+            const auto& v = values_[static_cast<std::size_t>(id)];
+            const auto& f = full[static_cast<std::size_t>(id)];
+            return v.weight >= 0 || (v.shape.size() == f.size() && std::equal(f.begin() + 1, f.end(), v.shape.begin() + 1));
+        };
+        for (const auto& s : steps_) ok = ok && same_extents(s.out);
         std::int64_t c = 0;
         if (ok && batch_separable(1)) {
             const std::size_t per_image = std::max<std::size_t>(1, plan_arena(false) * sizeof(float));
