@@ -895,7 +895,7 @@ private:
         auto same_extents = [&](int id) {
             const auto& v = values_[static_cast<std::size_t>(id)];
             const auto& f = full[static_cast<std::size_t>(id)];
-            return v.weight >= 0 || (v.shape.size() == f.size() && std::equal(f.begin() + 1, f.end(), v.shape.begin() + 1));
+            return v.weight >= 0 || (!f.empty() && v.shape.size() == f.size() && std::equal(f.begin() + 1, f.end(), v.shape.begin() + 1));
         };
         for (const auto& s : steps_) ok = ok && same_extents(s.out);
         std::int64_t c = 0;
