@@ -190,9 +190,14 @@ inline void im2col(const conv_geometry& g, const float* x, std::int64_t p0, std:
                             std::fill(o, o + lo, 0.f);
                             std::copy(src + ix0 + lo, src + ix0 + hi, o + lo);
                             std::fill(o + hi, o + len, 0.f);
-                        } else {
-                            std::int64_t ix = ix0;
-                            for (std::int64_t t = 0; t < len; ++t, ix += w.stride_w) o[t] = (ix >= 0 && ix < g.w) ? src[ix] : 0.f;
+                        } else {  // strided: zeros, the taps inside [0, W), zeros
+                            const std::int64_t sw = w.stride_w;
+                            const std::int64_t lo = std::min(len, ix0 < 0 ? (-ix0 + sw - 1) / sw : std::int64_t{0});
+                            const std::int64_t hi = std::max(lo, std::min(len, ix0 < g.w ? (g.w - 1 - ix0) / sw + 1 : std::int64_t{0}));
+                            std::fill(o, o + lo, 0.f);
+                            const float* sp = src + (ix0 + lo * sw);
+                            for (std::int64_t t = lo; t < hi; ++t, sp += sw) o[t] = *sp;
+                            std::fill(o + hi, o + len, 0.f);
                         }
                     }
                     p += len;
