@@ -102,11 +102,6 @@ model_builder pool(const std::string& op, std::vector<std::int64_t> k, std::vect
     return m;
 }
 
-/// x reshaped to `dims` (same data): the ONNX definition of a reshape-only graph.
-op_case::reference_fn reshaped(shape dims) {
-    return [dims](const std::vector<std::vector<float>>& in) { return result{dims, in[0]}; };
-}
-
 /// The shape computations exporters emit around Flatten / Reshape (ferx folds them while
 /// compiling or planning; ferx/nn/shape_ops.hpp), and Gather / Squeeze / Unsqueeze / Cast on
 /// constants and data.
@@ -157,8 +152,7 @@ void add_shape_cases(std::vector<op_case>& c) {
                      attr_i(m.node("Concat", {"u0", "u1"}, {"target"}, "concat"), "axis", 0);
                      m.node("Reshape", {"x", "target"}, {"y"}, "reshape");
                      return m;
-                 },
-                 reshaped({2, 60})});
+                 }});
     // ConstantOfShape(-1) as the inferred extent of the target.
     c.push_back({"constant_of_shape_target",
                  [] {
@@ -177,8 +171,7 @@ void add_shape_cases(std::vector<op_case>& c) {
                      attr_i(m.node("Concat", {"n", "minus_one"}, {"target"}, "concat"), "axis", 0);
                      m.node("Reshape", {"x", "target"}, {"y"}, "reshape");
                      return m;
-                 },
-                 reshaped({2, 60})});
+                 }});
     // Keras / tf2onnx exported for batch 1: a Reshape target with the batch hard-coded as 1.
     c.push_back({"reshape_hardcoded_batch1", [] {
         auto m = with_inputs({{1, 3, 4, 5}});
@@ -202,8 +195,7 @@ void add_shape_cases(std::vector<op_case>& c) {
                      auto m = with_inputs({{2, 1, 4, 1}}, 11);
                      attr_ints(m.node("Squeeze", {"x"}, {"y"}, "squeeze"), "axes", {1, -1});
                      return m;
-                 },
-                 reshaped({2, 4})});
+                 }});
     // Gather along axis 1 of a constant (folded at compile time) feeding MatMul. OpenCV 4.6 takes
     // only a scalar index: against the definition, y = x * table[:, {4, -4 + 5}].
     c.push_back({"gather_constant_axis1_matmul",
