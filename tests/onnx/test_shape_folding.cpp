@@ -12,6 +12,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -283,6 +284,45 @@ BOOST_AUTO_TEST_CASE(bad_shape_computations_name_the_node) {
             m.node("Reshape", {"x", "t"}, {"y"}, "reshape");
         }));
     }, {"node 'div_zero' (Div)", "division by zero"});
+}
+
+// Mutated bytes of a model with both flatten subgraphs (PyTorch's, tf2onnx's Cast / Slice one):
+// each either compiles and runs at batches 1 and 3, or is refused with ferx::error.
+BOOST_AUTO_TEST_CASE(fuzz_mutated_shape_computations) {
+    const auto w = random_values(classes * features, 63);
+    auto m = head_model(-1, w, [](model_builder& b) {
+        pytorch_view_flatten(b);
+        b.g->mutable_node(b.g->node_size() - 1)->set_output(0, "flat1");
+        b.int64_initializer("starts", {1}, {0});
+        b.int64_initializer("ends", {1}, {1});
+        b.int64_initializer("axes", {1}, {0});
+        b.node("Shape", {"flat1"}, {"s2"}, "shape2");
+        attr_i(b.node("Cast", {"s2"}, {"s32"}, "cast32"), "to", ::onnx::TensorProto::INT32);
+        b.node("Slice", {"s32", "starts", "ends", "axes"}, {"n2"}, "slice");
+        attr_i(b.node("Cast", {"n2"}, {"n64"}, "cast64"), "to", ::onnx::TensorProto::INT64);
+        attr_i(b.node("Concat", {"n64", "minus_one"}, {"t2"}, "concat2"), "axis", 0);
+        b.node("Reshape", {"flat1", "t2"}, {"flat"}, "reshape2");
+    });
+    const std::string original = m.bytes();
+    auto s0 = compile(m);  // the unmutated model is right
+    check_batches(s0, w, {1, 3});
+    std::mt19937 rng(91);
+    int ran = 0, refused = 0;
+    const auto x = random_values(3 * features, 92);
+    for (int r = 0; r < 3000; ++r) {
+        std::string b = original;
+        for (int k = 1 + rng() % 3; k > 0; --k) b[rng() % b.size()] ^= static_cast<char>(1u << (rng() % 8));
+        try {
+            fn::session s(fn::parse_onnx(b, "fuzz.onnx"));
+            for (std::int64_t batch : {1, 3}) s.run(ferx::exec::seq, {{x.data(), {batch, 3, 4, 5}}});
+            ++ran;
+        } catch (const ferx::error&) {
+            ++refused;
+        }
+    }
+    BOOST_TEST_MESSAGE("fuzz of shape computations: " << ran << " ran at batches 1 and 3, " << refused << " refused");
+    BOOST_TEST(ran > 0);
+    BOOST_TEST(refused > 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -114,6 +114,8 @@ inline shape_t reshape_shape(const shape_t& x, const std::vector<std::int64_t>& 
         } else if (out[a] < 0) {
             ctx.fail("the shape " + shape_string(target) + " has a negative extent");
         } else {
+            if (out[a] > 0 && known > std::numeric_limits<std::int64_t>::max() / out[a])
+                ctx.fail("the shape " + shape_string(target) + " has too many elements");
             known *= out[a];
         }
     }
@@ -277,16 +279,18 @@ inline folded_tensor fold_slice(const folded_tensor& x, std::vector<std::int64_t
         seen[a] = true;
         if (steps[i] == 0) ctx.fail("a step is 0");
         const std::int64_t d = x.shape[a];
+        // A step longer than the axis takes one element at most: clamped, the arithmetic cannot overflow.
+        steps[i] = std::max(-(d + 1), std::min(d + 1, steps[i]));
         std::int64_t s = starts[i] < 0 ? starts[i] + d : starts[i];
         std::int64_t e = ends[i] < 0 ? ends[i] + d : ends[i];
         if (steps[i] > 0) {
             s = std::min(d, std::max<std::int64_t>(0, s));
             e = std::min(d, std::max<std::int64_t>(0, e));
-            out_shape[a] = e > s ? (e - s + steps[i] - 1) / steps[i] : 0;
+            out_shape[a] = e > s ? (e - s - 1) / steps[i] + 1 : 0;
         } else {
             s = std::min(d - 1, std::max<std::int64_t>(-1, s));
             e = std::min(d - 1, std::max<std::int64_t>(-1, e));
-            out_shape[a] = s > e ? (s - e - steps[i] - 1) / -steps[i] : 0;
+            out_shape[a] = s > e ? (s - e - 1) / -steps[i] + 1 : 0;
         }
         lo[a] = s;
         step[a] = steps[i];
