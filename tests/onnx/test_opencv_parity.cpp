@@ -109,30 +109,14 @@ void add_shape_cases(std::vector<op_case>& c) {
     // PyTorch's x.view(x.size(0), -1): Shape -> Gather -> Unsqueeze -> Concat -> Reshape.
     c.push_back({"pytorch_view_flatten", [] {
         auto m = with_inputs({{2, 3, 4, 5}});
-        m.int64_initializer("zero", {}, {0});
-        m.int64_initializer("axes0", {1}, {0});
-        m.int64_initializer("minus_one", {1}, {-1});
-        m.node("Shape", {"x"}, {"s"}, "shape");
-        attr_i(m.node("Gather", {"s", "zero"}, {"n"}, "gather"), "axis", 0);
-        m.node("Unsqueeze", {"n", "axes0"}, {"n1"}, "unsqueeze");
-        attr_i(m.node("Concat", {"n1", "minus_one"}, {"target"}, "concat"), "axis", 0);
-        m.node("Reshape", {"x", "target"}, {"r"}, "reshape");
+        onnx_test::pytorch_view_flatten(m, "x", "r");
         m.node("Relu", {"r"}, {"y"}, "relu");
         return m;
     }});
     // tf2onnx's dynamic Flatten: Shape -> Cast(int32) -> Slice -> Concat -> Cast(int64) -> Reshape.
     c.push_back({"tf2onnx_flatten_cast_slice", [] {
         auto m = with_inputs({{2, 3, 4, 5}});
-        m.int64_initializer("starts", {1}, {0});
-        m.int64_initializer("ends", {1}, {1});
-        m.int64_initializer("axes", {1}, {0});
-        m.int64_initializer("rest", {1}, {60});
-        m.node("Shape", {"x"}, {"s"}, "shape");
-        attr_i(m.node("Cast", {"s"}, {"s32"}, "cast_int32"), "to", ::onnx::TensorProto::INT32);
-        m.node("Slice", {"s32", "starts", "ends", "axes"}, {"n"}, "slice");
-        attr_i(m.node("Cast", {"n"}, {"n64"}, "cast_int64"), "to", ::onnx::TensorProto::INT64);
-        attr_i(m.node("Concat", {"n64", "rest"}, {"target"}, "concat"), "axis", 0);
-        m.node("Reshape", {"x", "target"}, {"r"}, "reshape");
+        onnx_test::tf2onnx_flatten(m, "x", "r", 60);
         m.node("Sigmoid", {"r"}, {"y"}, "sigmoid");
         return m;
     }});

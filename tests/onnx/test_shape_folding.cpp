@@ -79,16 +79,7 @@ model_builder head_model(std::int64_t declared_batch, const std::vector<float>& 
     return m;
 }
 
-void pytorch_view_flatten(model_builder& m) {
-    m.int64_initializer("zero", {}, {0});
-    m.int64_initializer("axes0", {1}, {0});
-    m.int64_initializer("minus_one", {1}, {-1});
-    m.node("Shape", {"x"}, {"s"}, "shape");
-    attr_i(m.node("Gather", {"s", "zero"}, {"n"}, "gather"), "axis", 0);
-    m.node("Unsqueeze", {"n", "axes0"}, {"n1"}, "unsqueeze");
-    attr_i(m.node("Concat", {"n1", "minus_one"}, {"target"}, "concat"), "axis", 0);
-    m.node("Reshape", {"x", "target"}, {"flat"}, "reshape");
-}
+void pytorch_view_flatten(model_builder& m) { onnx_test::pytorch_view_flatten(m, "x", "flat"); }
 
 }  // namespace
 
@@ -291,17 +282,8 @@ BOOST_AUTO_TEST_CASE(bad_shape_computations_name_the_node) {
 BOOST_AUTO_TEST_CASE(fuzz_mutated_shape_computations) {
     const auto w = random_values(classes * features, 63);
     auto m = head_model(-1, w, [](model_builder& b) {
-        pytorch_view_flatten(b);
-        b.g->mutable_node(b.g->node_size() - 1)->set_output(0, "flat1");
-        b.int64_initializer("starts", {1}, {0});
-        b.int64_initializer("ends", {1}, {1});
-        b.int64_initializer("axes", {1}, {0});
-        b.node("Shape", {"flat1"}, {"s2"}, "shape2");
-        attr_i(b.node("Cast", {"s2"}, {"s32"}, "cast32"), "to", ::onnx::TensorProto::INT32);
-        b.node("Slice", {"s32", "starts", "ends", "axes"}, {"n2"}, "slice");
-        attr_i(b.node("Cast", {"n2"}, {"n64"}, "cast64"), "to", ::onnx::TensorProto::INT64);
-        attr_i(b.node("Concat", {"n64", "minus_one"}, {"t2"}, "concat2"), "axis", 0);
-        b.node("Reshape", {"flat1", "t2"}, {"flat"}, "reshape2");
+        onnx_test::pytorch_view_flatten(b, "x", "flat1");
+        onnx_test::tf2onnx_flatten(b, "flat1", "flat", -1, "_2");
     });
     const std::string original = m.bytes();
     auto s0 = compile(m);  // the unmutated model is right
@@ -310,10 +292,8 @@ BOOST_AUTO_TEST_CASE(fuzz_mutated_shape_computations) {
     int ran = 0, refused = 0;
     const auto x = random_values(3 * features, 92);
     for (int r = 0; r < 3000; ++r) {
-        std::string b = original;
-        for (int k = 1 + rng() % 3; k > 0; --k) b[rng() % b.size()] ^= static_cast<char>(1u << (rng() % 8));
         try {
-            fn::session s(fn::parse_onnx(b, "fuzz.onnx"));
+            fn::session s(fn::parse_onnx(onnx_test::flip_bits(original, rng, 3), "fuzz.onnx"));
             for (std::int64_t batch : {1, 3}) s.run(ferx::exec::seq, {{x.data(), {batch, 3, 4, 5}}});
             ++ran;
         } catch (const ferx::error&) {

@@ -546,6 +546,8 @@ private:
         } else if (op == "Concat") {
             need_inputs(1, 1u << 20);
             if (!n.attributes.count("axis")) fail_node(n, "axis is required");
+            for (const auto& in : n.inputs)
+                if (in.empty()) fail_node(n, "has an empty input name");
             s.kind = detail::step_kind::concat;
             s.axis = attr_int(n, "axis", 0);
             s.fold.op = detail::shape_op::concat;
