@@ -133,7 +133,7 @@ BOOST_AUTO_TEST_CASE(hardcoded_reshape_of_a_non_batch_axis_follows_onnx) {
 }
 
 BOOST_AUTO_TEST_CASE(squeeze_after_global_pool_runs_every_batch_size) {
-    // PyTorch's x.mean((2, 3)) head as exported by older versions: GlobalAveragePool -> Squeeze.
+    // A global pool then squeeze (adaptive_avg_pool2d(x, 1).squeeze(-1).squeeze(-1)): GlobalAveragePool -> Squeeze.
     for (int opset : {11, 13}) {
         model_builder m(opset, "gap_squeeze");
         m.input("x", {1, 3, 4, 5});
