@@ -34,6 +34,8 @@
 #include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
 
+#include "cli_args.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -61,47 +63,30 @@ struct options {
     bool crop = false, seq = false, draw = true;
 };
 
-[[noreturn]] void usage_error(const std::string& why) {
-    throw std::invalid_argument(why + " (see the comment at the top of fer_cnn.cpp for the options)");
-}
-
-double number(const std::string& opt, const std::string& v) {
-    char* end = nullptr;
-    const double x = std::strtod(v.c_str(), &end);
-    if (v.empty() || *end != '\0') usage_error(opt + " needs a number, got '" + v + "'");
-    return x;
-}
-
 options parse_args(int argc, char** argv) {
     options o;
-    for (int i = 1; i < argc; ++i) {
-        const std::string a = argv[i];
-        const auto value = [&]() -> std::string {
-            if (i + 1 >= argc) usage_error("option " + a + " needs a value");
-            return argv[++i];
-        };
-        if (a == "--model") o.model = value();
-        else if (a == "--out") o.out_dir = value();
-        else if (a == "--scale") o.norm.scale = static_cast<float>(number(a, value()));
-        else if (a == "--offset") o.norm.offset = static_cast<float>(number(a, value()));
-        else if (a == "--max-frames") {
-            const double n = number(a, value());
-            if (n < 1 || n != static_cast<long>(n)) usage_error("--max-frames needs a positive whole number");
-            o.max_frames = static_cast<long>(n);
-        } else if (a == "--classes") {
+    ferx_examples::cli_args args(argc, argv, "see the comment at the top of fer_cnn.cpp for the options");
+    while (args.next()) {
+        const std::string& a = args.arg();
+        if (a == "--model") o.model = args.value();
+        else if (a == "--out") o.out_dir = args.value();
+        else if (a == "--scale") o.norm.scale = static_cast<float>(args.number());
+        else if (a == "--offset") o.norm.offset = static_cast<float>(args.number());
+        else if (a == "--max-frames") o.max_frames = args.whole(1);
+        else if (a == "--classes") {
             o.classes.clear();
-            std::stringstream ss(value());
+            std::stringstream ss(args.value());
             for (std::string c; std::getline(ss, c, ',');) o.classes.push_back(c);
         } else if (a == "--faces") {
-            const std::string v = value();
+            const std::string v = args.value();
             if (v == "all") o.faces = ferx::face_source::all;
             else if (v == "largest") o.faces = ferx::face_source::largest;
             else if (v == "confident") o.faces = ferx::face_source::most_confident;
-            else usage_error("--faces must be all, largest or confident");
+            else args.fail("--faces must be all, largest or confident");
         } else if (a == "--crop") o.crop = true;
         else if (a == "--seq") o.seq = true;
         else if (a == "--no-draw") o.draw = false;
-        else if (a.size() > 1 && a[0] == '-') usage_error("unknown option " + a);
+        else if (args.is_option()) args.fail("unknown option " + a);
         else o.inputs.push_back(a);
     }
     if (o.inputs.empty()) o.inputs.push_back("/usr/share/doc/opencv-doc/examples/data/Megamind.avi");
@@ -123,17 +108,8 @@ std::string find_model(const std::string& given, const char* argv0) {
     throw std::invalid_argument("no default model (" + rel.string() + " not found); pass --model PATH");
 }
 
-bool is_image_file(const std::string& p) {
-    std::string ext = fs::path(p).extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
-    for (const char* e : {".png", ".jpg", ".jpeg", ".bmp", ".pgm", ".tif", ".tiff", ".webp"})
-        if (ext == e) return true;
-    return false;
-}
-
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
+using ferx_examples::is_image_file;
+using ferx_examples::seconds_since;
 
 /// Runs the deep pipeline over the inputs, writing the CSV, the annotated outputs and a summary.
 class fer_run {
@@ -175,36 +151,25 @@ public:
         cv::VideoCapture cap;
         if (fs::exists(src)) cap.open(src);
         if (!cap.isOpened()) throw ferx::error("fer_cnn", "cannot open the video (missing or not a video)", src);
-        cv::VideoWriter writer;
+        ferx_examples::annotated_video writer(fs::path(o_.out_dir) / (fs::path(src).stem().string() + "_cnn.avi"),
+                                              cap.get(cv::CAP_PROP_FPS));
         std::vector<int> labels;
         std::vector<double> scores;  // [frames, K] row-major
         const std::size_t k = net_.classes().size();
-        cv::Mat bgr;
-        for (long i = 0; o_.max_frames < 0 || i < o_.max_frames; ++i) {
-            auto t0 = std::chrono::steady_clock::now();
-            if (!cap.read(bgr) || bgr.empty()) break;
-            io_ += seconds_since(t0);
+        ferx_examples::for_each_frame(cap, o_.max_frames, io_, [&](long i, cv::Mat& bgr) {
             const auto faces = frame(policy, bgr, src, i);
             // The frame's result: its largest face (label -1 and zero scores without a face).
-            const auto big = std::max_element(faces.begin(), faces.end(), [](const auto& a, const auto& b) {
-                return a.face.box.area() < b.face.box.area();
-            });
-            labels.push_back(faces.empty() ? -1 : big->label);
-            for (std::size_t c = 0; c < k; ++c) scores.push_back(faces.empty() ? 0.0 : big->scores[c]);
+            const auto* big = ferx_examples::largest_face(faces);
+            labels.push_back(big ? big->label : -1);
+            for (std::size_t c = 0; c < k; ++c) scores.push_back(big ? big->scores[c] : 0.0);
             if (o_.draw) {
-                t0 = std::chrono::steady_clock::now();
+                const auto t0 = std::chrono::steady_clock::now();
                 draw(bgr, faces);
-                if (!writer.isOpened()) {
-                    const fs::path dst = fs::path(o_.out_dir) / (fs::path(src).stem().string() + "_cnn.avi");
-                    const double fps = cap.get(cv::CAP_PROP_FPS) > 0 ? cap.get(cv::CAP_PROP_FPS) : 25.0;
-                    writer.open(dst.string(), cv::VideoWriter::fourcc('M', 'J', 'P', 'G'), fps, bgr.size());
-                    if (!writer.isOpened()) throw ferx::error("fer_cnn", "cannot write the annotated video", dst.string());
-                    std::cout << "annotated video: " << dst.string() << '\n';
-                }
-                writer.write(bgr);
+                if (writer.write(bgr, [](const std::string& dst) { throw ferx::error("fer_cnn", "cannot write the annotated video", dst); }))
+                    std::cout << "annotated video: " << writer.path().string() << '\n';
                 io_ += seconds_since(t0);
             }
-        }
+        });
         if (labels.empty()) throw ferx::error("fer_cnn", "the video gave no frame", src);
         xt::xtensor<double, 2> s({labels.size(), k});
         std::copy(scores.begin(), scores.end(), s.data());

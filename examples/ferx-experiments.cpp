@@ -22,6 +22,7 @@
 // Classifiers: linear (LIBLINEAR-style linear SVM, C = 1 or --C), rbf (RBF C-SVC, C = 1 or --C,
 // gamma = 1 / (d * variance of the scaled training features), as scikit-learn's "scale"),
 // linear-grid (C in 0.01, 0.1, 1, 10; fer2013: 0.001, 0.01, 0.1), rbf-grid (C in 1, 10, 100 x gamma in 0.25..4 x the default).
+#include "cli_args.hpp"
 #include "progress_bar.hpp"
 
 #include <ferx/data/ckplus.hpp>
@@ -388,26 +389,23 @@ int main(int argc, char** argv) try {
         return 2;
     }
     o.dataset = argv[1];
-    for (int i = 2; i < argc; ++i) {
-        const std::string a = argv[i];
-        const auto value = [&]() -> std::string {
-            if (i + 1 >= argc) throw ferx::error("ferx-experiments", a + " needs a value");
-            return argv[++i];
-        };
-        if (a == "--data") o.data = value();
-        else if (a == "--folds") o.folds = std::stoul(value());
-        else if (a == "--descriptors") o.descriptors = value();
-        else if (a == "--classifiers") o.classifiers = value();
+    ferx_examples::cli_args args(argc, argv, "see the comment at the top of ferx-experiments.cpp", 2);
+    while (args.next()) {
+        const std::string& a = args.arg();
+        if (a == "--data") o.data = args.value();
+        else if (a == "--folds") o.folds = static_cast<std::size_t>(args.whole());
+        else if (a == "--descriptors") o.descriptors = args.value();
+        else if (a == "--classifiers") o.classifiers = args.value();
         else if (a == "--equalize") o.equalize = true;
-        else if (a == "--scale") o.model.scale = value();
-        else if (a == "--pca") o.model.pca = std::stoul(value());
-        else if (a == "--C") o.model.C = std::stod(value());
-        else if (a == "--subsample") o.subsample = std::stoul(value());
-        else if (a == "--table") o.table = value();
-        else if (a == "--reports") o.reports = value();
+        else if (a == "--scale") o.model.scale = args.value();
+        else if (a == "--pca") o.model.pca = static_cast<std::size_t>(args.whole());
+        else if (a == "--C") o.model.C = args.number();
+        else if (a == "--subsample") o.subsample = static_cast<std::size_t>(args.whole());
+        else if (a == "--table") o.table = args.value();
+        else if (a == "--reports") o.reports = args.value();
         else if (a == "--seq") o.sequential = true;
         else if (a == "--progress") o.progress = true;
-        else throw ferx::error("ferx-experiments", "unknown option '" + a + "'");
+        else args.fail("unknown option '" + a + "'");
     }
     if (o.model.scale != "standard" && o.model.scale != "none" && o.model.scale != "l2")
         throw ferx::error("ferx-experiments", "--scale must be standard, none or l2");

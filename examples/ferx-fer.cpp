@@ -29,6 +29,8 @@
 #include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
 
+#include "cli_args.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -54,38 +56,27 @@ struct options {
     bool seq = false, draw = true;
 };
 
-[[noreturn]] void usage_error(const std::string& why) {
-    throw std::invalid_argument(why + " (see the comment at the top of ferx-fer.cpp for the options)");
-}
-
 options parse_args(int argc, char** argv) {
     options o;
-    for (int i = 1; i < argc; ++i) {
-        const std::string a = argv[i];
-        const auto value = [&]() -> std::string {
-            if (i + 1 >= argc) usage_error("option " + a + " needs a value");
-            return argv[++i];
-        };
-        if (a == "--model") o.model = value();
-        else if (a == "--out") o.out_dir = value();
-        else if (a == "--csv") o.csv = value();
-        else if (a == "--json") o.json = value();
-        else if (a == "--max-frames") {
-            const std::string v = value();
-            char* end = nullptr;
-            o.max_frames = std::strtol(v.c_str(), &end, 10);
-            if (v.empty() || *end != '\0' || o.max_frames < 1) usage_error("--max-frames needs a positive whole number");
-        } else if (a == "--faces") {
-            const std::string v = value();
+    ferx_examples::cli_args args(argc, argv, "see the comment at the top of ferx-fer.cpp for the options");
+    while (args.next()) {
+        const std::string& a = args.arg();
+        if (a == "--model") o.model = args.value();
+        else if (a == "--out") o.out_dir = args.value();
+        else if (a == "--csv") o.csv = args.value();
+        else if (a == "--json") o.json = args.value();
+        else if (a == "--max-frames") o.max_frames = args.whole(1);
+        else if (a == "--faces") {
+            const std::string v = args.value();
             if (v == "all") o.faces = ferx::face_source::all;
             else if (v == "largest") o.faces = ferx::face_source::largest;
             else if (v == "confident") o.faces = ferx::face_source::most_confident;
-            else usage_error("--faces must be all, largest or confident");
+            else args.fail("--faces must be all, largest or confident");
         } else if (a == "--seq") o.seq = true;
         else if (a == "--no-draw") o.draw = false;
-        else if (a == "--face-cascade") o.face_cascade = value();
-        else if (a == "--eyes-cascade") o.eyes_cascade = value();
-        else if (a.size() > 1 && a[0] == '-' && !std::all_of(a.begin() + 1, a.end(), ::isdigit)) usage_error("unknown option " + a);
+        else if (a == "--face-cascade") o.face_cascade = args.value();
+        else if (a == "--eyes-cascade") o.eyes_cascade = args.value();
+        else if (args.is_option()) args.fail("unknown option " + a);
         else o.inputs.push_back(a);
     }
     if (o.inputs.empty()) o.inputs.push_back("/usr/share/doc/opencv-doc/examples/data/Megamind.avi");
@@ -109,13 +100,8 @@ std::string find_model(const std::string& given, const char* argv0) {
     return rel.string();  // load_pipeline names it in its error
 }
 
-bool is_image_file(const std::string& p) {
-    std::string ext = fs::path(p).extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
-    for (const char* e : {".png", ".jpg", ".jpeg", ".bmp", ".pgm", ".ppm", ".tif", ".tiff", ".webp"})
-        if (ext == e) return true;
-    return false;
-}
+using ferx_examples::is_image_file;
+using ferx_examples::seconds_since;
 
 std::string json_escape(const std::string& s) {
     std::string o;
@@ -205,10 +191,6 @@ std::vector<ferx::face_prediction> run_frame(const Policy& policy, const ferx::p
     return faces;
 }
 
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
 template <class Policy>
 int run(const Policy& policy, const options& o, const ferx::pipeline_model& model, const ferx::face_detector& det) {
     fs::create_directories(o.out_dir);
@@ -243,41 +225,25 @@ int run(const Policy& policy, const options& o, const ferx::pipeline_model& mode
         else if (fs::exists(src)) cap.open(src);
         if (!cap.isOpened())
             throw ferx::error("ferx-fer", camera ? "cannot open the camera" : "cannot open the video (missing or not a video)", src);
-        cv::VideoWriter writer;
+        ferx_examples::annotated_video writer(
+            fs::path(o.out_dir) / (camera ? "camera_fer.avi" : fs::path(src).stem().string() + "_fer.avi"), cap.get(cv::CAP_PROP_FPS));
         std::vector<int> labels;
         std::vector<std::vector<double>> scores;
-        cv::Mat bgr;
-        for (long i = 0; o.max_frames < 0 || i < o.max_frames; ++i) {
-            auto t0 = std::chrono::steady_clock::now();
-            if (!cap.read(bgr) || bgr.empty()) break;
-            st.io += seconds_since(t0);
+        ferx_examples::for_each_frame(cap, o.max_frames, st.io, [&](long i, cv::Mat& bgr) {
             const auto faces = run_frame(policy, model, det, o, bgr, st);
             out.frame(src, i, faces);
             // The clip's per-frame result: the largest face's label and scores.
-            if (faces.empty()) {
-                labels.push_back(-1);
-                scores.emplace_back(model.classes.size(), 0.0);
-            } else {
-                const auto big = std::max_element(faces.begin(), faces.end(), [](const auto& a, const auto& b) {
-                    return a.face.box.area() < b.face.box.area();
-                });
-                labels.push_back(big->label);
-                scores.push_back(big->scores);
-            }
+            const auto* big = ferx_examples::largest_face(faces);
+            labels.push_back(big ? big->label : -1);
+            scores.push_back(big ? big->scores : std::vector<double>(model.classes.size(), 0.0));
             if (o.draw) {
-                t0 = std::chrono::steady_clock::now();
+                const auto t0 = std::chrono::steady_clock::now();
                 draw_faces(bgr, faces, model.classes);
-                if (!writer.isOpened()) {
-                    const fs::path dst = fs::path(o.out_dir) / (camera ? "camera_fer.avi" : fs::path(src).stem().string() + "_fer.avi");
-                    const double fps = cap.get(cv::CAP_PROP_FPS) > 0 ? cap.get(cv::CAP_PROP_FPS) : 25.0;
-                    writer.open(dst.string(), cv::VideoWriter::fourcc('M', 'J', 'P', 'G'), fps, bgr.size());
-                    if (!writer.isOpened()) throw ferx::error("ferx-fer", "cannot write the annotated video", dst.string());
-                    std::cout << "annotated video: " << dst.string() << '\n';
-                }
-                writer.write(bgr);
+                if (writer.write(bgr, [](const std::string& dst) { throw ferx::error("ferx-fer", "cannot write the annotated video", dst); }))
+                    std::cout << "annotated video: " << writer.path().string() << '\n';
                 st.io += seconds_since(t0);
             }
-        }
+        });
         if (st.frames == 0) throw ferx::error("ferx-fer", "the video gave no frame", src);
         xt::xtensor<double, 2> s({scores.size(), model.classes.size()});
         for (std::size_t i = 0; i < scores.size(); ++i) std::copy(scores[i].begin(), scores[i].end(), s.data() + i * model.classes.size());

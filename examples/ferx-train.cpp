@@ -20,6 +20,7 @@
 // Writes FILE (default model.ferx) and, in --report DIR (default FILE's name + "_report"),
 // confusion.csv, confusion.png and report.md. The progress bar (stderr) shows when stderr is a
 // terminal, or with --progress.
+#include "cli_args.hpp"
 #include "progress_bar.hpp"
 
 #include <ferx/data/ckplus.hpp>
@@ -316,21 +317,18 @@ int run(const Policy& policy, options o) {
 
 int main(int argc, char** argv) try {
     options o;
-    for (int i = 1; i < argc; ++i) {
-        const std::string a = argv[i];
-        const auto value = [&]() -> std::string {
-            if (i + 1 >= argc) throw ferx::error("ferx-train", a + " needs a value");
-            return argv[++i];
-        };
-        if (a == "--layout") o.layout = value();
-        else if (a == "--data") o.data = value();
-        else if (a == "--spec") o.spec = value();
+    ferx_examples::cli_args args(argc, argv, "see --help");
+    while (args.next()) {
+        const std::string& a = args.arg();
+        if (a == "--layout") o.layout = args.value();
+        else if (a == "--data") o.data = args.value();
+        else if (a == "--spec") o.spec = args.value();
         else if (a == "--grid") o.grid = true;
-        else if (a == "--folds") o.folds = std::stoul(value());
-        else if (a == "--labels") o.labels = value();
-        else if (a == "--subsample") o.subsample = std::stoul(value());
-        else if (a == "--model") o.model = value();
-        else if (a == "--report") o.report = value();
+        else if (a == "--folds") o.folds = static_cast<std::size_t>(args.whole());
+        else if (a == "--labels") o.labels = args.value();
+        else if (a == "--subsample") o.subsample = static_cast<std::size_t>(args.whole());
+        else if (a == "--model") o.model = args.value();
+        else if (a == "--report") o.report = args.value();
         else if (a == "--no-eval") o.evaluate = false;
         else if (a == "--seq") o.sequential = true;
         else if (a == "--progress") o.progress = true;
@@ -341,7 +339,7 @@ int main(int argc, char** argv) try {
                          "default spec: " << default_spec << "\n";
             return 0;
         } else {
-            throw ferx::error("ferx-train", "unknown option '" + a + "' (see --help)");
+            args.fail("unknown option '" + a + "'");
         }
     }
     return o.sequential ? run(ferx::exec::seq, o) : run(ferx::exec::par, o);

@@ -57,6 +57,7 @@
 #include <ferx/nn/layout.hpp>
 #include <ferx/nn/pool.hpp>
 #include <ferx/nn/session.hpp>
+#include <ferx/nn/shape_ops.hpp>
 #include <ferx/nn/softmax.hpp>
 #include <ferx/nn/tensor_ref.hpp>
 

@@ -21,7 +21,18 @@ Models (batch 1):
   vgg16        VGG16 (configuration D) with the head of the VGG16 thesis: FC4096, a narrower
                FC1024, FC6; 224x224x3 (about 530 MB of weights).
 
-Usage: make_fer_cnns.py --out DIR [--models bkstart,bkvgg12,...] [--seed 2024]
+Two small FER CNNs (48x48 grey; conv3x3-32, BN, ReLU, maxpool2 | conv3x3-64, BN, ReLU, maxpool2 |
+maxpool2; FC128, FC7) with the flatten heads the exporters write:
+  pytorch_view  as torch.onnx.export writes `x.view(x.size(0), -1)` with a dynamic batch:
+                Shape -> Gather -> Unsqueeze -> Concat([-1]) -> Reshape; input [N, 1, 48, 48].
+  keras_batch1  as tf2onnx writes a Keras Flatten exported for batch 1 (--inputs-as-nchw):
+                Transpose to NHWC -> Reshape([1, -1]); input [1, 1, 48, 48].
+
+With --batch B the input has B samples and the files are named <model>_b<B>.*. A model whose
+input declares a dynamic batch runs in ONNX Runtime as one batch; one exported for a fixed batch
+(keras_batch1) runs sample by sample and the outputs are stacked: what its exporter traced.
+
+Usage: make_fer_cnns.py --out DIR [--models bkstart,bkvgg12,...] [--seed 2024] [--batch 1]
 Exit status 0 on success; a missing package is reported on stderr with status 3.
 """
 import argparse
@@ -116,6 +127,11 @@ class Builder:
         logits = self.fc(x, features, classes)
         return self.model(input_shape, logits, self.softmax(logits), classes)
 
+    def int64(self, prefix, values):
+        name = self.value(prefix)
+        self.inits.append(numpy_helper.from_array(np.asarray(values, dtype=np.int64), name))
+        return name
+
     def model(self, input_shape, logits, scores, classes):
         # The graph's outputs are the logits and the softmax scores: rename those two values.
         for n in self.nodes:
@@ -204,8 +220,38 @@ def vgg16(seed):
     return b.classifier(x, 1024, 6, [1, 3, 224, 224])
 
 
+def small_fer_cnn(b):
+    """The convolutional part of pytorch_view and keras_batch1: 48x48 grey -> 64 x 6 x 6."""
+    x, c = "input", 1
+    for cout in (32, 64):
+        x, c = b.maxpool(b.relu(b.bn(b.conv(x, c, cout, 3, bias=False), cout)), 2, 2), cout
+    return b.maxpool(x, 2, 2)
+
+
+def small_fer_head(b, flat, input_shape):
+    x = b.relu(b.fc(flat, 64 * 6 * 6, 128))
+    return b.classifier(x, 128, 7, input_shape)
+
+
+def pytorch_view(seed):
+    b = Builder("pytorch_view", seed)
+    x = small_fer_cnn(b)
+    shape = b.node("Shape", [x])
+    n = b.node("Gather", [shape, b.int64("index", 0)], axis=0)        # x.size(0), a scalar
+    n = b.node("Unsqueeze", [n, b.int64("axes", [0])])
+    target = b.node("Concat", [n, b.int64("rest", [-1])], axis=0)
+    return small_fer_head(b, b.node("Reshape", [x, target]), ["N", 1, 48, 48])
+
+
+def keras_batch1(seed):
+    b = Builder("keras_batch1", seed)
+    x = b.node("Transpose", [small_fer_cnn(b)], perm=[0, 2, 3, 1])    # Keras flattens NHWC
+    return small_fer_head(b, b.node("Reshape", [x, b.int64("shape", [1, -1])]), [1, 1, 48, 48])
+
+
 MODELS = {"bkstart": bkstart, "bkvgg12": bkvgg12, "resnet18": resnet18,
-          "densenet121": densenet121, "vgg16": vgg16}
+          "densenet121": densenet121, "vgg16": vgg16, "pytorch_view": pytorch_view,
+          "keras_batch1": keras_batch1}
 
 
 def write(path, array):
@@ -217,6 +263,7 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--models", default=",".join(MODELS))
     ap.add_argument("--seed", type=int, default=2024)
+    ap.add_argument("--batch", type=int, default=1)
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     for name in args.models.split(","):
@@ -227,18 +274,26 @@ def main():
         model = MODELS[name](args.seed + k)
         path = os.path.join(args.out, name + ".onnx")
         onnx.save_model(model, path)
-        shape = [d.dim_value for d in model.graph.input[0].type.tensor_type.shape.dim]
-        x = np.random.default_rng(args.seed + 100 + k).uniform(0, 1, shape).astype(np.float32)
+        dims = model.graph.input[0].type.tensor_type.shape.dim
+        shape = [args.batch] + [d.dim_value for d in dims[1:]]
+        seed = args.seed + 100 + k + (0 if args.batch == 1 else 1000 * args.batch)
+        x = np.random.default_rng(seed).uniform(0, 1, shape).astype(np.float32)
         options = ort.SessionOptions()
         options.intra_op_num_threads = 2
         session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
-        outputs = session.run(None, {"input": x})
+        if dims[0].HasField("dim_value") and dims[0].dim_value != args.batch:
+            # exported for a fixed batch: sample by sample, stacked
+            runs = [session.run(None, {"input": x[i:i + 1]}) for i in range(args.batch)]
+            outputs = [np.concatenate([r[j] for r in runs]) for j in range(len(runs[0]))]
+        else:
+            outputs = session.run(None, {"input": x})
+        stem = name if args.batch == 1 else f"{name}_b{args.batch}"
         lines = ["input " + " ".join(map(str, x.shape))]
-        write(os.path.join(args.out, name + ".input.f32"), x)
+        write(os.path.join(args.out, stem + ".input.f32"), x)
         for out, value in zip(session.get_outputs(), outputs):
-            write(os.path.join(args.out, f"{name}.{out.name}.f32"), value)
+            write(os.path.join(args.out, f"{stem}.{out.name}.f32"), value)
             lines.append(out.name + " " + " ".join(map(str, value.shape)))
-        with open(os.path.join(args.out, name + ".txt"), "w") as f:
+        with open(os.path.join(args.out, stem + ".txt"), "w") as f:
             f.write("\n".join(lines) + "\n")
         print(f"{name}: {sum(t.ByteSize() for t in model.graph.initializer) / 1e6:.1f} MB of weights, "
               f"{len(model.graph.node)} nodes, onnxruntime {ort.__version__}")

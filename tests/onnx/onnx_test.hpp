@@ -152,6 +152,42 @@ inline void attr_floats(::onnx::NodeProto* n, const std::string& name, const std
     for (auto x : v) a->add_floats(x);
 }
 
+/// PyTorch's `x.view(x.size(0), -1)` from value `in` to `out`: Shape -> Gather(0) -> Unsqueeze ->
+/// Concat([-1]) -> Reshape (opset 13). `tag` is appended to every name it adds, so that a graph
+/// can hold several.
+inline void pytorch_view_flatten(model_builder& m, const std::string& in, const std::string& out, const std::string& tag = "") {
+    m.int64_initializer("zero" + tag, {}, {0});
+    m.int64_initializer("axes0" + tag, {1}, {0});
+    m.int64_initializer("minus_one" + tag, {1}, {-1});
+    m.node("Shape", {in}, {"s" + tag}, "shape" + tag);
+    attr_i(m.node("Gather", {"s" + tag, "zero" + tag}, {"n" + tag}, "gather" + tag), "axis", 0);
+    m.node("Unsqueeze", {"n" + tag, "axes0" + tag}, {"n1" + tag}, "unsqueeze" + tag);
+    attr_i(m.node("Concat", {"n1" + tag, "minus_one" + tag}, {"target" + tag}, "concat" + tag), "axis", 0);
+    m.node("Reshape", {in, "target" + tag}, {out}, "reshape" + tag);
+}
+
+/// tf2onnx's Flatten with a dynamic batch, from `in` to `out`: Shape -> Cast(INT32) -> Slice(0:1)
+/// -> Cast(INT64) -> Concat([rest]) -> Reshape.
+inline void tf2onnx_flatten(model_builder& m, const std::string& in, const std::string& out, std::int64_t rest,
+                            const std::string& tag = "") {
+    m.int64_initializer("starts" + tag, {1}, {0});
+    m.int64_initializer("ends" + tag, {1}, {1});
+    m.int64_initializer("axes" + tag, {1}, {0});
+    m.int64_initializer("rest" + tag, {1}, {rest});
+    m.node("Shape", {in}, {"s" + tag}, "shape" + tag);
+    attr_i(m.node("Cast", {"s" + tag}, {"s32" + tag}, "cast_int32" + tag), "to", ::onnx::TensorProto::INT32);
+    m.node("Slice", {"s32" + tag, "starts" + tag, "ends" + tag, "axes" + tag}, {"n" + tag}, "slice" + tag);
+    attr_i(m.node("Cast", {"n" + tag}, {"n64" + tag}, "cast_int64" + tag), "to", ::onnx::TensorProto::INT64);
+    attr_i(m.node("Concat", {"n64" + tag, "rest" + tag}, {"target" + tag}, "concat" + tag), "axis", 0);
+    m.node("Reshape", {in, "target" + tag}, {out}, "reshape" + tag);
+}
+
+/// `b` with 1..max_flips random bits flipped (a fuzz mutation).
+inline std::string flip_bits(std::string b, std::mt19937& rng, unsigned max_flips) {
+    for (unsigned k = 1 + rng() % max_flips; k > 0; --k) b[rng() % b.size()] ^= static_cast<char>(1u << (rng() % 8));
+    return b;
+}
+
 /// `n` values uniform in [lo, hi), from a fixed seed.
 inline std::vector<float> random_values(std::size_t n, std::uint32_t seed, float lo = -1.f, float hi = 1.f) {
     std::mt19937 rng(seed);

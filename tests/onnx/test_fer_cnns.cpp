@@ -1,7 +1,10 @@
 // The CNN architectures of the FER theses (BKStart, BKVGG12, ResNet-18, DenseNet-121, VGG16),
 // written as ONNX graphs with random weights by make_fer_cnns.py at test time, run by ferx
 // (importer + session) and compared with ONNX Runtime's outputs that the script saved:
-// logits and softmax scores, max |ferx - ort| <= 1e-4 * max(1, max |ort|).
+// logits and softmax scores, max |ferx - ort| <= 1e-4 * max(1, max |ort|). Two small CNNs with the
+// flatten heads the exporters write (PyTorch's Shape -> Gather -> Unsqueeze -> Concat -> Reshape,
+// tf2onnx's Reshape with the batch hard-coded as 1) run at batch 1 and at larger batches in one
+// session.
 // Skipped with a message where no Python with onnx, onnxruntime and numpy was found.
 #include "onnx_test.hpp"
 
@@ -49,22 +52,24 @@ std::vector<float> read_f32(const fs::path& p, std::int64_t n) {
     return v;
 }
 
-/// Generates `model` with make_fer_cnns.py and reads back the input and ONNX Runtime's outputs.
-std::vector<named_tensor> generate(const std::string& model) {
+/// Generates `model` with make_fer_cnns.py for `batch` samples and reads back the input and ONNX
+/// Runtime's outputs.
+std::vector<named_tensor> generate(const std::string& model, std::int64_t batch = 1) {
     const fs::path dir = FERX_TEST_ONNX_WORK_DIR;
     fs::create_directories(dir);
     const std::string cmd = std::string("\"") + FERX_TEST_PYTHON + "\" \"" + FERX_TEST_ONNX_SCRIPT + "\" --out \"" +
-                            dir.string() + "\" --models " + model;
+                            dir.string() + "\" --models " + model + " --batch " + std::to_string(batch);
     BOOST_TEST_MESSAGE("running: " << cmd);
     BOOST_REQUIRE_MESSAGE(std::system(cmd.c_str()) == 0, "make_fer_cnns.py failed: " << cmd);
-    std::ifstream manifest(dir / (model + ".txt"));
+    const std::string stem = batch == 1 ? model : model + "_b" + std::to_string(batch);
+    std::ifstream manifest(dir / (stem + ".txt"));
     std::vector<named_tensor> out;
     for (std::string line; std::getline(manifest, line);) {
         std::istringstream is(line);
         named_tensor t;
         is >> t.name;
         for (std::int64_t d; is >> d;) t.shape.push_back(d);
-        t.data = read_f32(dir / (model + "." + t.name + ".f32"), fn::element_count(t.shape));
+        t.data = read_f32(dir / (stem + "." + t.name + ".f32"), fn::element_count(t.shape));
         out.push_back(std::move(t));
     }
     BOOST_REQUIRE_EQUAL(out.size(), 3u);  // input, logits, scores
@@ -94,15 +99,21 @@ void check_against_ort(const char* policy_name, const Policy& policy, fn::sessio
     }
 }
 
-/// Generates, loads, compiles and runs `model` on exec::par, and on exec::seq where `with_seq`.
-void check_model(const std::string& model, bool with_seq) {
-    const auto t = generate(model);
+/// Generates, loads, compiles and runs `model` on exec::par, and on exec::seq where `with_seq`,
+/// at each batch size in turn with one session (the file is the same for every batch size).
+void check_model(const std::string& model, bool with_seq, const std::vector<std::int64_t>& batches = {1}) {
     const fs::path file = fs::path(FERX_TEST_ONNX_WORK_DIR) / (model + ".onnx");
+    auto t = generate(model, batches.front());
     fn::session s(fn::load_onnx(file));
     const auto mem = s.memory();
     BOOST_TEST_MESSAGE(model << ": " << s.step_count() << " steps, weights " << mem.weights_bytes / 1e6 << " MB");
-    if (with_seq) check_against_ort("seq", ferx::exec::seq, s, t);
-    check_against_ort("par", ferx::exec::par, s, t);
+    for (std::size_t b = 0; b < batches.size(); ++b) {
+        if (b > 0) t = generate(model, batches[b]);
+        BOOST_TEST_CONTEXT("batch " << batches[b]) {
+            if (with_seq) check_against_ort("seq", ferx::exec::seq, s, t);
+            check_against_ort("par", ferx::exec::par, s, t);
+        }
+    }
     // Generated files are large (VGG16: about 530 MB): removed once compared.
     std::error_code ec;
     fs::remove(file, ec);
@@ -119,5 +130,11 @@ BOOST_AUTO_TEST_CASE(densenet121_equals_onnxruntime, *boost::unit_test::label("h
     check_model("densenet121", true);
 }
 BOOST_AUTO_TEST_CASE(vgg16_equals_onnxruntime, *boost::unit_test::label("heavy")) { check_model("vgg16", false); }
+BOOST_AUTO_TEST_CASE(pytorch_view_flatten_equals_onnxruntime_at_batches_1_and_5) {
+    check_model("pytorch_view", true, {1, 5, 1});
+}
+BOOST_AUTO_TEST_CASE(keras_batch1_reshape_equals_onnxruntime_at_batches_1_and_4) {
+    check_model("keras_batch1", true, {1, 4});
+}
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -2,6 +2,7 @@
 // + session, exec::seq and exec::par) and by OpenCV 4.6 dnn (cv::dnn::readNetFromONNX on the same
 // bytes): same output shape, and max |ferx - opencv| <= 1e-5 * max(1, max |opencv|).
 // Every op the session supports that OpenCV 4.6 imports is here; docs/onnx.md lists the rest.
+// The shape computations around Reshape (add_shape_cases) are here too, as exporters emit them.
 #include "onnx_test.hpp"
 
 #include <ferx/core/execution.hpp>
@@ -99,6 +100,123 @@ model_builder pool(const std::string& op, std::vector<std::int64_t> k, std::vect
     attr_ints(n, "pads", pads);
     if (count_include_pad >= 0) attr_i(n, "count_include_pad", count_include_pad);
     return m;
+}
+
+/// The shape computations exporters emit around Flatten / Reshape (ferx folds them while
+/// compiling or planning; ferx/nn/shape_ops.hpp), and Gather / Squeeze / Unsqueeze / Cast on
+/// constants and data.
+void add_shape_cases(std::vector<op_case>& c) {
+    // PyTorch's x.view(x.size(0), -1): Shape -> Gather -> Unsqueeze -> Concat -> Reshape.
+    c.push_back({"pytorch_view_flatten", [] {
+        auto m = with_inputs({{2, 3, 4, 5}});
+        onnx_test::pytorch_view_flatten(m, "x", "r");
+        m.node("Relu", {"r"}, {"y"}, "relu");
+        return m;
+    }});
+    // tf2onnx's dynamic Flatten: Shape -> Cast(int32) -> Slice -> Concat -> Cast(int64) -> Reshape.
+    c.push_back({"tf2onnx_flatten_cast_slice", [] {
+        auto m = with_inputs({{2, 3, 4, 5}});
+        onnx_test::tf2onnx_flatten(m, "x", "r", 60);
+        m.node("Sigmoid", {"r"}, {"y"}, "sigmoid");
+        return m;
+    }});
+    // x.view(x.size(0), x.size(1) * x.size(2) * x.size(3)): Mul on gathered extents.
+    c.push_back({"reshape_target_from_mul",
+                 [] {
+                     auto m = with_inputs({{2, 3, 4, 5}});
+                     for (int a = 0; a < 4; ++a) m.int64_initializer("i" + std::to_string(a), {}, {a});
+                     m.int64_initializer("axes0", {1}, {0});
+                     m.node("Shape", {"x"}, {"s"}, "shape");
+                     for (int a = 0; a < 4; ++a)
+                         m.node("Gather", {"s", "i" + std::to_string(a)}, {"d" + std::to_string(a)}, "gather" + std::to_string(a));
+                     m.node("Mul", {"d1", "d2"}, {"d12"}, "mul12");
+                     m.node("Mul", {"d12", "d3"}, {"d123"}, "mul123");
+                     m.node("Unsqueeze", {"d0", "axes0"}, {"u0"}, "unsqueeze0");
+                     m.node("Unsqueeze", {"d123", "axes0"}, {"u1"}, "unsqueeze1");
+                     attr_i(m.node("Concat", {"u0", "u1"}, {"target"}, "concat"), "axis", 0);
+                     m.node("Reshape", {"x", "target"}, {"y"}, "reshape");
+                     return m;
+                 }});
+    // ConstantOfShape(-1) as the inferred extent of the target.
+    c.push_back({"constant_of_shape_target",
+                 [] {
+                     auto m = with_inputs({{2, 3, 4, 5}});
+                     m.int64_initializer("one", {1}, {1});
+                     m.int64_initializer("first", {1}, {0});
+                     m.node("Shape", {"x"}, {"s"}, "shape");
+                     m.node("Gather", {"s", "first"}, {"n"}, "gather");
+                     auto* k = m.node("ConstantOfShape", {"one"}, {"minus_one"}, "constant_of_shape");
+                     auto* a = k->add_attribute();
+                     a->set_name("value");
+                     a->set_type(::onnx::AttributeProto::TENSOR);
+                     a->mutable_t()->set_data_type(::onnx::TensorProto::INT64);
+                     a->mutable_t()->add_dims(1);
+                     a->mutable_t()->add_int64_data(-1);
+                     attr_i(m.node("Concat", {"n", "minus_one"}, {"target"}, "concat"), "axis", 0);
+                     m.node("Reshape", {"x", "target"}, {"y"}, "reshape");
+                     return m;
+                 }});
+    // Keras / tf2onnx exported for batch 1: a Reshape target with the batch hard-coded as 1.
+    c.push_back({"reshape_hardcoded_batch1", [] {
+        auto m = with_inputs({{1, 3, 4, 5}});
+        m.int64_initializer("target", {2}, {1, -1});
+        m.node("Reshape", {"x", "target"}, {"r"}, "reshape");
+        m.initializer("w", {7, 60}, random_values(420, 51));
+        attr_i(m.node("Gemm", {"r", "w"}, {"y"}, "gemm"), "transB", 1);
+        return m;
+    }});
+    // OpenCV 4.6 reads Squeeze's axes only as an attribute (opset < 13); the input form is in
+    // test_shape_folding.cpp.
+    c.push_back({"unsqueeze_relu_squeeze_opset11", [] {
+        auto m = with_inputs({{2, 3, 4, 5}}, 11);
+        attr_ints(m.node("Unsqueeze", {"x"}, {"u"}, "unsqueeze"), "axes", {1});
+        m.node("Relu", {"u"}, {"r"}, "relu");
+        attr_ints(m.node("Squeeze", {"r"}, {"y"}, "squeeze"), "axes", {1});
+        return m;
+    }});
+    c.push_back({"squeeze_opset11_attribute",
+                 [] {
+                     auto m = with_inputs({{2, 1, 4, 1}}, 11);
+                     attr_ints(m.node("Squeeze", {"x"}, {"y"}, "squeeze"), "axes", {1, -1});
+                     return m;
+                 }});
+    // Gather along axis 1 of a constant (folded at compile time) feeding MatMul. OpenCV 4.6 takes
+    // only a scalar index: against the definition, y = x * table[:, {4, -4 + 5}].
+    c.push_back({"gather_constant_axis1_matmul",
+                 [] {
+                     auto m = with_inputs({{4, 6}});
+                     m.initializer("table", {6, 5}, random_values(30, 52));
+                     m.int64_initializer("idx", {2}, {4, -4});
+                     attr_i(m.node("Gather", {"table", "idx"}, {"w"}, "gather"), "axis", 1);
+                     m.node("MatMul", {"x", "w"}, {"y"}, "matmul");
+                     return m;
+                 },
+                 [](const std::vector<std::vector<float>>& in) {
+                     const auto table = random_values(30, 52);
+                     const int cols[2] = {4, 1};
+                     result r{{4, 2}, std::vector<float>(8)};
+                     for (int i = 0; i < 4; ++i)
+                         for (int j = 0; j < 2; ++j) {
+                             double acc = 0;
+                             for (int k = 0; k < 6; ++k) acc += double(in[0][i * 6 + k]) * table[k * 5 + cols[j]];
+                             r.data[i * 2 + j] = float(acc);
+                         }
+                     return r;
+                 }});
+    c.push_back({"gather_constant_scalar_index_add", [] {
+        auto m = with_inputs({{4, 6}});
+        m.initializer("table", {3, 6}, random_values(18, 53));
+        m.int64_initializer("idx", {}, {2});
+        attr_i(m.node("Gather", {"table", "idx"}, {"row"}, "gather"), "axis", 0);
+        m.node("Add", {"x", "row"}, {"y"}, "add");
+        return m;
+    }});
+    c.push_back({"cast_float_identity", [] {
+        auto m = with_inputs({{2, 3, 4, 5}});
+        attr_i(m.node("Cast", {"x"}, {"f"}, "cast"), "to", ::onnx::TensorProto::FLOAT);
+        m.node("Tanh", {"f"}, {"y"}, "tanh");
+        return m;
+    }});
 }
 
 std::vector<op_case> cases() {
@@ -278,6 +396,7 @@ std::vector<op_case> cases() {
         m.node("Sigmoid", {"i"}, {"y"}, "sigmoid");
         return m;
     }});
+    add_shape_cases(c);
     return c;
 }
 

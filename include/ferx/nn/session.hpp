@@ -28,6 +28,7 @@
 #include <ferx/nn/graph.hpp>
 #include <ferx/nn/layout.hpp>
 #include <ferx/nn/pool.hpp>
+#include <ferx/nn/shape_ops.hpp>
 #include <ferx/nn/softmax.hpp>
 #include <ferx/nn/tensor_ref.hpp>
 
@@ -102,7 +103,9 @@ inline const std::set<std::string>& supported_ops() {
     static const std::set<std::string> ops = {
         "Conv", "BatchNormalization", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Clip", "MaxPool",
         "AveragePool", "GlobalAveragePool", "Add", "Sub", "Mul", "Div", "Concat", "Gemm", "MatMul",
-        "Flatten", "Reshape", "Transpose", "Pad", "Softmax", "Dropout", "Identity", "Constant"};
+        "Flatten", "Reshape", "Transpose", "Pad", "Softmax", "Dropout", "Identity", "Constant",
+        // shape computations (ferx/nn/shape_ops.hpp), folded at compile or plan time
+        "Shape", "Gather", "Unsqueeze", "Squeeze", "Cast", "Slice", "ConstantOfShape"};
     return ops;
 }
 
@@ -143,6 +146,10 @@ struct nn_step {
     std::int64_t d0 = 0, d1 = 0, d2 = 0, batches = 0;
     broadcast_geometry batch_bc;  // matmul: broadcasting of the batch axes
     std::vector<std::int64_t> widths;
+    // shape computations: evaluated on the host at compile or plan time, never run
+    bool host_fold = false;
+    shape_op_params fold;
+    std::string shape_input;  // Reshape: the value holding the target ("": the constant `ints`)
 };
 
 struct nn_value {
@@ -151,6 +158,7 @@ struct nn_value {
     int input = -1;    // index of the graph input, or -1
     int storage = -1;  // arena storage (per plan)
     shape_t shape;
+    bool batched = false;  // axis 0 is the inputs' batch axis (per plan)
 };
 
 inline std::int64_t norm_axis(std::int64_t axis, std::int64_t rank, const std::string& where, const std::string& what) {
@@ -394,6 +402,9 @@ private:
             input_decl_.push_back(in.shape);
         }
         if (input_names_.empty()) throw error(where_, "the graph has no runtime input", source_);
+        // The batch the graph was exported (traced) for: a Reshape that hard-codes it keeps the
+        // batch axis at other batch sizes (see infer_step).
+        traced_batch_ = !input_decl_[0].empty() && input_decl_[0][0] > 0 ? input_decl_[0][0] : 1;
         if (g.outputs.empty()) throw error(where_, "the graph has no output", source_);
         // Unknown ops first (reported even in a graph that also has other faults), then Constant
         // nodes become initializers.
@@ -439,10 +450,19 @@ private:
         for (const auto* n : order) steps_.push_back(parse(*n));
         for (const auto& o : g.outputs) output_names_.push_back(o.name);
         prune();
+        fold_shape_steps();
         if (options_.fold_batch_norm) fold_batch_norms();
         lower_batch_norms();
         if (options_.fuse_activations) fuse_activations();
         steps_.erase(std::remove_if(steps_.begin(), steps_.end(), [](const auto& s) { return s.dead; }), steps_.end());
+        // Shape computations that depend on runtime shapes leave the executed steps: planning
+        // evaluates them (in this topological order) when a Reshape needs their value.
+        for (auto& st : steps_)
+            if (st.host_fold) {
+                planned_producer_[st.out_name] = shape_steps_.size();
+                shape_steps_.push_back(std::move(st));
+            }
+        steps_.erase(std::remove_if(steps_.begin(), steps_.end(), [](const auto& s) { return s.host_fold; }), steps_.end());
         pretranspose_gemm_weights();
         assign_values();
         // Shapes for batch 1 now, where the inputs' other extents are declared: wrong weight
@@ -577,11 +597,17 @@ private:
             need_inputs(2, 2);
             s.kind = detail::step_kind::binary;
             s.bin = op == "Add" ? binary_kind::add : op == "Sub" ? binary_kind::sub : op == "Mul" ? binary_kind::mul : binary_kind::div;
+            s.fold.op = detail::shape_op::binary;
+            s.fold.arithmetic = op == "Add" ? '+' : op == "Sub" ? '-' : op == "Mul" ? '*' : '/';
         } else if (op == "Concat") {
             need_inputs(1, 1u << 20);
             if (!n.attributes.count("axis")) fail_node(n, "axis is required");
+            for (const auto& in : n.inputs)
+                if (in.empty()) fail_node(n, "has an empty input name");
             s.kind = detail::step_kind::concat;
             s.axis = attr_int(n, "axis", 0);
+            s.fold.op = detail::shape_op::concat;
+            s.fold.axis = s.axis;
         } else if (op == "Gemm") {
             need_inputs(2, 3);
             s.kind = detail::step_kind::gemm;
@@ -597,12 +623,18 @@ private:
         } else if (op == "Reshape") {
             need_inputs(2, 2);
             s.kind = detail::step_kind::alias;
-            s.ints = constant_ints(n, 1);
+            s.fold.op = detail::shape_op::reshape;
+            if (weight_ids_.count(n.inputs[1])) s.ints = constant_ints(n, 1);
+            else s.shape_input = n.inputs[1];  // computed by shape ops: resolved when folding
             if (attr_int(n, "allowzero", 0) != 0) fail_node(n, "allowzero = 1 is not supported");
             if (std::count(s.ints.begin(), s.ints.end(), -1) > 1) fail_node(n, "the shape has more than one -1");
         } else if (op == "Identity" || op == "Dropout") {
             need_inputs(1, 3);
             s.kind = detail::step_kind::alias;
+            s.fold.op = detail::shape_op::identity;
+        } else if (op == "Shape" || op == "Gather" || op == "Unsqueeze" || op == "Squeeze" || op == "Cast" ||
+                   op == "Slice" || op == "ConstantOfShape") {
+            parse_shape_op(n, s, need_inputs);
         } else if (op == "Transpose") {
             need_inputs(1, 1);
             s.kind = detail::step_kind::transpose;
@@ -639,6 +671,195 @@ private:
         return s;
     }
 
+    // Shape computations: their attributes; where they run is decided by fold_shape_steps.
+    template <class NeedInputs>
+    void parse_shape_op(const node& n, detail::nn_step& s, const NeedInputs& need_inputs) const {
+        const std::string& op = n.op_type;
+        s.host_fold = true;
+        auto& f = s.fold;
+        if (op == "Shape") {
+            need_inputs(1, 1);
+            f.op = detail::shape_op::shape;
+            f.start = attr_int(n, "start", 0);
+            f.end = attr_int(n, "end", std::numeric_limits<std::int64_t>::max());
+        } else if (op == "Gather") {
+            need_inputs(2, 2);
+            f.op = detail::shape_op::gather;
+            f.axis = attr_int(n, "axis", 0);
+        } else if (op == "Unsqueeze" || op == "Squeeze") {
+            f.op = op == "Unsqueeze" ? detail::shape_op::unsqueeze : detail::shape_op::squeeze;
+            f.axes_attribute = opset_ < 13;
+            if (opset_ < 13) {
+                need_inputs(1, 1);
+                if (op == "Unsqueeze" && !n.attributes.count("axes")) fail_node(n, "axes is required");
+                f.axes = attr_ints(n, "axes");
+                f.axes_attribute = n.attributes.count("axes") != 0;  // Squeeze without axes: every extent 1
+            } else {
+                need_inputs(op == "Unsqueeze" ? 2 : 1, 2);
+            }
+        } else if (op == "Cast") {
+            need_inputs(1, 1);
+            if (!n.attributes.count("to")) fail_node(n, "attribute 'to' is required");
+            f.op = detail::shape_op::cast;
+            f.to = attr_int(n, "to", 1);
+        } else if (op == "Slice") {
+            f.op = detail::shape_op::slice;
+            if (opset_ < 10) {
+                need_inputs(1, 1);
+                if (!n.attributes.count("starts") || !n.attributes.count("ends")) fail_node(n, "starts and ends are required");
+                f.axes_attribute = true;
+                f.starts = attr_ints(n, "starts"), f.ends = attr_ints(n, "ends"), f.axes = attr_ints(n, "axes");
+            } else {
+                need_inputs(3, 5);
+            }
+        } else {  // ConstantOfShape
+            need_inputs(1, 1);
+            f.op = detail::shape_op::constant_of_shape;
+            if (const auto* v = attr<dense_tensor>(n, "value")) {
+                if (v->data.size() != 1) fail_node(n, "value must hold one element");
+                f.value = v->data[0];
+            }
+        }
+    }
+
+    // Where each shape computation runs (ferx/nn/shape_ops.hpp). A step whose inputs are all
+    // constants is evaluated now and becomes a weight. A Shape of a runtime tensor, and whatever
+    // is computed from it, is evaluated at every plan (it may hold the batch extent) and may feed
+    // only other shape computations and Reshape's shape input. Unsqueeze, Squeeze, Identity and
+    // Cast to float of a runtime tensor are no-copy aliases; Reshape, Concat and Add/Sub/Mul/Div
+    // of runtime tensors run as usual. Anything else is refused with the node's name.
+    void fold_shape_steps() {
+        std::map<std::string, std::size_t> planned;  // value -> index in steps_
+        for (std::size_t i = 0; i < steps_.size(); ++i) {
+            auto& s = steps_[i];
+            if (s.dead) continue;
+            const bool foldable = s.host_fold || s.fold.op != detail::shape_op::identity || s.op == "Identity" || s.op == "Dropout";
+            bool runtime = false, from_shapes = false;
+            const std::size_t data_inputs = s.op == "Dropout" || s.op == "Identity" ? 1 : s.in_names.size();
+            for (std::size_t k = 0; k < s.in_names.size(); ++k) {
+                const std::string& in = s.in_names[k];
+                if (in.empty() || weight_ids_.count(in)) continue;
+                if (planned.count(in)) from_shapes = true;
+                else if (k < data_inputs) runtime = true;
+            }
+            if (!foldable) {
+                for (const auto& in : s.in_names)
+                    if (planned.count(in))
+                        fail_step(s, "reads '" + in + "', a value computed from tensor shapes, which only shape computations "
+                                     "(Shape, Gather, Concat, ...) and Reshape's shape input may use");
+                continue;
+            }
+            if (s.op == "Reshape" && !s.shape_input.empty()) {
+                if (weight_ids_.count(s.shape_input)) {
+                    const auto& w = weight(s.shape_input);
+                    s.ints.clear();
+                    for (float v : w.data) s.ints.push_back(static_cast<std::int64_t>(std::llround(v)));
+                    s.shape_input.clear();
+                } else if (!planned.count(s.shape_input)) {
+                    fail_step(s, "the shape input '" + s.shape_input + "' is a runtime tensor; it must be a constant or "
+                                 "computed from tensor shapes (Shape, Gather, Concat, ...)");
+                } else if (!runtime) {
+                    from_shapes = true;
+                }
+            }
+            if (s.op == "Shape" && runtime) from_shapes = true, runtime = false;
+            if (runtime && from_shapes)
+                fail_step(s, "mixes a runtime tensor with a value computed from tensor shapes");
+            if (!runtime) {
+                s.host_fold = true;
+                if (from_shapes) planned[s.out_name] = i;
+                else fold_now(s);
+                continue;
+            }
+            // A runtime tensor: Reshape, Concat, the binary ops, Identity and Dropout run as usual.
+            s.host_fold = false;
+            if (s.fold.op == detail::shape_op::unsqueeze || s.fold.op == detail::shape_op::squeeze) {
+                if (!s.fold.axes_attribute && s.in_names.size() > 1 && !s.in_names[1].empty()) {
+                    if (!weight_ids_.count(s.in_names[1])) fail_step(s, "the axes input must be a constant");
+                    for (float v : weight(s.in_names[1]).data) s.fold.axes.push_back(static_cast<std::int64_t>(std::llround(v)));
+                    s.fold.axes_attribute = true;
+                }
+                s.kind = detail::step_kind::alias;
+                s.in_names.resize(1);
+            } else if (s.fold.op == detail::shape_op::cast) {
+                if (s.fold.to != 1)
+                    fail_step(s, "casts a runtime tensor to data type " + std::to_string(s.fold.to) +
+                                     "; ferx networks compute in float32 (only Cast to FLOAT is an identity)");
+                s.kind = detail::step_kind::alias;
+            } else if (s.fold.op == detail::shape_op::gather || s.fold.op == detail::shape_op::slice || s.fold.op == detail::shape_op::constant_of_shape) {
+                fail_step(s, "runs on a runtime tensor ('" + s.in_names[0] + "'); ferx evaluates " + s.op +
+                                 " only on constants and on values computed from tensor shapes");
+            }
+        }
+        for (const auto& o : output_names_)
+            if (planned.count(o)) throw error(where_, "graph output '" + o + "' is computed from tensor shapes only; ferx outputs float tensors the network computes", source_);
+        for (const auto& k : options_.keep)
+            if (planned.count(k)) throw error(where_, "kept value '" + k + "' is computed from tensor shapes only and cannot be kept", source_);
+    }
+
+    // Evaluates an all-constant shape computation now: its output becomes a weight.
+    void fold_now(detail::nn_step& s) {
+        std::vector<detail::folded_tensor> held;
+        held.reserve(s.in_names.size() + 1);
+        std::vector<const detail::folded_tensor*> in;
+        auto add = [&](const std::string& name) {
+            if (name.empty()) return in.push_back(nullptr);
+            const dense_tensor& w = weight(name);
+            held.push_back(detail::fold_constant(w.shape, w.data));
+            in.push_back(&held.back());
+        };
+        for (const auto& name : s.in_names) add(name);
+        const detail::folded_tensor out = evaluate_fold(s, in);
+        dense_tensor t{out.shape, {}};
+        for (double v : out.data) {
+            if (out.integer && std::fabs(v) > 16777216.0)
+                fail_step(s, "folds to the integer " + std::to_string(v) + ", which float32 cannot hold exactly");
+            t.data.push_back(static_cast<float>(v));
+        }
+        add_weight(s.out_name, std::move(t));
+        s.dead = true;
+    }
+
+    // One shape computation on host values; in[k] is the step's input k (nullptr: omitted). For
+    // Shape only in[0]->shape is read; a Reshape's target is `ints` or in[1].
+    detail::folded_tensor evaluate_fold(const detail::nn_step& s, const std::vector<const detail::folded_tensor*>& in) const {
+        const detail::fold_context ctx{where_, "node '" + s.node + "' (" + s.op + ")", source_};
+        const auto& f = s.fold;
+        auto ints_of = [&](std::size_t k, const char* what) {
+            return k < in.size() && in[k] ? detail::folded_ints(*in[k], what, ctx) : std::vector<std::int64_t>{};
+        };
+        auto given = [&](std::size_t k) { return k < in.size() && in[k] != nullptr; };
+        switch (f.op) {
+        case detail::shape_op::shape: return detail::fold_shape(in[0]->shape, f.start, f.end);
+        case detail::shape_op::gather: return detail::fold_gather(*in[0], *in[1], f.axis, ctx);
+        case detail::shape_op::unsqueeze: {
+            detail::folded_tensor out = *in[0];
+            out.shape = detail::unsqueeze_shape(out.shape, f.axes_attribute ? f.axes : ints_of(1, "axes"), ctx);
+            return out;
+        }
+        case detail::shape_op::squeeze: {
+            detail::folded_tensor out = *in[0];
+            const bool listed = f.axes_attribute || given(1);
+            out.shape = detail::squeeze_shape(out.shape, f.axes_attribute ? f.axes : ints_of(1, "axes"), !listed, ctx);
+            return out;
+        }
+        case detail::shape_op::concat: return detail::fold_concat(in, f.axis, ctx);
+        case detail::shape_op::cast: return detail::fold_cast(*in[0], f.to, ctx);
+        case detail::shape_op::slice:
+            if (f.axes_attribute) return detail::fold_slice(*in[0], f.starts, f.ends, f.axes, {}, ctx);
+            return detail::fold_slice(*in[0], ints_of(1, "starts"), ints_of(2, "ends"), ints_of(3, "axes"), ints_of(4, "steps"), ctx);
+        case detail::shape_op::constant_of_shape: return detail::fold_constant_of_shape(*in[0], f.value, false, ctx);
+        case detail::shape_op::reshape: {
+            detail::folded_tensor out = *in[0];
+            out.shape = detail::reshape_shape(out.shape, given(1) ? ints_of(1, "the shape") : s.ints, ctx);
+            return out;
+        }
+        case detail::shape_op::identity: return *in[0];
+        case detail::shape_op::binary: return detail::fold_binary(*in[0], *in[1], f.arithmetic, ctx);
+        }
+        return *in[0];
+    }
+
     // Removes steps whose results reach no output and no kept value.
     void prune() {
         std::set<std::string> needed(output_names_.begin(), output_names_.end());
@@ -650,6 +871,7 @@ private:
             }
             for (const auto& in : it->in_names)
                 if (!in.empty()) needed.insert(in);
+            if (!it->shape_input.empty()) needed.insert(it->shape_input);
         }
     }
 
@@ -795,6 +1017,9 @@ private:
         }
         for (const auto& o : output_names_) output_ids_.push_back(id_of(o));
         for (const auto& k : options_.keep) id_of(k);
+        for (const auto& st : shape_steps_)  // constants they read, runtime tensors whose shape they take
+            for (const auto& in : st.in_names)
+                if (!in.empty() && !planned_producer_.count(in)) id_of(in);
         // Keep only the weights that some step reads (folding replaced the originals).
         std::vector<dense_tensor> used;
         std::map<std::string, int> used_ids;
@@ -965,9 +1190,59 @@ private:
     // Shapes and geometry of every step for these input shapes.
     void infer(const std::vector<shape_t>& input_shapes) {
         for (std::size_t i = 0; i < input_ids_.size(); ++i) values_[static_cast<std::size_t>(input_ids_[i])].shape = input_shapes[i];
-        for (auto& v : values_)
+        for (auto& v : values_) {
             if (v.weight >= 0) v.shape = weights_[static_cast<std::size_t>(v.weight)].shape;
-        for (auto& s : steps_) values_[static_cast<std::size_t>(s.out)].shape = infer_step(s);
+            v.batched = v.input >= 0;
+        }
+        planned_values_.clear();
+        planned_cursor_ = 0;
+        for (auto& s : steps_) {
+            auto& out = values_[static_cast<std::size_t>(s.out)];
+            out.shape = infer_step(s);
+            out.batched = batched_output(s, out.shape);
+        }
+    }
+
+    // Whether a step's output keeps the batch on axis 0: an input's axis 0 is the batch and the
+    // output's axis 0 has its extent, and the op does not move or merge axis 0.
+    bool batched_output(const detail::nn_step& s, const shape_t& out) const {
+        if (out.empty()) return false;
+        if (s.kind == detail::step_kind::transpose && (s.ints.empty() ? out.size() > 1 : s.ints[0] != 0)) return false;
+        if (s.kind == detail::step_kind::concat && (s.axis == 0 || s.axis == -static_cast<std::int64_t>(out.size()))) return false;
+        if (s.kind == detail::step_kind::gemm && s.trans_a) return false;
+        if (s.op == "Flatten" && s.axis == 0) return false;
+        for (int id : s.in)
+            if (id >= 0 && values_[static_cast<std::size_t>(id)].batched && !shp(id).empty() && shp(id)[0] == out[0]) return true;
+        return false;
+    }
+
+    // The value of a shape computation for the current plan: evaluates the shape steps in order
+    // up to the one producing `name` (their runtime inputs precede the asking step, so their
+    // shapes are inferred already).
+    const detail::folded_tensor& planned_value(const std::string& name) {
+        const std::size_t last = planned_producer_.at(name);
+        for (; planned_cursor_ <= last; ++planned_cursor_) {
+            const detail::nn_step& s = shape_steps_[planned_cursor_];
+            std::vector<std::string> names = s.in_names;
+            if (!s.shape_input.empty()) names.push_back(s.shape_input);
+            std::vector<detail::folded_tensor> held;
+            held.reserve(names.size());
+            std::vector<const detail::folded_tensor*> in;
+            for (const auto& v : names) {
+                if (v.empty()) {
+                    in.push_back(nullptr);
+                } else if (planned_producer_.count(v)) {
+                    in.push_back(&planned_values_.at(v));
+                } else {
+                    const auto& val = values_[static_cast<std::size_t>(ids_.at(v))];
+                    if (val.weight >= 0) held.push_back(detail::fold_constant(val.shape, weights_[static_cast<std::size_t>(val.weight)].data));
+                    else held.push_back({val.shape, {}, false});  // a runtime tensor: only Shape reads it
+                    in.push_back(&held.back());
+                }
+            }
+            planned_values_[s.out_name] = evaluate_fold(s, in);
+        }
+        return planned_values_.at(name);
     }
 
     shape_t infer_step(detail::nn_step& s) {
@@ -1085,26 +1360,20 @@ private:
                 for (std::int64_t a = 0; a < axis; ++a) outer *= x[static_cast<std::size_t>(a)];
                 return {outer, outer ? element_count(x) / outer : 0};
             }
+            const detail::fold_context ctx{where_, "node '" + s.node + "' (" + s.op + ")", source_};
             if (s.op == "Reshape") {
-                shape_t out = s.ints;
-                std::int64_t known = 1, infer_at = -1;
-                for (std::size_t a = 0; a < out.size(); ++a) {
-                    if (out[a] == 0) {
-                        if (a >= x.size()) fail_step(s, "shape value 0 at axis " + std::to_string(a) + " has no input extent to copy");
-                        out[a] = x[a];
-                    }
-                    if (out[a] == -1) infer_at = static_cast<std::int64_t>(a);
-                    else if (out[a] < 0) fail_step(s, "shape has a negative extent");
-                    else known *= out[a];
-                }
-                const std::int64_t total = element_count(x);
-                if (infer_at >= 0) {
-                    if (known == 0 || total % known != 0) fail_step(s, "cannot reshape " + shape_string(x) + " to " + shape_string(s.ints));
-                    out[static_cast<std::size_t>(infer_at)] = total / known;
-                }
-                if (element_count(out) != total) fail_step(s, "cannot reshape " + shape_string(x) + " to " + shape_string(s.ints));
-                return out;
+                std::vector<std::int64_t> target =
+                    s.shape_input.empty() ? s.ints : detail::folded_ints(planned_value(s.shape_input), "the shape", ctx);
+                // A target whose axis 0 is the batch the graph was traced for, applied to a tensor
+                // whose axis 0 is the batch, keeps the batch: an export for batch 1 writes
+                // [1, -1] where it means [N, -1].
+                if (values_[static_cast<std::size_t>(s.in[0])].batched && !x.empty() && !target.empty() &&
+                    target[0] == traced_batch_ && x[0] != traced_batch_)
+                    target[0] = x[0];
+                return detail::reshape_shape(x, target, ctx);
             }
+            if (s.op == "Unsqueeze") return detail::unsqueeze_shape(x, s.fold.axes, ctx);
+            if (s.op == "Squeeze") return detail::squeeze_shape(x, s.fold.axes, !s.fold.axes_attribute, ctx);
             return x;
         }
         }
@@ -1299,6 +1568,12 @@ private:
     std::vector<dense_tensor> weights_;
     std::map<std::string, int> weight_ids_;
     std::vector<detail::nn_step> steps_;
+    // shape computations evaluated at plan time (ferx/nn/shape_ops.hpp)
+    std::vector<detail::nn_step> shape_steps_;
+    std::map<std::string, std::size_t> planned_producer_;
+    std::map<std::string, detail::folded_tensor> planned_values_;
+    std::size_t planned_cursor_ = 0;
+    std::int64_t traced_batch_ = 1;
     std::vector<detail::nn_value> values_;
     std::map<std::string, int> ids_;
     std::set<std::string> all_names_, initializer_names_;
