@@ -1126,8 +1126,25 @@ private:
         std::int64_t c = 0;
         if (ok && batch_separable(1)) {
             const std::size_t per_image = std::max<std::size_t>(1, plan_arena(false) * sizeof(float));
+            // Automatic: only where the whole batch's activations would leave the caches, and the
+            // per-pass copies (inputs in, readable values out) are small beside them.
+            std::size_t copied = 0;
+            for (int id : readable_)
+                if (values_[static_cast<std::size_t>(id)].weight < 0)
+                    copied += static_cast<std::size_t>(element_count(shp(id))) * sizeof(float);
+            const bool worth = per_image * static_cast<std::size_t>(n) > 4 * options_.micro_batch_bytes && 2 * copied <= per_image;
+            if (options_.micro_batch == 0 && !worth) {
+                infer(shapes);
+                return 0;
+            }
             c = options_.micro_batch > 0 ? options_.micro_batch
                                          : static_cast<std::int64_t>(std::max<std::size_t>(1, options_.micro_batch_bytes / per_image));
+            // Automatic: as few passes as that allows, evened out (the last pass is zero-filled
+            // past the batch's end, so 8 images at most 7 per pass run as 4 + 4, not 7 + 7).
+            if (options_.micro_batch == 0 && c < n) {
+                const std::int64_t passes = (n + c - 1) / c;
+                c = (n + passes - 1) / passes;
+            }
         }
         if (c <= 0 || c >= n) {
             infer(shapes);
