@@ -270,10 +270,7 @@ inline void depthwise_row_portable(const float* const* rows, const float* wt, st
             const float* xk = rows[ky] + kx * dw;
             for (std::int64_t ox = 0; ox < ow; ++ox) yr[ox] = std::fma(xk[ox], wv, yr[ox]);
         }
-    for (std::int64_t ox = 0; ox < ow; ++ox) {
-        const float v = yr[ox] + bias;
-        yr[ox] = relu && 0.f > v ? 0.f : v;
-    }
+    apply_unary(unary_op{relu ? unary_kind::relu : unary_kind::identity}, yr, yr, ow, 1.f, bias);
 }
 
 // One output row of a stride-1 depthwise plane (see depthwise_row_avx512).

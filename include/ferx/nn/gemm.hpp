@@ -12,6 +12,7 @@
 
 #include <ferx/core/config.hpp>
 #include <ferx/core/execution.hpp>
+#include <ferx/nn/activation.hpp>
 
 #include <algorithm>
 #include <cstddef>
@@ -43,17 +44,8 @@ struct gemm_epilogue {
 /// product, the AVX-512 one in registers; both give the same values).
 inline void apply_epilogue(std::int64_t m, std::int64_t n, float* c, std::int64_t ldc, const gemm_epilogue& ep) {
     if (!ep.row_bias && !ep.relu) return;
-    for (std::int64_t i = 0; i < m; ++i) {
-        const float bias = ep.row_bias ? ep.row_bias[i] : 0.f;
-        float* ci = c + i * ldc;
-        if (ep.relu)
-            for (std::int64_t j = 0; j < n; ++j) {
-                const float v = ci[j] + bias;
-                ci[j] = 0.f > v ? 0.f : v;
-            }
-        else
-            for (std::int64_t j = 0; j < n; ++j) ci[j] += bias;
-    }
+    const unary_op post{ep.relu ? unary_kind::relu : unary_kind::identity};
+    for (std::int64_t i = 0; i < m; ++i) apply_unary(post, c + i * ldc, c + i * ldc, n, 1.f, ep.row_bias ? ep.row_bias[i] : 0.f);
 }
 
 /// C[i, j] = sum_k A[i, k] B[k, j] for i in [0, m), j in [0, n) (row-major, leading dimensions

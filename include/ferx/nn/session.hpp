@@ -1077,25 +1077,19 @@ private:
         planned_ = shapes;
     }
 
-    // Whether the current plan (batch b) keeps images apart: every computed value has the batch
-    // on axis 0, Softmax does not normalise across it and Transpose keeps it first.
+    // Whether the current plan (batch b) keeps images apart: every computed value that is not
+    // an alias of a constant keeps the batch on axis 0 (`nn_value::batched`, which already
+    // refuses a Transpose moving axis 0, Concat on it, Gemm with transA and Flatten at 0), and
+    // Softmax does not normalise across it.
     bool batch_separable(std::int64_t b) const {
         std::vector<bool> constant(values_.size());
         for (std::size_t i = 0; i < values_.size(); ++i) constant[i] = values_[i].weight >= 0;
         for (const auto& s : steps_) {
-            const bool from_constant = s.kind == detail::step_kind::alias && s.in[0] >= 0 && constant[static_cast<std::size_t>(s.in[0])];
-            constant[static_cast<std::size_t>(s.out)] = from_constant;
+            const auto out = static_cast<std::size_t>(s.out);
+            constant[out] = s.kind == detail::step_kind::alias && s.in[0] >= 0 && constant[static_cast<std::size_t>(s.in[0])];
+            if (!constant[out] && !values_[out].batched) return false;
             if (s.kind == detail::step_kind::softmax && (s.d0 < b || s.d0 % b != 0)) return false;
-            if (s.kind == detail::step_kind::transpose && (s.ints.empty() || s.ints[0] != 0)) return false;
         }
-        auto batch_first = [&](int id) {
-            const auto& v = values_[static_cast<std::size_t>(id)];
-            return constant[static_cast<std::size_t>(id)] || (!v.shape.empty() && v.shape[0] == b);
-        };
-        for (int id : input_ids_)
-            if (!batch_first(id)) return false;
-        for (const auto& s : steps_)
-            if (!batch_first(s.out)) return false;
         return true;
     }
 
