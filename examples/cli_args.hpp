@@ -1,8 +1,11 @@
 // cli_args.hpp: what the example programs share to read their command line and walk their
 // inputs: an argument cursor (options with a value, numbers, whole counts, a usage error that
 // tells where the options are described), the image-file test, and the video frame loop (frames
-// read and timed, the annotated video opened on the first frame, the largest face of a frame).
+// read and timed, the annotated video opened on the first frame, the largest face of a frame),
+// and the --faces choice (all, largest, confident) of the FER programs.
 #pragma once
+
+#include <ferx/pipeline/preprocess.hpp>
 
 #include <opencv2/core.hpp>
 #include <opencv2/videoio.hpp>
@@ -68,6 +71,14 @@ public:
         if (v.empty() || *end != '\0' || n < least)
             fail(arg_ + " needs a whole number" + (least > 0 ? " >= " + std::to_string(least) : std::string()) + ", got '" + v + "'");
         return n;
+    }
+    /// The current option's value as a face source: all, largest or confident.
+    ferx::face_source faces() {
+        const std::string v = value();
+        if (v == "all") return ferx::face_source::all;
+        if (v == "largest") return ferx::face_source::largest;
+        if (v == "confident") return ferx::face_source::most_confident;
+        fail(arg_ + " must be all, largest or confident");
     }
     /// Throws std::invalid_argument: `why` and the hint.
     [[noreturn]] void fail(const std::string& why) const { throw std::invalid_argument(why + " (" + hint_ + ")"); }

@@ -77,13 +77,8 @@ options parse_args(int argc, char** argv) {
             o.classes.clear();
             std::stringstream ss(args.value());
             for (std::string c; std::getline(ss, c, ',');) o.classes.push_back(c);
-        } else if (a == "--faces") {
-            const std::string v = args.value();
-            if (v == "all") o.faces = ferx::face_source::all;
-            else if (v == "largest") o.faces = ferx::face_source::largest;
-            else if (v == "confident") o.faces = ferx::face_source::most_confident;
-            else args.fail("--faces must be all, largest or confident");
-        } else if (a == "--crop") o.crop = true;
+        } else if (a == "--faces") o.faces = args.faces();
+        else if (a == "--crop") o.crop = true;
         else if (a == "--seq") o.seq = true;
         else if (a == "--no-draw") o.draw = false;
         else if (args.is_option()) args.fail("unknown option " + a);

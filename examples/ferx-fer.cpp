@@ -66,13 +66,8 @@ options parse_args(int argc, char** argv) {
         else if (a == "--csv") o.csv = args.value();
         else if (a == "--json") o.json = args.value();
         else if (a == "--max-frames") o.max_frames = args.whole(1);
-        else if (a == "--faces") {
-            const std::string v = args.value();
-            if (v == "all") o.faces = ferx::face_source::all;
-            else if (v == "largest") o.faces = ferx::face_source::largest;
-            else if (v == "confident") o.faces = ferx::face_source::most_confident;
-            else args.fail("--faces must be all, largest or confident");
-        } else if (a == "--seq") o.seq = true;
+        else if (a == "--faces") o.faces = args.faces();
+        else if (a == "--seq") o.seq = true;
         else if (a == "--no-draw") o.draw = false;
         else if (a == "--face-cascade") o.face_cascade = args.value();
         else if (a == "--eyes-cascade") o.eyes_cascade = args.value();
