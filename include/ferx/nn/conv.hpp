@@ -221,9 +221,9 @@ __attribute__((target("avx512f"))) inline void depthwise_row_avx512(const float*
     for (std::int64_t ox = 0; ox < ow; ox += 16) {
         const __mmask16 mask = static_cast<__mmask16>(ow - ox >= 16 ? 0xFFFF : (1u << (ow - ox)) - 1u);
         __m512 acc = _mm512_setzero_ps();
-#pragma GCC unroll 4
+FERX_NN_UNROLL(4)
         for (std::int64_t ky = 0; ky < nh; ++ky)
-#pragma GCC unroll 4
+FERX_NN_UNROLL(4)
             for (std::int64_t kx = 0; kx < nw; ++kx)
                 acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, rows[ky] + ox + kx * dw),
                                       _mm512_set1_ps(wt[ky * nw + kx]), acc);
@@ -241,9 +241,9 @@ __attribute__((target("avx2,fma"))) inline void depthwise_row_avx2(const float* 
     std::int64_t ox = 0;
     for (; ox + 8 <= ow; ox += 8) {
         __m256 acc = _mm256_setzero_ps();
-#pragma GCC unroll 4
+FERX_NN_UNROLL(4)
         for (std::int64_t ky = 0; ky < nh; ++ky)
-#pragma GCC unroll 4
+FERX_NN_UNROLL(4)
             for (std::int64_t kx = 0; kx < nw; ++kx)
                 acc = _mm256_fmadd_ps(_mm256_loadu_ps(rows[ky] + ox + kx * dw), _mm256_set1_ps(wt[ky * nw + kx]), acc);
         acc = _mm256_add_ps(acc, _mm256_set1_ps(bias));

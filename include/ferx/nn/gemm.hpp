@@ -22,6 +22,15 @@
 #include <immintrin.h>
 #endif
 
+// Full unrolling of the register-tile loops (GCC; nvcc's front end, which also reads these
+// headers in .cu files, does not know the pragma and would warn).
+#define FERX_NN_PRAGMA(x) _Pragma(#x)
+#if defined(__GNUC__) && !defined(__clang__) && !defined(__CUDACC__)
+#define FERX_NN_UNROLL(n) FERX_NN_PRAGMA(GCC unroll n)
+#else
+#define FERX_NN_UNROLL(n)
+#endif
+
 FERX_NAMESPACE_BEGIN
 namespace nn {
 namespace detail {
@@ -170,7 +179,7 @@ __attribute__((target("avx512f"))) inline void gemm512_tile(std::int64_t kc, con
                                                              __mmask16 m0, __mmask16 m1, bool accumulate, bool last,
                                                              const gemm_epilogue& ep) {
     __m512 acc[MR][NV];
-#pragma GCC unroll 8
+FERX_NN_UNROLL(8)
     for (int r = 0; r < MR; ++r) {
         acc[r][0] = accumulate ? _mm512_maskz_loadu_ps(m0, c + r * ldc) : _mm512_setzero_ps();
         if (NV == 2) acc[r][NV - 1] = accumulate ? _mm512_maskz_loadu_ps(m1, c + r * ldc + 16) : _mm512_setzero_ps();
@@ -178,7 +187,7 @@ __attribute__((target("avx512f"))) inline void gemm512_tile(std::int64_t kc, con
     for (std::int64_t p = 0; p < kc; ++p, bp += ldbp) {
         const __m512 b0 = _mm512_maskz_loadu_ps(m0, bp);
         const __m512 b1 = NV == 2 ? _mm512_maskz_loadu_ps(m1, bp + 16) : b0;
-#pragma GCC unroll 8
+FERX_NN_UNROLL(8)
         for (int r = 0; r < MR; ++r) {
             const __m512 av = _mm512_set1_ps(a[r * lda + p]);
             acc[r][0] = _mm512_fmadd_ps(av, b0, acc[r][0]);
@@ -187,14 +196,14 @@ __attribute__((target("avx512f"))) inline void gemm512_tile(std::int64_t kc, con
     }
     if (last && (ep.row_bias || ep.relu)) {
         const __m512 zero = _mm512_setzero_ps();
-#pragma GCC unroll 8
+FERX_NN_UNROLL(8)
         for (int r = 0; r < MR; ++r)
             for (int v = 0; v < NV; ++v) {
                 if (ep.row_bias) acc[r][v] = _mm512_add_ps(acc[r][v], _mm512_set1_ps(ep.row_bias[r]));
                 if (ep.relu) acc[r][v] = _mm512_maskz_max_ps(0xFFFF, zero, acc[r][v]);
             }
     }
-#pragma GCC unroll 8
+FERX_NN_UNROLL(8)
     for (int r = 0; r < MR; ++r) {
         _mm512_mask_storeu_ps(c + r * ldc, m0, acc[r][0]);
         if (NV == 2) _mm512_mask_storeu_ps(c + r * ldc + 16, m1, acc[r][NV - 1]);
