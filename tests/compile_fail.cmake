@@ -16,5 +16,7 @@ foreach(_src IN LISTS _ferx_cf_sources)
   set_tests_properties(compile_fail_${_name} PROPERTIES
     PASS_REGULAR_EXPRESSION "${_expect}"
     FAIL_REGULAR_EXPRESSION "ninja: no work to do|is up to date"
-    LABELS compile_fail)
+    LABELS compile_fail
+    # Each runs a build in this build tree: one at a time, and never beside ctest -j peers that do.
+    RESOURCE_LOCK ferx_build_tree)
 endforeach()

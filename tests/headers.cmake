@@ -25,6 +25,12 @@ foreach(_h IN LISTS _ferx_headers)
 endforeach()
 add_library(ferx_header_tests OBJECT ${_ferx_header_sources})
 target_link_libraries(ferx_header_tests PRIVATE ferx::ferx $<TARGET_NAME_IF_EXISTS:ferx::onnx>)
+# Self-containment is a property of the includes, not of a GPU: the .cuh checks compile for one
+# virtual architecture (PTX only, no SASS), not every CMAKE_CUDA_ARCHITECTURES entry. The real
+# CUDA tests and benchmarks compile every architecture.
+if(FERX_CUDA_ENABLED)
+  set_property(TARGET ferx_header_tests PROPERTY CUDA_ARCHITECTURES 90-virtual)
+endif()
 if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
   target_compile_options(ferx_header_tests PRIVATE $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wpedantic -Werror>)
 endif()

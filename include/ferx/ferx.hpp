@@ -8,7 +8,7 @@
 #include <ferx/core/config.hpp>
 #include <ferx/core/error.hpp>
 #include <ferx/core/execution.hpp>
-#include <ferx/core/linalg.hpp>
+#include <ferx/core/lapack.hpp>
 #include <ferx/core/opencv.hpp>
 #include <ferx/core/tensor.hpp>
 #include <ferx/core/thread_pool.hpp>

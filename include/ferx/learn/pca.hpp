@@ -1,6 +1,6 @@
 /// \file ferx/learn/pca.hpp
 /// Principal component analysis, fitted on training data: the top-k eigenvectors of the sample
-/// covariance (xtensor-blas: GEMM for the covariance, LAPACK syevd via eigh), optional whitening.
+/// covariance (BLAS dsyrk for the covariance, LAPACK dsyevd for its eigenvectors), optional whitening.
 ///
 ///     auto p = ferx::fit_pca(x_train, 50, /*whiten=*/true);
 ///     auto z = ferx::transform(ferx::exec::par, p, x_test);   // [n, 50]
@@ -10,10 +10,11 @@
 
 #include <ferx/core/error.hpp>
 #include <ferx/core/execution.hpp>
-#include <ferx/core/linalg.hpp>
+#include <ferx/core/lapack.hpp>
 #include <ferx/core/tensor.hpp>
 #include <ferx/learn/dataset.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <string>
@@ -45,24 +46,23 @@ pca_model fit_pca(const xt::xtensor<T, 2>& x, std::size_t k, bool whiten = false
     for (std::size_t i = 0; i < n; ++i)
         for (std::size_t j = 0; j < d; ++j) p.mean[j] += static_cast<double>(x(i, j));
     for (auto& m : p.mean) m /= static_cast<double>(n);
-    xt::xtensor<double, 2> xc({n, d});
+    std::vector<double> xc(n * d);
     for (std::size_t i = 0; i < n; ++i)
-        for (std::size_t j = 0; j < d; ++j) xc(i, j) = static_cast<double>(x(i, j)) - p.mean[j];
-    xt::xtensor<double, 2> cov = xt::linalg::dot(xt::transpose(xc), xc);
-    cov /= static_cast<double>(n - 1);
-    const auto eig = xt::linalg::eigh(cov);  // ascending eigenvalues, eigenvectors in columns
-    const auto& values = std::get<0>(eig);
-    const auto& vectors = std::get<1>(eig);
+        for (std::size_t j = 0; j < d; ++j) xc[i * d + j] = static_cast<double>(x(i, j)) - p.mean[j];
+    std::vector<double> cov = detail::gram_matrix(xc.data(), n, d);
+    for (double& c : cov) c /= static_cast<double>(n - 1);
+    std::vector<double> values;
+    detail::symmetric_eigen(cov, d, values, where);  // ascending; row c of cov is eigenvector c
     p.components = xt::xtensor<double, 2>({k, d});
     p.explained_variance.resize(k);
     for (std::size_t c = 0; c < k; ++c) {
-        const std::size_t col = d - 1 - c;
-        p.explained_variance[c] = std::max(0.0, static_cast<double>(values(col)));
+        const double* v = cov.data() + (d - 1 - c) * d;
+        p.explained_variance[c] = std::max(0.0, values[d - 1 - c]);
         double big = 0;
         for (std::size_t j = 0; j < d; ++j)
-            if (std::abs(vectors(j, col)) > std::abs(big)) big = vectors(j, col);
+            if (std::abs(v[j]) > std::abs(big)) big = v[j];
         const double sign = big < 0 ? -1.0 : 1.0;
-        for (std::size_t j = 0; j < d; ++j) p.components(c, j) = sign * vectors(j, col);
+        for (std::size_t j = 0; j < d; ++j) p.components(c, j) = sign * v[j];
     }
     if (whiten)
         for (std::size_t c = 0; c < k; ++c)

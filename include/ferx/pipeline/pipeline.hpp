@@ -536,3 +536,9 @@ inline pipeline_model load_pipeline(const std::string& path) {
 }
 
 FERX_NAMESPACE_END
+
+// With FERX_PIPELINE_EXTERN, the exec::seq / exec::par entry points above are compiled once, in
+// the translation unit that defines FERX_PIPELINE_INSTANTIATE (see ferx/pipeline/instances.hpp).
+#if defined(FERX_PIPELINE_EXTERN) || defined(FERX_PIPELINE_INSTANTIATE)
+#include <ferx/pipeline/instances.hpp>
+#endif
