@@ -48,6 +48,8 @@ namespace nn {
 
 #if defined(__CUDACC__)
 namespace detail {
+/// Throws ferx::error unless a CUDA device is present (ferx/cuda/dispatch/nn_session.cuh).
+inline void require_cuda_session_device();
 /// Runs `plan` (planned for `inputs`) on the device; readable values are copied into
 /// `host_arena`. Defined in ferx/cuda/dispatch/nn_session.cuh, included at the end of this header.
 inline void run_plan_cuda(const exec::cuda_policy& policy, const compiled_plan& plan, device_slot& device, float* host_arena,
@@ -86,6 +88,7 @@ public:
     /// in, weights are uploaded on the first call, the outputs and kept values are copied back
     /// to the host, where the returned views and `value` read them. Synchronises the stream.
     std::vector<tensor_ref> run(const exec::cuda_policy& policy, const std::vector<tensor_ref>& inputs) {
+        detail::require_cuda_session_device();
         prepare(inputs);
         detail::run_plan_cuda(policy, plan_, device_, host_.arena(), inputs);
         return outputs();
