@@ -6,7 +6,8 @@
 // random weights. Where test_cuda links ferx::onnx (FERX_TEST_HAS_ONNX), also the shipped
 // mini/big-Xception files on FER2013 test images (../shared): fp16 scores within 1e-2 of seq and
 // the predicted class the same on at least 98% of the images. Needs a GPU: skipped, with a
-// message, where no CUDA device is present; the no-device errors are checked where none is.
+// message, where no CUDA device is present; the no-device errors are checked where none is, and
+// the refusal of a cuda_blas_policy without a cuBLAS handle everywhere.
 #include <ferx/nn/builder.hpp>
 #include <ferx/nn/session.hpp>
 
@@ -129,6 +130,28 @@ BOOST_AUTO_TEST_CASE(cuda_policy_without_a_device_raises, *boost::unit_test::pre
     ferx::nn::session half(conv_graph(rng, 3, 8, 8, 4, 3, 1, 1, {1, 1, 1, 1}, 1, false), fp16());
     BOOST_CHECK_THROW(half.run(ferx::exec::cuda, {{x.data.data(), x.shape}}), ferx::error);
     BOOST_TEST(half.memory().device_bytes == 0u);
+}
+
+// The ops that call cuBLAS take their handle in the policy (nn::cuda_blas_policy); one without a
+// handle is refused before anything is enqueued, with or without a device.
+BOOST_AUTO_TEST_CASE(cuda_blas_policy_without_a_handle_raises) {
+    const ferx::nn::cuda_blas_policy none(ferx::exec::cuda, nullptr);
+    BOOST_TEST(none.blas() == nullptr);
+    BOOST_TEST(none.stream() == ferx::exec::cuda.stream());
+    auto refused = [](auto&& call) {
+        try {
+            call();
+        } catch (const ferx::error& e) {
+            return std::string(e.what()).find("no cuBLAS handle") != std::string::npos;
+        }
+        return false;
+    };
+    ferx::nn::window_params win;
+    win.kernel_h = win.kernel_w = 3;
+    const auto g = ferx::nn::make_conv_geometry(1, 3, 8, 8, 4, 3, win, 1, "test");
+    BOOST_TEST(refused([&] { ferx::nn::conv2d(none, g, nullptr, nullptr, nullptr, nullptr, nullptr); }));
+    BOOST_TEST(refused([&] { ferx::nn::gemm(none, false, false, 2, 2, 2, 1.f, nullptr, nullptr, 0.f, nullptr, 0, 0, nullptr); }));
+    BOOST_TEST(refused([&] { ferx::nn::matmul(none, 1, 2, 2, 2, nullptr, 0, nullptr, 0, nullptr); }));
 }
 
 BOOST_AUTO_TEST_CASE(conv_equals_seq, *boost::unit_test::precondition(ferx_test::gpu_present())) {

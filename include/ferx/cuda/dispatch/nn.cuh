@@ -4,6 +4,11 @@
 /// scratch + cuBLAS GEMM (strided-batched over the images of a chunk, one call per group);
 /// pointwise convolutions multiply the input directly and depthwise ones run a direct kernel.
 /// Gemm and MatMul call cuBLAS with the transposes as flags. Link CUDA::cublas.
+///
+/// The ops that call cuBLAS (`conv2d`, `gemm`, `matmul`) take a `nn::cuda_blas_policy`
+/// (ferx/nn/blas_policy.hpp): exec::cuda plus the handle, owned by a resident object (a
+/// `cuda::blas_handle`, or the session's device state) and bound to the policy's stream by each
+/// op. The others take exec::cuda. Every op only enqueues on the stream: no synchronisation.
 /// Nothing here allocates: scratch comes from the caller (the session's arena).
 ///
 /// Each op is a template in `nn::detail` (`device_conv2d<T>`, ...) on the stored element type:
@@ -19,6 +24,7 @@
 #include <ferx/cuda/kernels/nn.cuh>
 #include <ferx/cuda/runtime.cuh>
 #include <ferx/nn/activation.hpp>
+#include <ferx/nn/blas_policy.hpp>
 #include <ferx/nn/conv.hpp>
 #include <ferx/nn/elementwise.hpp>
 #include <ferx/nn/layout.hpp>
@@ -43,6 +49,13 @@ inline constexpr const char* cuda_where = "ferx::nn (cuda)";
 inline unsigned nn_blocks(std::int64_t n) {
     const std::int64_t b = (n + cuda::kernels::nn_threads - 1) / cuda::kernels::nn_threads;
     return static_cast<unsigned>(std::max<std::int64_t>(1, std::min<std::int64_t>(b, std::int64_t{1} << 20)));
+}
+
+/// The policy's cuBLAS handle, bound to its stream (host-side; no synchronisation).
+inline cublasHandle_t bound_blas(const cuda_blas_policy& policy) {
+    if (!policy.blas()) throw error(cuda_where, "the cuda_blas_policy has no cuBLAS handle (make one with a ferx::cuda::blas_handle)");
+    cuda::check_cublas(cublasSetStream(policy.blas(), policy.stream()), cuda_where, "cublasSetStream");
+    return policy.blas();
 }
 
 inline int blas_int(std::int64_t v) {
@@ -92,13 +105,16 @@ inline std::size_t conv2d_scratch_floats(const exec::cuda_policy&, const conv_ge
     if (g.depthwise() || g.pointwise()) return 0;
     return static_cast<std::size_t>(detail::conv_chunk_images(g) * g.k() * g.oh * g.ow);
 }
+inline std::size_t conv2d_scratch_floats(const cuda_blas_policy& policy, const conv_geometry& g) {
+    return conv2d_scratch_floats(policy.cuda(), g);
+}
 
 namespace detail {
 
 // The ops on stored element type T (float or __half); see the public float functions below.
 
 template <class T>
-void device_conv2d(const exec::cuda_policy& policy, cublasHandle_t blas, const conv_geometry& g, const T* d_x, const T* d_w,
+void device_conv2d(const cuda_blas_policy& policy, const conv_geometry& g, const T* d_x, const T* d_w,
                    const T* d_bias, T* d_y, T* d_scratch, const unary_op& post) {
     namespace k = cuda::kernels;
     cudaStream_t stream = policy.stream();
@@ -108,7 +124,7 @@ void device_conv2d(const exec::cuda_policy& policy, cublasHandle_t blas, const c
         cuda::check_launch(cuda_where);
         return;
     }
-    cuda::check_cublas(cublasSetStream(blas, stream), cuda_where, "cublasSetStream");
+    cublasHandle_t blas = bound_blas(policy);
     const std::int64_t cg = g.c_per_group(), mg = g.m_per_group(), kk = g.k();
     const std::int64_t chunk = g.pointwise() ? g.n : conv_chunk_images(g);
     for (std::int64_t i0 = 0; i0 < g.n; i0 += chunk) {
@@ -212,11 +228,11 @@ void device_concat(const exec::cuda_policy& policy, std::int64_t outer, const st
 }
 
 template <class T>
-void device_gemm(const exec::cuda_policy& policy, cublasHandle_t blas, bool trans_a, bool trans_b, std::int64_t m, std::int64_t n,
+void device_gemm(const cuda_blas_policy& policy, bool trans_a, bool trans_b, std::int64_t m, std::int64_t n,
                  std::int64_t k, float alpha, const T* d_a, const T* d_b, float beta, const T* d_c, std::int64_t cs0,
                  std::int64_t cs1, T* d_y) {
     namespace kn = cuda::kernels;
-    cuda::check_cublas(cublasSetStream(blas, policy.stream()), cuda_where, "cublasSetStream");
+    cublasHandle_t blas = bound_blas(policy);
     gemm_rows(blas, trans_a, trans_b, m, n, k, d_a, d_b, d_y);
     if (alpha != 1.f || d_c) {
         kn::nn_gemm_epilogue<T><<<nn_blocks(m * n), kn::nn_threads, 0, policy.stream()>>>(m, n, alpha, beta, d_c, cs0, cs1, d_y);
@@ -225,18 +241,18 @@ void device_gemm(const exec::cuda_policy& policy, cublasHandle_t blas, bool tran
 }
 
 template <class T>
-void device_matmul(const exec::cuda_policy& policy, cublasHandle_t blas, std::int64_t batches, std::int64_t m, std::int64_t n,
+void device_matmul(const cuda_blas_policy& policy, std::int64_t batches, std::int64_t m, std::int64_t n,
                    std::int64_t k, const T* d_a, std::int64_t stride_a, const T* d_b, std::int64_t stride_b, T* d_y) {
-    cuda::check_cublas(cublasSetStream(blas, policy.stream()), cuda_where, "cublasSetStream");
+    cublasHandle_t blas = bound_blas(policy);
     gemm_rows(blas, false, false, m, n, k, d_a, d_b, d_y, batches, stride_a, stride_b, m * n);
 }
 
 }  // namespace detail
 
 /// y = post(conv(x, w) + bias) on the device (see the host overload for the layouts).
-inline void conv2d(const exec::cuda_policy& policy, cublasHandle_t blas, const conv_geometry& g, const float* d_x,
+inline void conv2d(const cuda_blas_policy& policy, const conv_geometry& g, const float* d_x,
                    const float* d_w, const float* d_bias, float* d_y, float* d_scratch, const unary_op& post = {}) {
-    detail::device_conv2d(policy, blas, g, d_x, d_w, d_bias, d_y, d_scratch, post);
+    detail::device_conv2d(policy, g, d_x, d_w, d_bias, d_y, d_scratch, post);
 }
 
 inline void unary(const exec::cuda_policy& policy, const unary_op& op, const float* d_x, float* d_y, std::int64_t count) {
@@ -287,17 +303,17 @@ inline void concat(const exec::cuda_policy& policy, std::int64_t outer, const st
 
 /// Y [m x n] = alpha * op(A) . op(B) + beta * C (C broadcast with element strides cs0, cs1;
 /// null for none): ONNX Gemm on the device.
-inline void gemm(const exec::cuda_policy& policy, cublasHandle_t blas, bool trans_a, bool trans_b, std::int64_t m, std::int64_t n,
+inline void gemm(const cuda_blas_policy& policy, bool trans_a, bool trans_b, std::int64_t m, std::int64_t n,
                  std::int64_t k, float alpha, const float* d_a, const float* d_b, float beta, const float* d_c, std::int64_t cs0,
                  std::int64_t cs1, float* d_y) {
-    detail::device_gemm(policy, blas, trans_a, trans_b, m, n, k, alpha, d_a, d_b, beta, d_c, cs0, cs1, d_y);
+    detail::device_gemm(policy, trans_a, trans_b, m, n, k, alpha, d_a, d_b, beta, d_c, cs0, cs1, d_y);
 }
 
 /// Batched row-major products: y[i] = a[i] . b[i] for i < batches (a, b strides in floats; 0
 /// broadcasts one matrix).
-inline void matmul(const exec::cuda_policy& policy, cublasHandle_t blas, std::int64_t batches, std::int64_t m, std::int64_t n,
+inline void matmul(const cuda_blas_policy& policy, std::int64_t batches, std::int64_t m, std::int64_t n,
                    std::int64_t k, const float* d_a, std::int64_t stride_a, const float* d_b, std::int64_t stride_b, float* d_y) {
-    detail::device_matmul(policy, blas, batches, m, n, k, d_a, stride_a, d_b, stride_b, d_y);
+    detail::device_matmul(policy, batches, m, n, k, d_a, stride_a, d_b, stride_b, d_y);
 }
 
 }  // namespace nn
