@@ -26,24 +26,24 @@ benches=()
 for f in benchmarks/bench_*_cuda.cu; do benches+=("$(basename "$f" .cu)"); done
 cmake --preset gpu-kit -DFERX_SHARED_DIR="$SHARED" > "$BUILD.configure.log" 2>&1 ||
   { cat "$BUILD.configure.log"; exit 1; }
-cmake --build "$BUILD" -j"${FERX_KIT_JOBS:-2}" --target test_cuda "${benches[@]}" ferx_kit_probe ferx_kit_predecode
+cmake --build "$BUILD" -j"${FERX_KIT_JOBS:-2}" --target test_cuda "${benches[@]}" ferx_kit_probe ferx_kit_data_check ferx_kit_predecode
 
 rm -rf "$OUT"
 mkdir -p "$OUT/lib"
 cp "$BUILD/tests/test_cuda" "$OUT/"
 for b in "${benches[@]}"; do cp "$BUILD/benchmarks/$b" "$OUT/"; done
-cp "$BUILD/tests/ferx_kit_probe" "$OUT/"
+cp "$BUILD/tests/ferx_kit_probe" "$BUILD/tests/ferx_kit_data_check" "$OUT/"
 # Host symbol tables stripped (about 5 MB of the 60 MiB; kernel names stay in the fatbins).
-strip "$OUT"/test_cuda "$OUT"/bench_*_cuda "$OUT"/ferx_kit_probe
+strip "$OUT"/test_cuda "$OUT"/bench_*_cuda "$OUT"/ferx_kit_probe "$OUT"/ferx_kit_data_check
 cp .ci/gpu-kit/run.sh "$OUT/run.sh"
 chmod +x "$OUT/run.sh"
 
 # Libraries: the closure ldd finds here, less what the GPU machine provides (glibc, the driver's
 # libcuda, the CUDA toolkit's cuBLAS: libcublasLt alone is 540 MB).
 provided='^(linux-vdso\.so|ld-linux-x86-64\.so|libc\.so|libm\.so|libpthread\.so|libdl\.so|librt\.so|libcuda\.so|libcublas\.so|libcublasLt\.so)'
-for bin in "$OUT"/test_cuda "$OUT"/bench_*_cuda "$OUT"/ferx_kit_probe; do
+for bin in "$OUT"/test_cuda "$OUT"/bench_*_cuda "$OUT"/ferx_kit_probe "$OUT"/ferx_kit_data_check; do
   ldd "$bin" | awk '/=>/ {print $1, $3}' | while read -r name path; do
-    if [[ "$name" =~ $provided ]]; then continue; fi
+    if [[ "$name" =~ $provided ]] || [[ "$path" == "$OUT/lib/"* ]]; then continue; fi  # provided, or bundled already
     [ -f "$path" ] || { echo "gpu-kit: $bin needs $name, not found here" >&2; exit 1; }
     cp -L "$path" "$OUT/lib/$name"
   done
@@ -65,7 +65,7 @@ for x in $(grep -ohE '(haar|lbp)cascades/[A-Za-z0-9_]+\.xml' tests/cuda/*.cu ben
   mkdir -p "$stage/opencv4/$(dirname "$x")"
   cp "$OPENCV_DATA/$x" "$stage/opencv4/$x"
 done
-tar -C "$stage" -cf - shared opencv4 opencv-doc | gzip -9 > "$OUT/data.tar.gz"
+tar -C "$stage" -cf - kit-files.txt shared opencv4 opencv-doc | gzip -9 > "$OUT/data.tar.gz"
 
 {
   echo "ferx GPU kit, built $(date -u +%Y-%m-%dT%H:%MZ) from $(git -C "$SRC" rev-parse --short HEAD 2>/dev/null || echo '?')"
@@ -74,6 +74,6 @@ tar -C "$stage" -cf - shared opencv4 opencv-doc | gzip -9 > "$OUT/data.tar.gz"
   echo "libcublasLt.so.13 (looked up in /usr/local/cuda/lib64, or LD_LIBRARY_PATH / CUDA_HOME/lib64), compute-sanitizer"
   echo "run: ./run.sh RESULTS_DIR"
   echo
-  (cd "$OUT" && ls -l --time-style=+ test_cuda bench_*_cuda ferx_kit_probe run.sh kit.env data.tar.gz lib/* | awk '{print $5, $NF}')
+  (cd "$OUT" && ls -l --time-style=+ test_cuda bench_*_cuda ferx_kit_probe ferx_kit_data_check run.sh kit.env data.tar.gz lib/* | awk '{print $5, $NF}')
 } > "$OUT/MANIFEST.txt"
 echo "gpu-kit: $(du -sh "$OUT" | cut -f1) in $OUT"

@@ -52,10 +52,18 @@ if(NOT TARGET ferx_kit_base)
   target_include_directories(ferx_kit_predecode PRIVATE ${OpenCV_INCLUDE_DIRS})
   target_link_libraries(ferx_kit_predecode PRIVATE opencv_core opencv_imgproc opencv_imgcodecs opencv_videoio)
   target_compile_features(ferx_kit_predecode PRIVATE cxx_std_17)
+  # The data check run.sh starts with: the kit's data read through the tests' and benchmarks' code.
+  add_executable(ferx_kit_data_check "${FERX_KIT_DIR}/data_check.cpp" "${FERX_KIT_DIR}/kit_seams.cpp")
+  target_include_directories(ferx_kit_data_check PRIVATE "${PROJECT_SOURCE_DIR}/benchmarks")
+  target_link_libraries(ferx_kit_data_check PRIVATE ferx_kit_base)
+  set_target_properties(ferx_kit_data_check PROPERTIES BUILD_WITH_INSTALL_RPATH ON
+    INSTALL_RPATH "\$ORIGIN/lib:/usr/local/cuda/lib64")
   # The device probe run.sh starts with (host code only: g++ and the static CUDA runtime).
   add_executable(ferx_kit_probe "${FERX_KIT_DIR}/probe.cpp")
   target_link_libraries(ferx_kit_probe PRIVATE CUDA::cudart_static)
-  target_link_options(ferx_kit_probe PRIVATE "LINKER:--as-needed")
+  target_link_options(ferx_kit_probe PRIVATE "LINKER:--as-needed" "LINKER:--disable-new-dtags")
+  set_target_properties(ferx_kit_probe PROPERTIES BUILD_WITH_INSTALL_RPATH ON
+    INSTALL_RPATH "\$ORIGIN/lib:/usr/local/cuda/lib64")
 endif()
 
 # ferx_kit_target(<target>): relinks a test_cuda / bench_*_cuda target as described above.

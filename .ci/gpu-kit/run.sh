@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # ferx GPU kit: verifies every CUDA path on this machine in one command (docs/gpu-kit.md).
 #   ./run.sh RESULTS_DIR
-# 1. device probe; 2. test_cuda (log + JUnit XML); 3. compute-sanitizer memcheck and racecheck on
-# a short subset; 4. every bench_*_cuda with JSON output. Writes everything into RESULTS_DIR and
+# 0. the data (unpacked into RESULTS_DIR/data, then read by ferx_kit_data_check); 1. device probe;
+# 2. test_cuda (log + JUnit XML); 3. compute-sanitizer memcheck and racecheck on a short subset;
+# 4. every bench_*_cuda with JSON output. Writes everything into RESULTS_DIR and
 # ends with a summary. Exit 1 if any step fails; where there is no CUDA device every step reports
 # the "no CUDA device" skip and the exit status is 0.
 # Needs: bash, coreutils, tar/gzip; on a GPU machine the CUDA driver, the CUDA 13 toolkit's
@@ -47,6 +48,14 @@ export FERX_OPENCV_SAMPLES_DIR="$OUT/data/opencv-doc"
 set -a; . "$KIT/kit.env"; set +a
 record data ok $(( $(date +%s) - t )) "unpacked into $OUT/data"
 
+echo "== data (read through the tests' and benchmarks' code, with the kit's reader and paths)"
+t=$(date +%s)
+"$KIT/ferx_kit_data_check" > "$OUT/data-check.log" 2>&1
+rc=$?
+cat "$OUT/data-check.log"
+if [ $rc -eq 0 ]; then record data-check ok $(( $(date +%s) - t )) "$(tail -1 "$OUT/data-check.log")"
+else record data-check FAIL $(( $(date +%s) - t )) "exit $rc, see data-check.log"; fi
+
 echo "== device"
 "$KIT/ferx_kit_probe" | tee "$OUT/device.txt"
 probe=${PIPESTATUS[0]}
@@ -56,7 +65,7 @@ record device "$([ $device = yes ] && echo ok || echo none)" 0 "$(head -1 "$OUT/
 
 echo "== test_cuda"
 t=$(date +%s)
-timeout 240 "$KIT/test_cuda" --log_level=test_suite --report_level=short \
+timeout 240 "$KIT/test_cuda" --log_level=test_suite --report_level=short --color_output=no \
   "--logger=HRF,test_suite,stdout:JUNIT,all,$OUT/test_cuda.junit.xml" > "$OUT/test_cuda.log" 2>&1
 rc=$?
 cat "$OUT/test_cuda.log"
@@ -84,7 +93,7 @@ for tool in memcheck racecheck; do
   extra=()
   [ $tool = memcheck ] && extra=(--leak-check full)
   timeout 150 "$cs" --tool $tool "${extra[@]}" --error-exitcode 99 \
-    "$KIT/test_cuda" "--run_test=$filter" --log_level=test_suite --report_level=short > "$OUT/sanitizer-$tool.log" 2>&1
+    "$KIT/test_cuda" "--run_test=$filter" --log_level=test_suite --report_level=short --color_output=no > "$OUT/sanitizer-$tool.log" 2>&1
   rc=$?
   tail -25 "$OUT/sanitizer-$tool.log"
   if [ $rc -eq 0 ]; then record "sanitizer-$tool" ok $(( $(date +%s) - t )) "$(grep -m1 'ERROR SUMMARY' "$OUT/sanitizer-$tool.log")"
@@ -101,7 +110,7 @@ for bench in "$KIT"/bench_*_cuda; do
   rc=$?
   cat "$OUT/$name.log"
   errors=$(grep -c "ERROR OCCURRED" "$OUT/$name.log")
-  nodev=$(grep -c "ERROR OCCURRED: 'no CUDA device present'" "$OUT/$name.log")
+  nodev=$(grep -c "ERROR OCCURRED: 'no CUDA device present" "$OUT/$name.log")
   if [ $rc -ne 0 ]; then record "$name" FAIL $(( $(date +%s) - t )) "exit $rc$([ $rc -eq 124 ] && echo ' (timeout 120 s)')"
   elif [ $device = no ]; then
     if [ "$errors" -eq "$nodev" ]; then record "$name" skip $(( $(date +%s) - t )) "no CUDA device: $nodev benchmarks skipped with that message"
