@@ -21,6 +21,9 @@ export PATH="${CUDA_HOME:-/usr/local/cuda}/bin:/usr/local/cuda/bin:$PATH"
 MEMCHECK_TESTS="${FERX_KIT_MEMCHECK_TESTS:-integral_cuda:learn_cuda:features_cuda/hog_equals_seq:features_cuda/lbp_equals_seq:detect_cuda/cuda_single_image_and_bad_input:nn_cuda/conv_equals_seq:nn_cuda/other_ops_equal_seq}"
 RACECHECK_TESTS="${FERX_KIT_RACECHECK_TESTS:-integral_cuda/equals_seq_on_batches_of_crops:features_cuda/hog_equals_seq:features_cuda/lbp_equals_seq:detect_cuda/cuda_single_image_and_bad_input:nn_cuda/conv_equals_seq}"
 MIN_TIME="${FERX_KIT_BENCH_MIN_TIME:-0.05}"
+# Time limits per step (seconds): 150 + 90 + 60 + 4 x 45 = 480, so the run ends within 8 minutes
+# (plus the unpacking, a few seconds); a step that reaches its limit fails with "timeout".
+T_TEST=150 T_MEMCHECK=90 T_RACECHECK=60 T_BENCH=45
 
 start_all=$(date +%s)
 summary=()
@@ -65,12 +68,12 @@ record device "$([ $device = yes ] && echo ok || echo none)" 0 "$(head -1 "$OUT/
 
 echo "== test_cuda"
 t=$(date +%s)
-timeout 240 "$KIT/test_cuda" --log_level=test_suite --report_level=short --color_output=no \
+timeout $T_TEST "$KIT/test_cuda" --log_level=test_suite --report_level=short --color_output=no \
   "--logger=HRF,test_suite,stdout:JUNIT,all,$OUT/test_cuda.junit.xml" > "$OUT/test_cuda.log" 2>&1
 rc=$?
 cat "$OUT/test_cuda.log"
 skips=$(grep -c "no CUDA device present" "$OUT/test_cuda.log")
-if [ $rc -ne 0 ]; then record test_cuda FAIL $(( $(date +%s) - t )) "exit $rc$([ $rc -eq 124 ] && echo ' (timeout 240 s)'), see test_cuda.log"
+if [ $rc -ne 0 ]; then record test_cuda FAIL $(( $(date +%s) - t )) "exit $rc$([ $rc -eq 124 ] && echo " (timeout $T_TEST s)"), see test_cuda.log"
 elif [ $device = no ]; then record test_cuda skip $(( $(date +%s) - t )) "no CUDA device: $skips tests skipped with that message; the no-device tests passed"
 else record test_cuda ok $(( $(date +%s) - t )) "$(grep -m1 -E 'Test module .* (passed|failed)|No errors detected' "$OUT/test_cuda.log")"
 fi
@@ -92,12 +95,13 @@ for tool in memcheck racecheck; do
   filter=$([ $tool = memcheck ] && echo "$MEMCHECK_TESTS" || echo "$RACECHECK_TESTS")
   extra=()
   [ $tool = memcheck ] && extra=(--leak-check full)
-  timeout 150 "$cs" --tool $tool "${extra[@]}" --error-exitcode 99 \
+  limit=$([ $tool = memcheck ] && echo $T_MEMCHECK || echo $T_RACECHECK)
+  timeout $limit "$cs" --tool $tool "${extra[@]}" --error-exitcode 99 \
     "$KIT/test_cuda" "--run_test=$filter" --log_level=test_suite --report_level=short --color_output=no > "$OUT/sanitizer-$tool.log" 2>&1
   rc=$?
   tail -25 "$OUT/sanitizer-$tool.log"
   if [ $rc -eq 0 ]; then record "sanitizer-$tool" ok $(( $(date +%s) - t )) "$(grep -m1 'ERROR SUMMARY' "$OUT/sanitizer-$tool.log")"
-  else record "sanitizer-$tool" FAIL $(( $(date +%s) - t )) "exit $rc$([ $rc -eq 99 ] && echo ' (sanitizer errors)')$([ $rc -eq 124 ] && echo ' (timeout 150 s)'), see sanitizer-$tool.log"
+  else record "sanitizer-$tool" FAIL $(( $(date +%s) - t )) "exit $rc$([ $rc -eq 99 ] && echo ' (sanitizer errors)')$([ $rc -eq 124 ] && echo " (timeout $limit s)"), see sanitizer-$tool.log"
   fi
 done
 
@@ -105,13 +109,13 @@ for bench in "$KIT"/bench_*_cuda; do
   name=$(basename "$bench")
   echo "== $name"
   t=$(date +%s)
-  timeout 120 "$bench" --benchmark_min_time="$MIN_TIME" --benchmark_out="$OUT/$name.json" --benchmark_out_format=json \
+  timeout $T_BENCH "$bench" --benchmark_min_time="$MIN_TIME" --benchmark_out="$OUT/$name.json" --benchmark_out_format=json \
     > "$OUT/$name.log" 2>&1
   rc=$?
   cat "$OUT/$name.log"
   errors=$(grep -c "ERROR OCCURRED" "$OUT/$name.log")
   nodev=$(grep -c "ERROR OCCURRED: 'no CUDA device present" "$OUT/$name.log")
-  if [ $rc -ne 0 ]; then record "$name" FAIL $(( $(date +%s) - t )) "exit $rc$([ $rc -eq 124 ] && echo ' (timeout 120 s)')"
+  if [ $rc -ne 0 ]; then record "$name" FAIL $(( $(date +%s) - t )) "exit $rc$([ $rc -eq 124 ] && echo " (timeout $T_BENCH s)")"
   elif [ $device = no ]; then
     if [ "$errors" -eq "$nodev" ]; then record "$name" skip $(( $(date +%s) - t )) "no CUDA device: $nodev benchmarks skipped with that message"
     else record "$name" FAIL $(( $(date +%s) - t )) "$((errors - nodev)) benchmarks failed for another reason"; fi
