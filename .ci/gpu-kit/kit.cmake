@@ -28,6 +28,13 @@ if(NOT TARGET ferx_kit_base)
                   OUTPUT_VARIABLE FERX_KIT_GFORTRAN_A OUTPUT_STRIP_TRAILING_WHITESPACE)
   execute_process(COMMAND ${CMAKE_CXX_COMPILER} -print-file-name=libquadmath.a
                   OUTPUT_VARIABLE FERX_KIT_QUADMATH_A OUTPUT_STRIP_TRAILING_WHITESPACE)
+  if(NOT IS_ABSOLUTE "${FERX_KIT_GFORTRAN_A}")
+    # No libgfortran-12-dev (gfortran): the runtime libgfortran.so.5 (a dependency of liblapack3),
+    # which build.sh then bundles with libquadmath.so.0 (about 3 MB more).
+    find_library(FERX_KIT_GFORTRAN_SO NAMES libgfortran.so.5 REQUIRED)
+    set(FERX_KIT_GFORTRAN_A "${FERX_KIT_GFORTRAN_SO}")
+    set(FERX_KIT_QUADMATH_A "")
+  endif()
 
   add_library(ferx_kit_base INTERFACE)
   target_include_directories(ferx_kit_base INTERFACE "${PROJECT_SOURCE_DIR}/include" ${OpenCV_INCLUDE_DIRS}
