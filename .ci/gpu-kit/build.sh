@@ -70,7 +70,7 @@ tar -C "$stage" -cf - kit-files.txt shared opencv4 opencv-doc | gzip -9 > "$OUT/
 {
   echo "ferx GPU kit, built $(date -u +%Y-%m-%dT%H:%MZ) from $(git -C "$SRC" rev-parse --short HEAD 2>/dev/null || echo '?')"
   echo "CUDA architectures: 90 (sm_90 SASS + compute_90 PTX); nvcc $(nvcc --version | sed -n 's/.*release \([0-9.]*\).*/\1/p')"
-  echo "needs on the GPU machine: glibc, the CUDA driver (libcuda.so.1), the CUDA 13 toolkit's libcublas.so.13 and"
+  echo "needs on the GPU machine: glibc 2.36 or newer, the CUDA driver (libcuda.so.1), the CUDA 13 toolkit's libcublas.so.13 and"
   echo "libcublasLt.so.13 (looked up in /usr/local/cuda/lib64, or LD_LIBRARY_PATH / CUDA_HOME/lib64), compute-sanitizer"
   echo "run: ./run.sh RESULTS_DIR"
   echo
