@@ -72,7 +72,7 @@ void ferx_cuda_detect(benchmark::State& state, const ferx_bench::detect_case& c,
         state.SkipWithError(c.missing.c_str());
         return;
     }
-    const ferx::cascade model = ferx::load_cascade("/usr/share/opencv4/" + cascade_file);
+    const ferx::cascade model = ferx::load_cascade(ferx_bench::opencv_data_dir() + cascade_file);
     ferx::cuda::stream stream;
     const auto policy = stream.policy();
     const auto frames = ferx::cuda::to_device(policy, ferx::to_volume<std::uint8_t>(c.frames));

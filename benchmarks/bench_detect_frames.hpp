@@ -5,9 +5,13 @@
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#ifndef FERX_KIT
 #include <opencv2/videoio.hpp>
+#endif
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -15,6 +19,20 @@
 namespace ferx_bench {
 
 namespace fs = std::filesystem;
+
+/// The folder of OpenCV's data files (cascade XML files), ending in '/': $FERX_OPENCV_DATA_DIR
+/// (the GPU kit's run.sh sets it to the kit's copy), else Debian's /usr/share/opencv4/.
+inline std::string opencv_data_dir() {
+    const char* env = std::getenv("FERX_OPENCV_DATA_DIR");
+    return env ? std::string(env) + "/" : std::string("/usr/share/opencv4/");
+}
+
+/// The folder of opencv-doc's sample data (Megamind.avi): $FERX_OPENCV_SAMPLES_DIR, else
+/// Debian's /usr/share/doc/opencv-doc/examples/data.
+inline std::string opencv_samples_dir() {
+    const char* env = std::getenv("FERX_OPENCV_SAMPLES_DIR");
+    return env ? std::string(env) : std::string("/usr/share/doc/opencv-doc/examples/data");
+}
 
 /// A frame of rows x cols tiled from the photographs of ../shared/data/faces (each scaled to a
 /// cell of a grid, in file order); empty when the folder is absent.
@@ -38,7 +56,20 @@ inline cv::Mat tiled_faces(int rows, int cols, int grid_cols, int grid_rows) {
 
 /// n consecutive grey frames of Megamind.avi (from frame 60); empty when unreadable.
 inline std::vector<cv::Mat> video_frames(int n) {
-    cv::VideoCapture cap("/usr/share/doc/opencv-doc/examples/data/Megamind.avi");
+#ifdef FERX_KIT
+    // The GPU kit links no videoio: its build decoded these frames (grey, as below) into
+    // Megamind.avi.frames/<frame>.pgm, which cv::imread (the kit's PGM reader) reads.
+    std::vector<cv::Mat> out;
+    for (int i = 60; i < 60 + n; ++i) {
+        char name[32];
+        std::snprintf(name, sizeof name, "/Megamind.avi.frames/%04d.pgm", i);
+        cv::Mat g = cv::imread(opencv_samples_dir() + name, cv::IMREAD_GRAYSCALE);
+        if (g.empty()) return {};
+        out.push_back(g);
+    }
+    return out;
+#else
+    cv::VideoCapture cap(opencv_samples_dir() + "/Megamind.avi");
     std::vector<cv::Mat> out;
     cv::Mat f;
     for (int i = 0; cap.isOpened() && cap.read(f) && static_cast<int>(out.size()) < n; ++i)
@@ -48,6 +79,7 @@ inline std::vector<cv::Mat> video_frames(int n) {
             out.push_back(g);
         }
     return static_cast<int>(out.size()) == n ? out : std::vector<cv::Mat>{};
+#endif
 }
 
 struct detect_case {

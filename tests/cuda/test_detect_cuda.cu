@@ -20,7 +20,7 @@
 
 namespace {
 
-const std::string cascade_root = "/usr/share/opencv4/";
+const std::string cascade_root = ferx_test::opencv_data_dir();
 
 /// Frames of one size: real photographs of ../shared (resized) when present, else smooth noise.
 std::vector<cv::Mat> frames_of(int rows, int cols, int n) {
