@@ -14,6 +14,10 @@
 #include <ferx/core/thread_pool.hpp>
 #include <ferx/core/view.hpp>
 
+#include <ferx/imgproc/clahe.hpp>
+#include <ferx/imgproc/equalize_hist.hpp>
+#include <ferx/imgproc/pyramid_resize.hpp>
+
 #include <ferx/detect/cascade.hpp>
 #include <ferx/detect/detect_multiscale.hpp>
 #include <ferx/detect/face_crop.hpp>
@@ -62,8 +66,6 @@
 #include <ferx/nn/tensor_ref.hpp>
 
 #include <ferx/pipeline/cnn_pipeline.hpp>
-#include <ferx/pipeline/clahe.hpp>
-#include <ferx/pipeline/equalize_hist.hpp>
 #include <ferx/pipeline/pipeline.hpp>
 #include <ferx/pipeline/preprocess.hpp>
 #include <ferx/pipeline/spec.hpp>
