@@ -10,6 +10,9 @@
 #include <ferx/core/execution.hpp>
 #include <ferx/core/linalg.hpp>
 #include <ferx/core/opencv.hpp>
+#include <ferx/core/progress.hpp>
+#include <ferx/core/rounding.hpp>
+#include <ferx/core/samples.hpp>
 #include <ferx/core/tensor.hpp>
 #include <ferx/core/thread_pool.hpp>
 #include <ferx/core/view.hpp>

@@ -17,11 +17,11 @@
 
 #include <ferx/core/error.hpp>
 #include <ferx/core/execution.hpp>
+#include <ferx/core/progress.hpp>
 #include <ferx/core/tensor.hpp>
 #include <ferx/learn/dataset.hpp>
 #include <ferx/learn/detail/smo.hpp>
 #include <ferx/learn/kernels.hpp>
-#include <ferx/learn/linear_svm.hpp>
 #include <ferx/learn/probability.hpp>
 
 #include <algorithm>

@@ -16,6 +16,7 @@
 
 #include <ferx/core/error.hpp>
 #include <ferx/core/execution.hpp>
+#include <ferx/core/progress.hpp>
 #include <ferx/core/tensor.hpp>
 #include <ferx/learn/dataset.hpp>
 
@@ -35,9 +36,6 @@ enum class linear_loss {
     squared_hinge,  ///< L2 loss (LIBLINEAR -s 1)
     hinge           ///< L1 loss (LIBLINEAR -s 3)
 };
-
-/// Progress of a long fit: called with (done, total) binary models (or grid points).
-using progress_callback = std::function<void(std::size_t done, std::size_t total)>;
 
 /// Parameters of `fit_linear_svm`, with LIBLINEAR's defaults.
 struct linear_svm_params {
@@ -64,23 +62,6 @@ struct linear_svm_model {
 };
 
 namespace detail {
-
-/// Counts finished units of work (binary tasks) and calls the user's progress callback with
-/// (done, total), one call at a time and in order, from whichever thread finished the unit.
-class progress_reporter {
-public:
-    progress_reporter(const progress_callback& callback, std::size_t total) : callback_(callback), total_(total) {}
-    void operator()() {
-        std::lock_guard<std::mutex> lock(mutex_);
-        ++done_;
-        if (callback_) callback_(done_, total_);
-    }
-
-private:
-    const progress_callback& callback_;
-    std::size_t total_, done_ = 0;
-    std::mutex mutex_;
-};
 
 /// The result of one binary dual coordinate descent.
 struct dcd_result {
@@ -173,22 +154,6 @@ dcd_result dual_coordinate_descent(const xt::xtensor<T, 2>& x, const std::vector
     for (std::size_t s = 0; s < l; ++s) obj += 0.5 * diag[s] * r.alpha[s] * r.alpha[s] - r.alpha[s];
     r.dual_objective = obj;
     return r;
-}
-
-/// Rows, +-1 labels and penalties of one binary task.
-template <class Prm>
-void task_problem(const label_vector& y, const binary_task& t, const Prm& prm, std::vector<std::size_t>& rows,
-                  std::vector<signed char>& sign, std::vector<double>& c) {
-    rows.clear();
-    sign.clear();
-    c.clear();
-    for (std::size_t i = 0; i < y.size(); ++i) {
-        const bool pos = y[i] == t.positive;
-        if (!pos && t.negative >= 0 && y[i] != t.negative) continue;
-        rows.push_back(i);
-        sign.push_back(pos ? 1 : -1);
-        c.push_back(prm.C * class_weight(prm.class_weight, y[i]));
-    }
 }
 
 }  // namespace detail
