@@ -19,6 +19,7 @@
 #include <ferx/core/progress.hpp>
 #include <ferx/core/tensor.hpp>
 #include <ferx/learn/dataset.hpp>
+#include <ferx/learn/model_io.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -240,6 +241,32 @@ xt::xtensor<double, 2> decision_function(const Policy& policy, const linear_svm_
 template <class Policy, class T>
 label_vector predict(const Policy& policy, const linear_svm_model& m, const xt::xtensor<T, 2>& x) {
     return labels_from_decisions(decision_function(policy, m, x), m.tasks, m.n_classes);
+}
+
+/// Model files (ferx/learn/model_io.hpp): section "linear_svm" (dim, n_classes, strategy, bias,
+/// tasks, weights P d+1 and P rows).
+inline void write_section(model_writer& w, const linear_svm_model& m) {
+    std::ostream& o = w.begin_section("linear_svm");
+    o << "dim " << m.dim << "\nn_classes " << m.n_classes << "\nstrategy " << detail::strategy_name(m.strategy)
+      << "\nbias " << m.bias << '\n';
+    detail::write_tasks(o, m.tasks);
+    o << "weights " << m.w.shape(0) << ' ' << m.w.shape(1) << '\n';
+    for (std::size_t p = 0; p < m.w.shape(0); ++p) detail::write_values(o, " ", m.w.data() + p * m.w.shape(1), m.w.shape(1));
+}
+inline void read_section(model_reader& r, linear_svm_model& m) {
+    r.begin_section("linear_svm");
+    r.expect("dim");
+    m.dim = r.count();
+    r.expect("n_classes");
+    m.n_classes = static_cast<int>(r.count(1u << 16));
+    m.strategy = r.read_strategy();
+    r.expect("bias");
+    m.bias = r.number();
+    m.tasks = r.read_tasks(m.n_classes);
+    r.expect("weights");
+    if (r.count() != m.tasks.size() || r.count() != m.dim + 1) r.fail("weights shape does not match tasks and dim");
+    m.w = xt::xtensor<double, 2>({m.tasks.size(), m.dim + 1});
+    for (auto& v : m.w) v = r.number();
 }
 
 FERX_NAMESPACE_END
