@@ -92,7 +92,7 @@ inline bool same_as_imread(const ferx::image_batch& b, std::size_t i) {
 // surprise, given here in the canonical label order (angry .. surprise, neutral).
 inline const std::vector<std::size_t> fer_class_totals = {4953, 547, 5121, 8989, 6077, 4002, 6198};
 
-std::vector<std::size_t> add(std::vector<std::size_t> a, const std::vector<std::size_t>& b) {
+inline std::vector<std::size_t> add(std::vector<std::size_t> a, const std::vector<std::size_t>& b) {
     for (std::size_t k = 0; k < a.size(); ++k) a[k] += b[k];
     return a;
 }
