@@ -10,9 +10,16 @@
 #include <ferx/core/execution.hpp>
 #include <ferx/core/lapack.hpp>
 #include <ferx/core/opencv.hpp>
+#include <ferx/core/progress.hpp>
+#include <ferx/core/rounding.hpp>
+#include <ferx/core/samples.hpp>
 #include <ferx/core/tensor.hpp>
 #include <ferx/core/thread_pool.hpp>
 #include <ferx/core/view.hpp>
+
+#include <ferx/imgproc/clahe.hpp>
+#include <ferx/imgproc/equalize_hist.hpp>
+#include <ferx/imgproc/pyramid_resize.hpp>
 
 #include <ferx/detect/cascade.hpp>
 #include <ferx/detect/detect_multiscale.hpp>
@@ -62,8 +69,6 @@
 #include <ferx/nn/tensor_ref.hpp>
 
 #include <ferx/pipeline/cnn_pipeline.hpp>
-#include <ferx/pipeline/clahe.hpp>
-#include <ferx/pipeline/equalize_hist.hpp>
 #include <ferx/pipeline/pipeline.hpp>
 #include <ferx/pipeline/preprocess.hpp>
 #include <ferx/pipeline/spec.hpp>

@@ -33,6 +33,9 @@ template <class S, class Q, std::size_t N>
 struct integral_images;
 enum class integral_parts;
 
+// Image primitives (ferx/imgproc/).
+struct clahe_params;
+
 // Face detection (ferx/detect/).
 struct rect;
 struct detection;
@@ -71,7 +74,6 @@ struct label_map;
 enum class fer2013_split;
 
 // Classical pipeline (ferx/pipeline/).
-struct clahe_params;
 enum class face_source;
 enum class equalization;
 enum class intensity_norm;

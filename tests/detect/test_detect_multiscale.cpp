@@ -1,6 +1,6 @@
-// The cascade detector against cv::CascadeClassifier::detectMultiScale on real images, its
-// building blocks against their OpenCV counterparts (pyramid resize, rectangle grouping), par
-// against seq, and bad input.
+// The cascade detector against cv::CascadeClassifier::detectMultiScale on real images, par
+// against seq, and bad input. (Its building blocks have their own files: the pyramid resize in
+// tests/imgproc/test_pyramid_resize.cpp, rectangle grouping in test_group_rectangles.cpp.)
 #include <ferx/core/opencv.hpp>
 #include <ferx/detect/detect_multiscale.hpp>
 
@@ -153,57 +153,6 @@ cv::Mat random_grey(int rows, int cols, std::uint32_t seed, bool smooth) {
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(detect_multiscale)
-
-// The pyramid's resize reproduces cv::resize INTER_LINEAR_EXACT bit for bit.
-BOOST_AUTO_TEST_CASE(pyramid_resize_matches_opencv) {
-    std::mt19937 rng(7);
-    std::vector<int> rows;
-    for (int it = 0; it < 400; ++it) {
-        const int sw = 1 + static_cast<int>(rng() % 500), sh = 1 + static_cast<int>(rng() % 300);
-        const double f = it % 5 == 0 ? std::pow(1.1, static_cast<double>(rng() % 30)) : 1.0 + (rng() % 3000) / 1000.0;
-        int dw = std::max(1, static_cast<int>(std::lround(sw / f))), dh = std::max(1, static_cast<int>(std::lround(sh / f)));
-        cv::Mat src = random_grey(sh, sw, static_cast<std::uint32_t>(it), it % 2 == 0);
-        if (it % 40 == 0) {  // exact 2:1
-            dw = std::max(1, sw / 2);
-            dh = std::max(1, sh / 2);
-            src = random_grey(2 * dh, 2 * dw, static_cast<std::uint32_t>(it), false);
-        }
-        cv::Mat ref, ours(dh, dw, CV_8U);
-        cv::resize(src, ref, cv::Size(dw, dh), 0, 0, cv::INTER_LINEAR_EXACT);
-        ferx::detail::pyramid_resize(ferx::view<std::uint8_t>(std::as_const(src)), ferx::view<std::uint8_t>(ours), rows);
-        BOOST_TEST(cv::countNonZero(ref != ours) == 0, src.cols << "x" << src.rows << " -> " << dw << "x" << dh);
-    }
-}
-
-// Grouping equals cv::groupRectangles (boxes, neighbour counts and order) on random clusters.
-BOOST_AUTO_TEST_CASE(group_rectangles_matches_opencv) {
-    std::mt19937 rng(11);
-    for (int it = 0; it < 300; ++it) {
-        std::vector<cv::Rect> cv_boxes;
-        std::vector<ferx::rect> boxes;
-        const int clusters = 1 + static_cast<int>(rng() % 6);
-        for (int c = 0; c < clusters; ++c) {
-            const int cx = static_cast<int>(rng() % 400), cy = static_cast<int>(rng() % 300);
-            const int s = 20 + static_cast<int>(rng() % 120), n = 1 + static_cast<int>(rng() % 12);
-            for (int k = 0; k < n; ++k) {
-                const int jitter = std::max(1, s / 6);
-                const int w = s + static_cast<int>(rng() % jitter) - jitter / 2;
-                const cv::Rect r(cx + static_cast<int>(rng() % jitter), cy + static_cast<int>(rng() % jitter), w, w);
-                cv_boxes.push_back(r);
-                boxes.push_back({r.x, r.y, r.width, r.height});
-            }
-        }
-        const int min_n = static_cast<int>(rng() % 5);
-        std::vector<int> weights;
-        cv::groupRectangles(cv_boxes, weights, min_n, 0.2);
-        const auto ours = ferx::group_rectangles(boxes, min_n, 0.2);
-        BOOST_TEST_REQUIRE(ours.size() == cv_boxes.size());
-        for (std::size_t i = 0; i < ours.size(); ++i) {
-            BOOST_TEST((ours[i].box == ferx::rect{cv_boxes[i].x, cv_boxes[i].y, cv_boxes[i].width, cv_boxes[i].height}));
-            if (min_n > 0) BOOST_TEST(ours[i].neighbors == weights[i]);
-        }
-    }
-}
 
 // par gives seq's raw windows and detections exactly, order included: with 3 threads (levels as
 // tasks) and with 16 (fewer than 4 levels a thread: every level scanned in bands of rows).

@@ -3,6 +3,7 @@
 // seed (and equal under seq and par), bad input gives ferx::error, and a model file round trip
 // keeps every prediction.
 #include <ferx/learn/dense_head.hpp>
+#include <ferx/learn/scaling.hpp>
 
 #include <boost/test/unit_test.hpp>
 

@@ -5,6 +5,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "ckplus_parity.hpp"
+#include "ferx_test.hpp"
 #include "learn_test.hpp"
 
 #include <algorithm>
@@ -165,6 +167,33 @@ BOOST_AUTO_TEST_CASE(a_class_missing_from_training_is_never_predicted) {
     BOOST_TEST(learn_test::accuracy(pl, y) > 0.95);
     const auto dec = ferx::decision_function(ferx::exec::seq, m, x);
     for (std::size_t i = 0; i < dec.size(); ++i) BOOST_TEST_REQUIRE(std::isfinite(dec.data()[i]));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// Parity with cv::ml::SVM on real data: CK+48 (981 crops, 7 classes, 118 subjects), pixel
+// features (48x48 scaled to [0, 1]), subject-grouped 10-fold cross-validation. ferx's RBF C-SVC
+// and cv::ml::SVM (C_SVC, RBF, same C and gamma) must reach fold-averaged accuracies within 0.5
+// points, and support-vector counts (unique SVs of all pairwise models, summed over folds) within 2 %.
+// Long: labelled heavy.
+BOOST_AUTO_TEST_SUITE(kernel_svm_ckplus48_parity, *boost::unit_test::precondition(ferx_test::shared_data_present()))
+
+BOOST_AUTO_TEST_CASE(rbf_svc_matches_opencv, *boost::unit_test::label("heavy")) {
+    const auto ds = learn_data::ckplus48(ferx_test::shared_dir(), learn_data::features::pixels);
+    BOOST_TEST_REQUIRE(ds.x.shape(0) == 981u);
+    const double c = 10, gamma = 0.005;
+    const auto s = learn_test::cross_validate(ds, cv::ml::SVM::RBF, c, gamma, [&](const auto& xtr, const auto& ytr, const auto& xte, long& sv) {
+        ferx::svc_params prm;
+        prm.C = c;
+        const auto m = ferx::fit_svc(ferx::exec::par, ferx::rbf_kernel{gamma}, xtr, ytr, prm);
+        sv = static_cast<long>(m.n_support());
+        return ferx::predict(ferx::exec::par, m, xte);
+    });
+    BOOST_TEST_MESSAGE("RBF C=" << c << " gamma=" << gamma << ": accuracy ferx " << 100 * s.ferx_acc << " % opencv "
+                                << 100 * s.cv_acc << " %; SVs ferx " << s.ferx_sv << " opencv " << s.cv_sv);
+    BOOST_TEST(std::abs(s.ferx_acc - s.cv_acc) <= 0.005);
+    BOOST_TEST(std::abs(double(s.ferx_sv - s.cv_sv)) <= 0.02 * double(s.cv_sv));
+    BOOST_TEST(s.ferx_acc > 0.6);  // a floor: far above the 25 % of the largest class
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -4,6 +4,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "ckplus_parity.hpp"
+#include "ferx_test.hpp"
 #include "learn_test.hpp"
 
 #include <cmath>
@@ -200,6 +202,27 @@ BOOST_AUTO_TEST_CASE(bad_input) {
     } catch (const ferx::error& e) {
         BOOST_TEST(std::string(e.what()).find("expects 2") != std::string::npos);
     }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// Parity with cv::ml::SVM on real data: CK+48 (981 crops, 7 classes, 118 subjects), pixel
+// features (48x48 scaled to [0, 1]), subject-grouped 10-fold cross-validation. ferx's linear SVM
+// (hinge loss, one-vs-one) within 0.5 points of cv::ml::SVM LINEAR.
+// Long: labelled heavy.
+BOOST_AUTO_TEST_SUITE(linear_svm_ckplus48_parity, *boost::unit_test::precondition(ferx_test::shared_data_present()))
+
+BOOST_AUTO_TEST_CASE(linear_svm_matches_opencv_linear, *boost::unit_test::label("heavy")) {
+    const auto ds = learn_data::ckplus48(ferx_test::shared_dir(), learn_data::features::pixels);
+    const double c = 0.01;
+    const auto s = learn_test::cross_validate(ds, cv::ml::SVM::LINEAR, c, 1.0, [&](const auto& xtr, const auto& ytr, const auto& xte, long& sv) {
+        const auto m = ferx::fit_linear_svm(ferx::exec::par, xtr, ytr, learn_data::parity_linear_params(c));
+        sv = 0;
+        return ferx::predict(ferx::exec::par, m, xte);
+    });
+    BOOST_TEST_MESSAGE("linear C=" << c << ": accuracy ferx " << 100 * s.ferx_acc << " % opencv " << 100 * s.cv_acc << " %");
+    BOOST_TEST(std::abs(s.ferx_acc - s.cv_acc) <= 0.005);
+    BOOST_TEST(s.ferx_acc > 0.6);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

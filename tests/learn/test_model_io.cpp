@@ -1,7 +1,12 @@
-// Model files: exact round trips of every model and preprocessor, several sections in one
-// file, and every kind of bad file (missing, truncated, corrupted, other version, other kernel,
-// other value type, other section) giving a ferx::error that names the file.
+// Model files (the format core, ferx/learn/model_io.hpp, with the serialisers beside each model):
+// exact round trips of every model and preprocessor, several sections in one file, and every
+// kind of bad file (missing, truncated, corrupted, other version, other kernel, other value type,
+// other section) giving a ferx::error that names the file.
+#include <ferx/learn/kernel_svm.hpp>
+#include <ferx/learn/linear_svm.hpp>
 #include <ferx/learn/model_io.hpp>
+#include <ferx/learn/pca.hpp>
+#include <ferx/learn/scaling.hpp>
 
 #include <boost/test/unit_test.hpp>
 

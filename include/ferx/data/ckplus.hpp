@@ -4,11 +4,11 @@
 #pragma once
 
 #include <ferx/core/error.hpp>
+#include <ferx/core/samples.hpp>
 #include <ferx/data/detail/csv.hpp>
 #include <ferx/data/image_folder.hpp>
 #include <ferx/data/image_list.hpp>
 #include <ferx/data/labels.hpp>
-#include <ferx/learn/splits.hpp>
 
 #include <algorithm>
 #include <filesystem>

@@ -11,9 +11,9 @@
 
 #include <ferx/core/error.hpp>
 #include <ferx/core/opencv.hpp>
+#include <ferx/core/samples.hpp>
 #include <ferx/core/tensor.hpp>
 #include <ferx/data/labels.hpp>
-#include <ferx/learn/dataset.hpp>
 
 #include <opencv2/imgproc.hpp>
 

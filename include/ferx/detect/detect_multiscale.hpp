@@ -9,7 +9,7 @@
 /// The scan. For factors f = 1, s, s^2, ... (s = scale_factor) while the window
 /// (round(W0 f) x round(H0 f)) fits both the image and max size, skipping those below min size,
 /// the image is scaled by 1/f to round(w / f) x round(h / f) (bilinear, 8-bit fixed point as in
-/// OpenCV: detail/pyramid_resize.hpp), and the cascade's W0 x H0 window visits every position
+/// OpenCV: ferx/imgproc/pyramid_resize.hpp), and the cascade's W0 x H0 window visits every position
 /// (x, y) on a grid of `step` pixels (by default 2 below f = 2, else 1); after a window that the
 /// first stage rejects, the next position of the row is skipped. Each accepted window gives the
 /// box (round(x f), round(y f), round(W0 f), round(H0 f)); boxes are then grouped
@@ -27,7 +27,7 @@
 #include <ferx/core/view.hpp>
 #include <ferx/detect/cascade.hpp>
 #include <ferx/detect/detail/cascade_eval.hpp>
-#include <ferx/detect/detail/pyramid_resize.hpp>
+#include <ferx/imgproc/pyramid_resize.hpp>
 #include <ferx/detect/group_rectangles.hpp>
 #include <ferx/detect/integral.hpp>
 #include <ferx/detect/rect.hpp>

@@ -18,7 +18,7 @@
 #include <ferx/core/tensor.hpp>
 #include <ferx/core/view.hpp>
 #include <ferx/detect/cascade.hpp>
-#include <ferx/detect/detail/pyramid_resize.hpp>
+#include <ferx/imgproc/pyramid_resize.hpp>
 #include <ferx/detect/detect_multiscale.hpp>
 #include <ferx/detect/rect.hpp>
 

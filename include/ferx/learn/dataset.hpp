@@ -3,10 +3,12 @@
 ///
 /// Features: `xt::xtensor<T, 2>` of shape [n, d] (n samples, d features), T = float or double,
 /// row-major. Labels: `ferx::label_vector` (std::vector<int>) of n class indices 0..K-1.
-/// Groups (subjects): std::vector<int> of n group ids, any values.
+/// Groups (subjects): std::vector<int> of n group ids, any values. (The vocabulary itself,
+/// label_vector, multiclass, binary_task, take, take_rows, group_ids: ferx/core/samples.hpp.)
 #pragma once
 
 #include <ferx/core/error.hpp>
+#include <ferx/core/samples.hpp>
 #include <ferx/core/tensor.hpp>
 
 #include <algorithm>
@@ -18,22 +20,6 @@
 #include <vector>
 
 FERX_NAMESPACE_BEGIN
-
-/// Class labels, one per sample, in 0..K-1.
-using label_vector = std::vector<int>;
-
-/// How a K-class problem becomes binary ones.
-enum class multiclass {
-    one_vs_one,  ///< K(K-1)/2 models (a, b), a < b, in the order (0,1),(0,2)..(K-2,K-1); votes
-    one_vs_rest  ///< K models (c vs the rest); the largest decision value wins
-};
-
-/// One binary sub-problem: samples of class `positive` get +1, those of `negative` -1
-/// (negative == -1: every other class).
-struct binary_task {
-    int positive;
-    int negative;
-};
 
 namespace detail {
 
@@ -109,6 +95,23 @@ inline double class_weight(const std::vector<double>& w, int c) {
     return w.empty() ? 1.0 : w[static_cast<std::size_t>(c)];
 }
 
+/// Rows, +-1 labels and penalties of one binary task (for the linear and the kernel SVM;
+/// Prm has C and class_weight).
+template <class Prm>
+void task_problem(const label_vector& y, const binary_task& t, const Prm& prm, std::vector<std::size_t>& rows,
+                  std::vector<signed char>& sign, std::vector<double>& c) {
+    rows.clear();
+    sign.clear();
+    c.clear();
+    for (std::size_t i = 0; i < y.size(); ++i) {
+        const bool pos = y[i] == t.positive;
+        if (!pos && t.negative >= 0 && y[i] != t.negative) continue;
+        rows.push_back(i);
+        sign.push_back(pos ? 1 : -1);
+        c.push_back(prm.C * class_weight(prm.class_weight, y[i]));
+    }
+}
+
 /// Features given at predict time must have the model's dimension.
 template <class T>
 void check_predict_features(const xt::xtensor<T, 2>& x, std::size_t dim, const char* where) {
@@ -154,30 +157,6 @@ inline label_vector labels_from_decisions(const xt::xtensor<double, 2>& dec, con
     std::vector<int> votes(static_cast<std::size_t>(n_classes));
     for (std::size_t i = 0; i < out.size(); ++i)
         out[i] = detail::vote(dec.data() + i * tasks.size(), tasks, n_classes, votes.data());
-    return out;
-}
-
-/// The rows `idx` of `x`, as a new matrix.
-template <class T>
-xt::xtensor<T, 2> take_rows(const xt::xtensor<T, 2>& x, const std::vector<std::size_t>& idx) {
-    const std::size_t d = x.shape(1);
-    xt::xtensor<T, 2> out({idx.size(), d});
-    for (std::size_t r = 0; r < idx.size(); ++r) {
-        detail::require(idx[r] < x.shape(0), "ferx::take_rows", "row index " + std::to_string(idx[r]) + " out of range");
-        std::copy_n(x.data() + idx[r] * d, d, out.data() + r * d);
-    }
-    return out;
-}
-
-/// The entries `idx` of `v`.
-template <class V>
-V take(const V& v, const std::vector<std::size_t>& idx) {
-    V out;
-    out.reserve(idx.size());
-    for (std::size_t i : idx) {
-        detail::require(i < v.size(), "ferx::take", "index " + std::to_string(i) + " out of range");
-        out.push_back(v[i]);
-    }
     return out;
 }
 

@@ -350,8 +350,10 @@ label_vector predict(const Policy& policy, const dense_head_model& m, const xt::
     return out;
 }
 
-/// Appends the head to a model file as a section "dense_head" (exact round trip).
-inline void add_dense_head(model_writer& w, const dense_head_model& m) {
+/// Model files (ferx/learn/model_io.hpp): section "dense_head" (dim, n_classes, layers, then per
+/// layer `layer out in`, w, b); an exact round trip. `model_writer::add`, `model_reader::read`,
+/// `save_model` and `load_model` use these, as they do for every model type.
+inline void write_section(model_writer& w, const dense_head_model& m) {
     std::ostream& o = w.begin_section("dense_head");
     o << "dim " << m.dim << "\nn_classes " << m.n_classes << "\nlayers " << m.layers.size() << '\n';
     for (const auto& ly : m.layers) {
@@ -361,10 +363,9 @@ inline void add_dense_head(model_writer& w, const dense_head_model& m) {
     }
 }
 
-/// Reads the next section of `r` as a dense head; ferx::error naming the file when it is not
-/// one or its layer shapes do not chain from dim to n_classes.
-inline dense_head_model read_dense_head(model_reader& r) {
-    dense_head_model m;
+/// Reads a "dense_head" section; ferx::error naming the file when it is not one or its layer
+/// shapes do not chain from dim to n_classes.
+inline void read_section(model_reader& r, dense_head_model& m) {
     r.begin_section("dense_head");
     r.expect("dim");
     m.dim = r.count(1u << 24);
@@ -387,8 +388,13 @@ inline dense_head_model read_dense_head(model_reader& r) {
         in = out;
     }
     if (in != static_cast<std::size_t>(m.n_classes)) r.fail("the last dense head layer does not give n_classes outputs");
-    return m;
 }
+
+/// Appends the head to a model file as a section "dense_head" (= w.add(m)).
+inline void add_dense_head(model_writer& w, const dense_head_model& m) { write_section(w, m); }
+
+/// Reads the next section of `r` as a dense head (= r.read<dense_head_model>()).
+inline dense_head_model read_dense_head(model_reader& r) { return r.read<dense_head_model>(); }
 
 /// Writes one dense head to `path`.
 inline void save_dense_head(const std::string& path, const dense_head_model& m) {

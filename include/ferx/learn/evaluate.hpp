@@ -21,8 +21,8 @@
 
 #include <ferx/core/error.hpp>
 #include <ferx/core/execution.hpp>
+#include <ferx/core/progress.hpp>
 #include <ferx/learn/dataset.hpp>
-#include <ferx/learn/linear_svm.hpp>
 #include <ferx/learn/metrics.hpp>
 #include <ferx/learn/splits.hpp>
 

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <ferx/core/error.hpp>
+#include <ferx/core/progress.hpp>
 #include <ferx/learn/dataset.hpp>
 #include <ferx/learn/kernel_svm.hpp>
 #include <ferx/learn/metrics.hpp>

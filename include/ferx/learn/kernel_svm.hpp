@@ -17,11 +17,12 @@
 
 #include <ferx/core/error.hpp>
 #include <ferx/core/execution.hpp>
+#include <ferx/core/progress.hpp>
 #include <ferx/core/tensor.hpp>
 #include <ferx/learn/dataset.hpp>
 #include <ferx/learn/detail/smo.hpp>
 #include <ferx/learn/kernels.hpp>
-#include <ferx/learn/linear_svm.hpp>
+#include <ferx/learn/model_io.hpp>
 #include <ferx/learn/probability.hpp>
 
 #include <algorithm>
@@ -30,6 +31,7 @@
 #include <cstdint>
 #include <mutex>
 #include <random>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -248,6 +250,97 @@ xt::xtensor<double, 2> predict_proba(const Policy& policy, const svc_model<Kerne
     detail::require(m.sigmoids.size() == m.tasks.size(), "ferx::predict_proba",
                     "the model has no probability sigmoids (fit it with svc_params::probability = true)");
     return probabilities_from_decisions(decision_function(policy, m, x), m.tasks, m.sigmoids, m.n_classes);
+}
+
+namespace detail {
+/// `kernel <name> <parameters>` of a model file.
+inline void write_kernel(std::ostream& o, const linear_kernel&) { o << "kernel linear\n"; }
+inline void write_kernel(std::ostream& o, const poly_kernel& k) { o << "kernel poly " << k.gamma << ' ' << k.coef0 << ' ' << k.degree << '\n'; }
+inline void write_kernel(std::ostream& o, const rbf_kernel& k) { o << "kernel rbf " << k.gamma << '\n'; }
+inline void write_kernel(std::ostream& o, const sigmoid_kernel& k) { o << "kernel sigmoid " << k.gamma << ' ' << k.coef0 << '\n'; }
+inline void write_kernel(std::ostream& o, const chi2_kernel& k) { o << "kernel chi2 " << k.gamma << '\n'; }
+inline void write_kernel(std::ostream& o, const intersection_kernel&) { o << "kernel intersection\n"; }
+
+/// The parameters after `kernel <name>`.
+inline void read_kernel(model_reader&, linear_kernel&) {}
+inline void read_kernel(model_reader& r, poly_kernel& k) {
+    k.gamma = r.number();
+    k.coef0 = r.number();
+    k.degree = static_cast<int>(r.integer());
+}
+inline void read_kernel(model_reader& r, rbf_kernel& k) { k.gamma = r.number(); }
+inline void read_kernel(model_reader& r, sigmoid_kernel& k) {
+    k.gamma = r.number();
+    k.coef0 = r.number();
+}
+inline void read_kernel(model_reader& r, chi2_kernel& k) { k.gamma = r.number(); }
+inline void read_kernel(model_reader&, intersection_kernel&) {}
+}  // namespace detail
+
+/// Model files (ferx/learn/model_io.hpp): section "svc" (kernel and its parameters, value_type
+/// float32|float64, dim, n_classes, strategy, tasks, rho, probability sigmoids, support vectors:
+/// `sv index coef[P] x[d]` each).
+template <class Kernel, class T>
+void write_section(model_writer& w, const svc_model<Kernel, T>& m) {
+    std::ostream& o = w.begin_section("svc");
+    detail::write_kernel(o, m.kernel);
+    o << "value_type " << detail::value_type_name<T>() << "\ndim " << m.dim << "\nn_classes " << m.n_classes
+      << "\nstrategy " << detail::strategy_name(m.strategy) << '\n';
+    detail::write_tasks(o, m.tasks);
+    detail::write_values(o, "rho", m.rho);
+    o << "probability " << m.sigmoids.size();
+    for (const auto& sg : m.sigmoids) o << ' ' << sg.a << ' ' << sg.b;
+    o << '\n';
+    const std::size_t p = m.tasks.size();
+    o << "support_vectors " << m.n_support() << '\n';
+    for (std::size_t s = 0; s < m.n_support(); ++s) {
+        o << "sv " << m.support_index[s];
+        for (std::size_t q = 0; q < p; ++q) o << ' ' << m.coef(s, q);
+        for (std::size_t j = 0; j < m.dim; ++j) o << ' ' << m.support_vectors(s, j);
+        o << '\n';
+    }
+}
+template <class Kernel, class T>
+void read_section(model_reader& r, svc_model<Kernel, T>& m) {
+    r.begin_section("svc");
+    r.expect("kernel");
+    const std::string name = r.word();
+    if (name != Kernel::name)
+        r.fail("the file holds a '" + name + "' kernel, the caller asked for '" + std::string(Kernel::name) + "'");
+    detail::read_kernel(r, m.kernel);
+    m.kernel.check("ferx::model_reader");
+    r.expect("value_type");
+    if (r.word() != detail::value_type_name<T>())
+        r.fail(std::string("the file's value type differs from the caller's (") + detail::value_type_name<T>() + ")");
+    r.expect("dim");
+    m.dim = r.count();
+    r.expect("n_classes");
+    m.n_classes = static_cast<int>(r.count(1u << 16));
+    m.strategy = r.read_strategy();
+    m.tasks = r.read_tasks(m.n_classes);
+    const auto rho = r.numbers("rho");
+    if (rho.size() != m.tasks.size()) r.fail("rho does not match the tasks");
+    m.rho = rho;
+    r.expect("probability");
+    m.sigmoids.resize(r.count(m.tasks.size()));
+    if (!m.sigmoids.empty() && m.sigmoids.size() != m.tasks.size()) r.fail("probability sigmoids do not match the tasks");
+    for (auto& sg : m.sigmoids) {
+        sg.a = r.number();
+        sg.b = r.number();
+    }
+    r.expect("support_vectors");
+    const std::size_t s_count = r.count(), p = m.tasks.size();
+    m.support_index.resize(s_count);
+    m.support_vectors = xt::xtensor<T, 2>({s_count, m.dim});
+    m.coef = xt::xtensor<double, 2>({s_count, p});
+    for (std::size_t s = 0; s < s_count; ++s) {
+        r.expect("sv");
+        m.support_index[s] = r.count(std::numeric_limits<std::size_t>::max() / 2);
+        for (std::size_t q = 0; q < p; ++q) m.coef(s, q) = r.number();
+        for (std::size_t j = 0; j < m.dim; ++j) m.support_vectors(s, j) = static_cast<T>(r.number());
+    }
+    m.iterations.assign(p, 0);
+    m.objective.assign(p, 0.0);
 }
 
 FERX_NAMESPACE_END

@@ -16,8 +16,10 @@
 
 #include <ferx/core/error.hpp>
 #include <ferx/core/execution.hpp>
+#include <ferx/core/progress.hpp>
 #include <ferx/core/tensor.hpp>
 #include <ferx/learn/dataset.hpp>
+#include <ferx/learn/model_io.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -35,9 +37,6 @@ enum class linear_loss {
     squared_hinge,  ///< L2 loss (LIBLINEAR -s 1)
     hinge           ///< L1 loss (LIBLINEAR -s 3)
 };
-
-/// Progress of a long fit: called with (done, total) binary models (or grid points).
-using progress_callback = std::function<void(std::size_t done, std::size_t total)>;
 
 /// Parameters of `fit_linear_svm`, with LIBLINEAR's defaults.
 struct linear_svm_params {
@@ -64,23 +63,6 @@ struct linear_svm_model {
 };
 
 namespace detail {
-
-/// Counts finished units of work (binary tasks) and calls the user's progress callback with
-/// (done, total), one call at a time and in order, from whichever thread finished the unit.
-class progress_reporter {
-public:
-    progress_reporter(const progress_callback& callback, std::size_t total) : callback_(callback), total_(total) {}
-    void operator()() {
-        std::lock_guard<std::mutex> lock(mutex_);
-        ++done_;
-        if (callback_) callback_(done_, total_);
-    }
-
-private:
-    const progress_callback& callback_;
-    std::size_t total_, done_ = 0;
-    std::mutex mutex_;
-};
 
 /// The result of one binary dual coordinate descent.
 struct dcd_result {
@@ -175,22 +157,6 @@ dcd_result dual_coordinate_descent(const xt::xtensor<T, 2>& x, const std::vector
     return r;
 }
 
-/// Rows, +-1 labels and penalties of one binary task.
-template <class Prm>
-void task_problem(const label_vector& y, const binary_task& t, const Prm& prm, std::vector<std::size_t>& rows,
-                  std::vector<signed char>& sign, std::vector<double>& c) {
-    rows.clear();
-    sign.clear();
-    c.clear();
-    for (std::size_t i = 0; i < y.size(); ++i) {
-        const bool pos = y[i] == t.positive;
-        if (!pos && t.negative >= 0 && y[i] != t.negative) continue;
-        rows.push_back(i);
-        sign.push_back(pos ? 1 : -1);
-        c.push_back(prm.C * class_weight(prm.class_weight, y[i]));
-    }
-}
-
 }  // namespace detail
 
 /// Primal objective of a binary linear SVM (w: d + 1 weights, last the bias weight) on rows of
@@ -275,6 +241,32 @@ xt::xtensor<double, 2> decision_function(const Policy& policy, const linear_svm_
 template <class Policy, class T>
 label_vector predict(const Policy& policy, const linear_svm_model& m, const xt::xtensor<T, 2>& x) {
     return labels_from_decisions(decision_function(policy, m, x), m.tasks, m.n_classes);
+}
+
+/// Model files (ferx/learn/model_io.hpp): section "linear_svm" (dim, n_classes, strategy, bias,
+/// tasks, weights P d+1 and P rows).
+inline void write_section(model_writer& w, const linear_svm_model& m) {
+    std::ostream& o = w.begin_section("linear_svm");
+    o << "dim " << m.dim << "\nn_classes " << m.n_classes << "\nstrategy " << detail::strategy_name(m.strategy)
+      << "\nbias " << m.bias << '\n';
+    detail::write_tasks(o, m.tasks);
+    o << "weights " << m.w.shape(0) << ' ' << m.w.shape(1) << '\n';
+    for (std::size_t p = 0; p < m.w.shape(0); ++p) detail::write_values(o, " ", m.w.data() + p * m.w.shape(1), m.w.shape(1));
+}
+inline void read_section(model_reader& r, linear_svm_model& m) {
+    r.begin_section("linear_svm");
+    r.expect("dim");
+    m.dim = r.count();
+    r.expect("n_classes");
+    m.n_classes = static_cast<int>(r.count(1u << 16));
+    m.strategy = r.read_strategy();
+    r.expect("bias");
+    m.bias = r.number();
+    m.tasks = r.read_tasks(m.n_classes);
+    r.expect("weights");
+    if (r.count() != m.tasks.size() || r.count() != m.dim + 1) r.fail("weights shape does not match tasks and dim");
+    m.w = xt::xtensor<double, 2>({m.tasks.size(), m.dim + 1});
+    for (auto& v : m.w) v = r.number();
 }
 
 FERX_NAMESPACE_END

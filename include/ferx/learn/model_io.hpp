@@ -1,7 +1,12 @@
 /// \file ferx/learn/model_io.hpp
-/// Saving and loading fitted models and preprocessors: one text format, versioned and
-/// checksummed. A file holds one or more sections (e.g. a scaler, then the SVM that was trained
-/// on its output), read back in the order written:
+/// The model file format of ferx: one text format, versioned and checksummed, for fitted models
+/// and preprocessors. This header is the format alone (header, sections, checksum, reader,
+/// writer, errors); each model type's section is written and read by its own header
+/// (`write_section` / `read_section`, found by argument-dependent lookup): scalers in
+/// learn/scaling.hpp, PCA in learn/pca.hpp, linear SVMs in learn/linear_svm.hpp, kernel SVMs in
+/// learn/kernel_svm.hpp, the dense head in learn/dense_head.hpp, the pipeline in
+/// pipeline/pipeline.hpp. A file holds one or more sections (e.g. a scaler, then the SVM that was
+/// trained on its output), read back in the order written:
 ///
 ///     ferx::model_writer w;  w.add(scaler);  w.add(svm);  w.save("expr.ferx");
 ///     ferx::model_reader r("expr.ferx");
@@ -18,13 +23,16 @@
 /// Numbers are written with max_digits10 digits, so a round trip is exact. A missing file, a
 /// truncated or corrupted file (checksum), another version, a section of another kind, or a
 /// kernel / value type other than the one asked for gives a ferx::error naming the file.
+///
+/// A new model type M becomes serialisable with two functions in its own header, in namespace
+/// ferx (beside M):
+///
+///     void write_section(model_writer& w, const M& m);   // w.begin_section("kind") << fields
+///     void read_section(model_reader& r, M& m);          // r.begin_section("kind"); r.expect(...)
 #pragma once
 
 #include <ferx/core/error.hpp>
-#include <ferx/learn/kernel_svm.hpp>
-#include <ferx/learn/linear_svm.hpp>
-#include <ferx/learn/pca.hpp>
-#include <ferx/learn/scaling.hpp>
+#include <ferx/core/samples.hpp>
 
 #include <cerrno>
 #include <cmath>
@@ -36,12 +44,16 @@
 #include <sstream>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 FERX_NAMESPACE_BEGIN
 
 /// The version written by this ferx; files of other versions are refused.
 inline constexpr int model_format_version = 1;
+
+class model_reader;
+class model_writer;
 
 namespace detail {
 
@@ -68,12 +80,24 @@ inline const char* strategy_name(multiclass s) { return s == multiclass::one_vs_
 template <class T>
 const char* value_type_name() { return std::is_same<T, float>::value ? "float32" : "float64"; }
 
-inline void write_kernel(std::ostream& o, const linear_kernel&) { o << "kernel linear\n"; }
-inline void write_kernel(std::ostream& o, const poly_kernel& k) { o << "kernel poly " << k.gamma << ' ' << k.coef0 << ' ' << k.degree << '\n'; }
-inline void write_kernel(std::ostream& o, const rbf_kernel& k) { o << "kernel rbf " << k.gamma << '\n'; }
-inline void write_kernel(std::ostream& o, const sigmoid_kernel& k) { o << "kernel sigmoid " << k.gamma << ' ' << k.coef0 << '\n'; }
-inline void write_kernel(std::ostream& o, const chi2_kernel& k) { o << "kernel chi2 " << k.gamma << '\n'; }
-inline void write_kernel(std::ostream& o, const intersection_kernel&) { o << "kernel intersection\n"; }
+/// `tasks P a0 b0 a1 b1 ...`: the binary tasks of a multiclass model.
+inline void write_tasks(std::ostream& o, const std::vector<binary_task>& tasks) {
+    o << "tasks " << tasks.size();
+    for (const auto& t : tasks) o << ' ' << t.positive << ' ' << t.negative;
+    o << '\n';
+}
+
+/// Whether M has a section writer / reader (found by argument-dependent lookup).
+template <class M, class = void>
+struct has_write_section : std::false_type {};
+template <class M>
+struct has_write_section<M, std::void_t<decltype(write_section(std::declval<model_writer&>(), std::declval<const M&>()))>>
+    : std::true_type {};
+template <class M, class = void>
+struct has_read_section : std::false_type {};
+template <class M>
+struct has_read_section<M, std::void_t<decltype(read_section(std::declval<model_reader&>(), std::declval<M&>()))>>
+    : std::true_type {};
 
 }  // namespace detail
 
@@ -108,8 +132,11 @@ public:
     /// The next section, as a T (a model or preprocessor type of ferx::learn).
     template <class M>
     M read() {
+        static_assert(detail::has_read_section<M>::value,
+                      "ferx::model_reader::read<M>: M has no read_section; include the header that defines M "
+                      "(its serialiser lives beside it)");
         M m;
-        read_section(m);
+        read_section(*this, m);
         return m;
     }
 
@@ -155,22 +182,21 @@ public:
     }
     [[noreturn]] void fail(const std::string& why) const { throw error("ferx::model_reader", why, path_); }
 
-    /// Consumes the header of a section of kind `kind` (for readers of sections defined outside
-    /// this file, which then read their fields with word(), number(), ...).
-    void begin_section(const char* kind) { begin(kind); }
-
-private:
-    void begin(const char* kind) {
+    /// Consumes the header of a section of kind `kind`; the section's reader then reads its
+    /// fields with word(), number(), ...
+    void begin_section(const char* kind) {
         expect("section");
         const std::string k = word();
         if (k != kind) fail(std::string("expected a '") + kind + "' section, found '" + k + "'");
     }
+    /// `strategy ovo|ovr`.
     multiclass read_strategy() {
         expect("strategy");
         const std::string s = word();
         if (s != "ovo" && s != "ovr") fail("unknown multiclass strategy '" + s + "'");
         return s == "ovo" ? multiclass::one_vs_one : multiclass::one_vs_rest;
     }
+    /// `tasks P a0 b0 ...`, each class in 0..n_classes-1 (b: -1 for one-vs-rest); at least one.
     std::vector<binary_task> read_tasks(int n_classes) {
         expect("tasks");
         std::vector<binary_task> t(count(1u << 20));
@@ -184,106 +210,7 @@ private:
         return t;
     }
 
-    void read_section(standard_scaler& s) {
-        begin("standard_scaler");
-        s.mean = numbers("mean");
-        s.scale = numbers("scale");
-        if (s.scale.size() != s.mean.size()) fail("mean and scale differ in length");
-        for (double v : s.scale)
-            if (!(v > 0)) fail("scale must be positive");
-    }
-    void read_section(minmax_scaler& s) {
-        begin("minmax_scaler");
-        expect("interval");
-        s.lo = number();
-        s.hi = number();
-        s.min = numbers("min");
-        s.range = numbers("range");
-        if (s.range.size() != s.min.size() || !(s.lo < s.hi)) fail("inconsistent min-max scaler");
-    }
-    void read_section(pca_model& p) {
-        begin("pca");
-        expect("whiten");
-        p.whiten = integer() != 0;
-        p.mean = numbers("mean");
-        p.explained_variance = numbers("explained_variance");
-        expect("components");
-        const std::size_t k = count(), d = count();
-        if (d != p.mean.size() || k != p.explained_variance.size() || k == 0) fail("inconsistent PCA shapes");
-        p.components = xt::xtensor<double, 2>({k, d});
-        for (auto& v : p.components) v = number();
-    }
-    void read_section(linear_svm_model& m) {
-        begin("linear_svm");
-        expect("dim");
-        m.dim = count();
-        expect("n_classes");
-        m.n_classes = static_cast<int>(count(1u << 16));
-        m.strategy = read_strategy();
-        expect("bias");
-        m.bias = number();
-        m.tasks = read_tasks(m.n_classes);
-        expect("weights");
-        if (count() != m.tasks.size() || count() != m.dim + 1) fail("weights shape does not match tasks and dim");
-        m.w = xt::xtensor<double, 2>({m.tasks.size(), m.dim + 1});
-        for (auto& v : m.w) v = number();
-    }
-    template <class Kernel, class T>
-    void read_section(svc_model<Kernel, T>& m) {
-        begin("svc");
-        expect("kernel");
-        const std::string name = word();
-        if (name != Kernel::name)
-            fail("the file holds a '" + name + "' kernel, the caller asked for '" + std::string(Kernel::name) + "'");
-        read_kernel(m.kernel);
-        m.kernel.check("ferx::model_reader");
-        expect("value_type");
-        if (word() != detail::value_type_name<T>())
-            fail(std::string("the file's value type differs from the caller's (") + detail::value_type_name<T>() + ")");
-        expect("dim");
-        m.dim = count();
-        expect("n_classes");
-        m.n_classes = static_cast<int>(count(1u << 16));
-        m.strategy = read_strategy();
-        m.tasks = read_tasks(m.n_classes);
-        const auto rho = numbers("rho");
-        if (rho.size() != m.tasks.size()) fail("rho does not match the tasks");
-        m.rho = rho;
-        expect("probability");
-        m.sigmoids.resize(count(m.tasks.size()));
-        if (!m.sigmoids.empty() && m.sigmoids.size() != m.tasks.size()) fail("probability sigmoids do not match the tasks");
-        for (auto& sg : m.sigmoids) {
-            sg.a = number();
-            sg.b = number();
-        }
-        expect("support_vectors");
-        const std::size_t s_count = count(), p = m.tasks.size();
-        m.support_index.resize(s_count);
-        m.support_vectors = xt::xtensor<T, 2>({s_count, m.dim});
-        m.coef = xt::xtensor<double, 2>({s_count, p});
-        for (std::size_t s = 0; s < s_count; ++s) {
-            expect("sv");
-            m.support_index[s] = count(std::numeric_limits<std::size_t>::max() / 2);
-            for (std::size_t q = 0; q < p; ++q) m.coef(s, q) = number();
-            for (std::size_t j = 0; j < m.dim; ++j) m.support_vectors(s, j) = static_cast<T>(number());
-        }
-        m.iterations.assign(p, 0);
-        m.objective.assign(p, 0.0);
-    }
-    void read_kernel(linear_kernel&) {}
-    void read_kernel(poly_kernel& k) {
-        k.gamma = number();
-        k.coef0 = number();
-        k.degree = static_cast<int>(integer());
-    }
-    void read_kernel(rbf_kernel& k) { k.gamma = number(); }
-    void read_kernel(sigmoid_kernel& k) {
-        k.gamma = number();
-        k.coef0 = number();
-    }
-    void read_kernel(chi2_kernel& k) { k.gamma = number(); }
-    void read_kernel(intersection_kernel&) {}
-
+private:
     std::string path_;
     std::istringstream in_;
 };
@@ -296,54 +223,17 @@ public:
         out_ << "ferx-model " << model_format_version << '\n';
     }
 
-    void add(const standard_scaler& s) {
-        out_ << "section standard_scaler\n";
-        detail::write_values(out_, "mean", s.mean);
-        detail::write_values(out_, "scale", s.scale);
-    }
-    void add(const minmax_scaler& s) {
-        out_ << "section minmax_scaler\ninterval " << s.lo << ' ' << s.hi << '\n';
-        detail::write_values(out_, "min", s.min);
-        detail::write_values(out_, "range", s.range);
-    }
-    void add(const pca_model& p) {
-        out_ << "section pca\nwhiten " << (p.whiten ? 1 : 0) << '\n';
-        detail::write_values(out_, "mean", p.mean);
-        detail::write_values(out_, "explained_variance", p.explained_variance);
-        out_ << "components " << p.components.shape(0) << ' ' << p.components.shape(1) << '\n';
-        for (std::size_t c = 0; c < p.components.shape(0); ++c)
-            detail::write_values(out_, " ", p.components.data() + c * p.dim(), p.dim());
-    }
-    void add(const linear_svm_model& m) {
-        out_ << "section linear_svm\ndim " << m.dim << "\nn_classes " << m.n_classes << "\nstrategy "
-             << detail::strategy_name(m.strategy) << "\nbias " << m.bias << '\n';
-        write_tasks(m.tasks);
-        out_ << "weights " << m.w.shape(0) << ' ' << m.w.shape(1) << '\n';
-        for (std::size_t p = 0; p < m.w.shape(0); ++p) detail::write_values(out_, " ", m.w.data() + p * m.w.shape(1), m.w.shape(1));
-    }
-    template <class Kernel, class T>
-    void add(const svc_model<Kernel, T>& m) {
-        out_ << "section svc\n";
-        detail::write_kernel(out_, m.kernel);
-        out_ << "value_type " << detail::value_type_name<T>() << "\ndim " << m.dim << "\nn_classes " << m.n_classes
-             << "\nstrategy " << detail::strategy_name(m.strategy) << '\n';
-        write_tasks(m.tasks);
-        detail::write_values(out_, "rho", m.rho);
-        out_ << "probability " << m.sigmoids.size();
-        for (const auto& sg : m.sigmoids) out_ << ' ' << sg.a << ' ' << sg.b;
-        out_ << '\n';
-        const std::size_t p = m.tasks.size();
-        out_ << "support_vectors " << m.n_support() << '\n';
-        for (std::size_t s = 0; s < m.n_support(); ++s) {
-            out_ << "sv " << m.support_index[s];
-            for (std::size_t q = 0; q < p; ++q) out_ << ' ' << m.coef(s, q);
-            for (std::size_t j = 0; j < m.dim; ++j) out_ << ' ' << m.support_vectors(s, j);
-            out_ << '\n';
-        }
+    /// Appends m as a section (its write_section, found by argument-dependent lookup).
+    template <class M>
+    void add(const M& m) {
+        static_assert(detail::has_write_section<M>::value,
+                      "ferx::model_writer::add: M has no write_section; include the header that defines M "
+                      "(its serialiser lives beside it)");
+        write_section(*this, m);
     }
 
-    /// Starts a section of kind `kind` defined outside this file and returns the stream its
-    /// fields go to, one `key values...` record per line (tokens without spaces).
+    /// Starts a section of kind `kind` and returns the stream its fields go to, one
+    /// `key values...` record per line (tokens without spaces), numbers at max_digits10.
     std::ostream& begin_section(const std::string& kind) {
         out_ << "section " << kind << '\n';
         return out_;
@@ -366,11 +256,6 @@ public:
     }
 
 private:
-    void write_tasks(const std::vector<binary_task>& tasks) {
-        out_ << "tasks " << tasks.size();
-        for (const auto& t : tasks) out_ << ' ' << t.positive << ' ' << t.negative;
-        out_ << '\n';
-    }
     std::ostringstream out_;
 };
 

@@ -13,6 +13,7 @@
 #include <ferx/core/lapack.hpp>
 #include <ferx/core/tensor.hpp>
 #include <ferx/learn/dataset.hpp>
+#include <ferx/learn/model_io.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -91,6 +92,30 @@ xt::xtensor<T, 2> transform(const Policy& policy, const pca_model& p, const xt::
         }
     });
     return out;
+}
+
+/// Model files (ferx/learn/model_io.hpp): section "pca" (whiten, mean, explained_variance,
+/// components k d and k rows of d values).
+inline void write_section(model_writer& w, const pca_model& p) {
+    std::ostream& o = w.begin_section("pca");
+    o << "whiten " << (p.whiten ? 1 : 0) << '\n';
+    detail::write_values(o, "mean", p.mean);
+    detail::write_values(o, "explained_variance", p.explained_variance);
+    o << "components " << p.components.shape(0) << ' ' << p.components.shape(1) << '\n';
+    for (std::size_t c = 0; c < p.components.shape(0); ++c)
+        detail::write_values(o, " ", p.components.data() + c * p.dim(), p.dim());
+}
+inline void read_section(model_reader& r, pca_model& p) {
+    r.begin_section("pca");
+    r.expect("whiten");
+    p.whiten = r.integer() != 0;
+    p.mean = r.numbers("mean");
+    p.explained_variance = r.numbers("explained_variance");
+    r.expect("components");
+    const std::size_t k = r.count(), d = r.count();
+    if (d != p.mean.size() || k != p.explained_variance.size() || k == 0) r.fail("inconsistent PCA shapes");
+    p.components = xt::xtensor<double, 2>({k, d});
+    for (auto& v : p.components) v = r.number();
 }
 
 FERX_NAMESPACE_END

@@ -14,6 +14,7 @@
 #include <ferx/core/execution.hpp>
 #include <ferx/core/tensor.hpp>
 #include <ferx/learn/dataset.hpp>
+#include <ferx/learn/model_io.hpp>
 
 #include <cmath>
 #include <cstddef>
@@ -136,6 +137,37 @@ xt::xtensor<T, 2> l2_normalize(const Policy& policy, const xt::xtensor<T, 2>& x)
         }
     });
     return out;
+}
+
+/// Model files (ferx/learn/model_io.hpp): section "standard_scaler" (mean, scale) and
+/// "minmax_scaler" (interval lo hi, min, range).
+inline void write_section(model_writer& w, const standard_scaler& s) {
+    std::ostream& o = w.begin_section("standard_scaler");
+    detail::write_values(o, "mean", s.mean);
+    detail::write_values(o, "scale", s.scale);
+}
+inline void read_section(model_reader& r, standard_scaler& s) {
+    r.begin_section("standard_scaler");
+    s.mean = r.numbers("mean");
+    s.scale = r.numbers("scale");
+    if (s.scale.size() != s.mean.size()) r.fail("mean and scale differ in length");
+    for (double v : s.scale)
+        if (!(v > 0)) r.fail("scale must be positive");
+}
+inline void write_section(model_writer& w, const minmax_scaler& s) {
+    std::ostream& o = w.begin_section("minmax_scaler");
+    o << "interval " << s.lo << ' ' << s.hi << '\n';
+    detail::write_values(o, "min", s.min);
+    detail::write_values(o, "range", s.range);
+}
+inline void read_section(model_reader& r, minmax_scaler& s) {
+    r.begin_section("minmax_scaler");
+    r.expect("interval");
+    s.lo = r.number();
+    s.hi = r.number();
+    s.min = r.numbers("min");
+    s.range = r.numbers("range");
+    if (s.range.size() != s.min.size() || !(s.lo < s.hi)) r.fail("inconsistent min-max scaler");
 }
 
 FERX_NAMESPACE_END

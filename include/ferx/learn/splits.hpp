@@ -98,13 +98,4 @@ inline std::vector<fold> leave_one_group_out(const std::vector<int>& groups) {
     return detail::folds_from_assignment(fold_of, index.size());
 }
 
-/// Integer group ids (0, 1, ... in order of first appearance) of string names (subject ids).
-inline std::vector<int> group_ids(const std::vector<std::string>& names) {
-    std::map<std::string, int> id;
-    std::vector<int> out;
-    out.reserve(names.size());
-    for (const auto& s : names) out.push_back(id.emplace(s, static_cast<int>(id.size())).first->second);
-    return out;
-}
-
 FERX_NAMESPACE_END

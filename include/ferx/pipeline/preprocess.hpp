@@ -31,8 +31,8 @@
 #include <ferx/detect/detect_multiscale.hpp>
 #include <ferx/detect/face_crop.hpp>
 #include <ferx/detect/rect.hpp>
-#include <ferx/pipeline/clahe.hpp>
-#include <ferx/pipeline/equalize_hist.hpp>
+#include <ferx/imgproc/clahe.hpp>
+#include <ferx/imgproc/equalize_hist.hpp>
 
 #include <cmath>
 #include <cstddef>

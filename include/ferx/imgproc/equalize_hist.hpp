@@ -1,4 +1,4 @@
-/// \file ferx/pipeline/equalize_hist.hpp
+/// \file ferx/imgproc/equalize_hist.hpp
 /// Global histogram equalisation of an 8-bit grey image, the definition of cv::equalizeHist
 /// (equal output on the same input): with h the histogram, N the pixel count and m the lowest
 /// level present, level v > m maps to round(255 / (N - h[m]) * sum_{m < u <= v} h[u]) (float

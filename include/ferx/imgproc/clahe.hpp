@@ -1,4 +1,4 @@
-/// \file ferx/pipeline/clahe.hpp
+/// \file ferx/imgproc/clahe.hpp
 /// Contrast-limited adaptive histogram equalisation (Zuiderveld, 1994) of an 8-bit grey image,
 /// defined as cv::CLAHE (cv::createCLAHE(clip_limit, {tiles_x, tiles_y})->apply) defines it:
 ///
@@ -25,7 +25,7 @@
 #include <ferx/core/execution.hpp>
 #include <ferx/core/tensor.hpp>
 #include <ferx/core/view.hpp>
-#include <ferx/pipeline/equalize_hist.hpp>
+#include <ferx/imgproc/equalize_hist.hpp>
 
 #include <algorithm>
 #include <array>

@@ -1,4 +1,4 @@
-/// \file ferx/detect/detail/pyramid_resize.hpp
+/// \file ferx/imgproc/pyramid_resize.hpp
 /// The bilinear 8-bit downscale of the detector's image pyramid. Detections depend on every
 /// pixel of every pyramid level, so for parity with OpenCV 4.6's cascade detector (which scales
 /// the image with cv::resize, INTER_LINEAR_EXACT: measured, its plain INTER_LINEAR levels give
