@@ -34,14 +34,6 @@ std::vector<fs::path> shipped_cascades() {
     return out;
 }
 
-struct cascades_present {
-    boost::test_tools::assertion_result operator()(boost::unit_test::test_unit_id) const {
-        boost::test_tools::assertion_result r(fs::is_directory(haar_dir) && fs::is_directory(lbp_dir));
-        r.message() << "OpenCV's cascades (Debian package opencv-data) not found in /usr/share/opencv4; skipping";
-        return r;
-    }
-};
-
 std::string read_all(const fs::path& p) { return ferx::detail::read_text_file(p.string(), "test"); }
 
 /// Runs `f`, expecting ferx::error whose message contains every one of `parts`.
@@ -91,7 +83,7 @@ std::string replaced(std::string s, const std::string& from, const std::string& 
 BOOST_AUTO_TEST_SUITE(cascade_loader)
 
 BOOST_AUTO_TEST_CASE(every_shipped_cascade_loads_and_agrees_with_opencv,
-                     *boost::unit_test::precondition(cascades_present())) {
+                     *boost::unit_test::precondition(ferx_test::opencv_cascades_present())) {
     const auto files = shipped_cascades();
     BOOST_TEST(files.size() >= 20u);
     for (const auto& f : files) {
@@ -115,7 +107,7 @@ BOOST_AUTO_TEST_CASE(every_shipped_cascade_loads_and_agrees_with_opencv,
     }
 }
 
-BOOST_AUTO_TEST_CASE(both_formats_and_feature_kinds, *boost::unit_test::precondition(cascades_present())) {
+BOOST_AUTO_TEST_CASE(both_formats_and_feature_kinds, *boost::unit_test::precondition(ferx_test::opencv_cascades_present())) {
     const auto old = ferx::load_cascade((haar_dir / "haarcascade_licence_plate_rus_16stages.xml").string());
     BOOST_TEST(old.window_width == 64);
     BOOST_TEST(old.window_height == 16);
@@ -196,7 +188,7 @@ BOOST_AUTO_TEST_CASE(bad_files_name_file_and_element) {
 
 // Random mutations of real files (truncations, byte flips, deleted elements, duplicated spans):
 // each parse either succeeds or throws ferx::error; never anything else, never a crash or hang.
-BOOST_AUTO_TEST_CASE(fuzz_mutations_never_crash, *boost::unit_test::precondition(cascades_present())) {
+BOOST_AUTO_TEST_CASE(fuzz_mutations_never_crash, *boost::unit_test::precondition(ferx_test::opencv_cascades_present())) {
     const std::vector<std::string> seeds = {read_all(lbp_dir / "lbpcascade_frontalface.xml"),
                                             read_all(haar_dir / "haarcascade_eye_tree_eyeglasses.xml"),
                                             read_all(haar_dir / "haarcascade_licence_plate_rus_16stages.xml"),

@@ -35,14 +35,6 @@ const std::vector<std::string> face_cascades = {
     "haarcascades/haarcascade_frontalface_alt2.xml",    "haarcascades/haarcascade_frontalface_alt_tree.xml",
     "lbpcascades/lbpcascade_frontalface.xml",           "lbpcascades/lbpcascade_frontalface_improved.xml"};
 
-struct cascades_present {
-    boost::test_tools::assertion_result operator()(boost::unit_test::test_unit_id) const {
-        boost::test_tools::assertion_result r(fs::is_directory(cascade_root / "haarcascades"));
-        r.message() << "OpenCV's cascades (opencv-data) not found in " << cascade_root << "; skipping";
-        return r;
-    }
-};
-
 /// A detector pair: ferx's model and OpenCV's classifier of the same file.
 struct cascade_pair {
     std::string name;
@@ -156,7 +148,7 @@ BOOST_AUTO_TEST_SUITE(detect_multiscale)
 
 // par gives seq's raw windows and detections exactly, order included: with 3 threads (levels as
 // tasks) and with 16 (fewer than 4 levels a thread: every level scanned in bands of rows).
-BOOST_AUTO_TEST_CASE(par_equals_seq, *boost::unit_test::precondition(cascades_present())) {
+BOOST_AUTO_TEST_CASE(par_equals_seq, *boost::unit_test::precondition(ferx_test::opencv_cascades_present())) {
     ferx::thread_pool small(3), large(16);
     for (ferx::thread_pool* pool : {&small, &large})
         for (const char* n : {"haarcascades/haarcascade_frontalface_alt2.xml", "haarcascades/haarcascade_eye_tree_eyeglasses.xml",
@@ -195,7 +187,7 @@ BOOST_AUTO_TEST_CASE(par_equals_seq, *boost::unit_test::precondition(cascades_pr
 
 // Raw windows (min_neighbors 0: no grouping) equal OpenCV's as a multiset, with min/max sizes.
 BOOST_AUTO_TEST_CASE(raw_windows_and_size_limits_match_opencv,
-                     *boost::unit_test::precondition(cascades_present()) *
+                     *boost::unit_test::precondition(ferx_test::opencv_cascades_present()) *
                          boost::unit_test::precondition(ferx_test::shared_data_present())) {
     cv::Mat img;
     cv::resize(ferx::read_image((ferx_test::shared_dir() / "data/faces/bbt1.jpg").string()), img, cv::Size(), 0.5, 0.5,
@@ -222,7 +214,7 @@ BOOST_AUTO_TEST_CASE(raw_windows_and_size_limits_match_opencv,
     }
 }
 
-BOOST_AUTO_TEST_CASE(bad_input, *boost::unit_test::precondition(cascades_present())) {
+BOOST_AUTO_TEST_CASE(bad_input, *boost::unit_test::precondition(ferx_test::opencv_cascades_present())) {
     const auto c = ferx::load_cascade((cascade_root / "lbpcascades/lbpcascade_frontalface.xml").string());
     const cv::Mat img = random_grey(60, 80, 1, true);
     const auto v = ferx::view<std::uint8_t>(img);
@@ -271,7 +263,7 @@ BOOST_AUTO_TEST_CASE(bad_input, *boost::unit_test::precondition(cascades_present
 
 // Parity on a few real images of ../shared (fast; the full sets are the heavy cases below).
 BOOST_AUTO_TEST_CASE(parity_faces_sample,
-                     *boost::unit_test::precondition(cascades_present()) *
+                     *boost::unit_test::precondition(ferx_test::opencv_cascades_present()) *
                          boost::unit_test::precondition(ferx_test::shared_data_present())) {
     std::vector<std::pair<std::string, cv::Mat>> images;
     for (const char* f : {"happy.jpg", "white.png"})
@@ -280,7 +272,7 @@ BOOST_AUTO_TEST_CASE(parity_faces_sample,
 }
 
 BOOST_AUTO_TEST_CASE(parity_every_face_image,
-                     *boost::unit_test::label("heavy") * boost::unit_test::precondition(cascades_present()) *
+                     *boost::unit_test::label("heavy") * boost::unit_test::precondition(ferx_test::opencv_cascades_present()) *
                          boost::unit_test::precondition(ferx_test::shared_data_present())) {
     std::vector<std::pair<std::string, cv::Mat>> images;
     for (const auto& f : ferx_test::image_files(ferx_test::shared_dir() / "data/faces"))
@@ -290,7 +282,7 @@ BOOST_AUTO_TEST_CASE(parity_every_face_image,
 }
 
 BOOST_AUTO_TEST_CASE(parity_megamind_every_10th_frame,
-                     *boost::unit_test::label("heavy") * boost::unit_test::precondition(cascades_present()) *
+                     *boost::unit_test::label("heavy") * boost::unit_test::precondition(ferx_test::opencv_cascades_present()) *
                          boost::unit_test::precondition(ferx_test::file_present{megamind, "Megamind.avi (Debian package opencv-doc)"})) {
     // Present but unreadable (no video backend) is a failure, not a skip.
     cv::VideoCapture cap(megamind.string());
@@ -308,7 +300,7 @@ BOOST_AUTO_TEST_CASE(parity_megamind_every_10th_frame,
 }
 
 BOOST_AUTO_TEST_CASE(parity_ckplus48_and_fer2013_upscaled_4x,
-                     *boost::unit_test::label("heavy") * boost::unit_test::precondition(cascades_present()) *
+                     *boost::unit_test::label("heavy") * boost::unit_test::precondition(ferx_test::opencv_cascades_present()) *
                          boost::unit_test::precondition(ferx_test::shared_data_present())) {
     std::vector<std::pair<std::string, cv::Mat>> ck, fer;
     for (const auto& p : every_kth(ferx_test::shared_dir() / "data/ckplus48", 10)) ck.emplace_back(p.filename().string(), upscaled(p));

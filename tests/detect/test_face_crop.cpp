@@ -15,14 +15,6 @@ namespace {
 
 const std::string cascades = "/usr/share/opencv4/haarcascades/";
 
-struct cascades_present {
-    boost::test_tools::assertion_result operator()(boost::unit_test::test_unit_id) const {
-        boost::test_tools::assertion_result r(std::filesystem::is_directory(cascades));
-        r.message() << "OpenCV's cascades (opencv-data) not found; skipping";
-        return r;
-    }
-};
-
 /// Row and column of the darkest pixel of a region.
 std::pair<int, int> darkest(const cv::Mat& m, const cv::Rect& region) {
     double lo;
@@ -102,7 +94,7 @@ BOOST_AUTO_TEST_CASE(rotation_levels_the_eyes) {
 }
 
 BOOST_AUTO_TEST_CASE(eyes_on_real_faces,
-                     *boost::unit_test::precondition(cascades_present()) *
+                     *boost::unit_test::precondition(ferx_test::opencv_cascades_present()) *
                          boost::unit_test::precondition(ferx_test::shared_data_present())) {
     const auto faces = ferx::load_cascade(cascades + "haarcascade_frontalface_default.xml");
     const auto eyes = ferx::load_cascade(cascades + "haarcascade_eye.xml");

@@ -17,17 +17,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct temp_dir {
-    fs::path path;
-    temp_dir() : path(fs::temp_directory_path() / ("ferx_evaluate_report_" + std::to_string(::getpid()))) {
-        fs::create_directories(path);
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
-
 std::vector<std::string> cells(const std::string& line) {
     std::vector<std::string> out;
     std::stringstream ss(line);
@@ -46,7 +35,7 @@ const std::vector<std::string> sample_names{"anger", "happy", "surprise"};
 BOOST_AUTO_TEST_SUITE(evaluation_report)
 
 BOOST_AUTO_TEST_CASE(csv_parses_back) {
-    temp_dir tmp;
+    ferx_test::temp_dir tmp("ferx_evaluate_report");
     const auto cm = sample_matrix();
     const auto file = (tmp.path / "cm.csv").string();
     ferx::write_confusion_csv(file, cm, sample_names);
@@ -69,7 +58,7 @@ BOOST_AUTO_TEST_CASE(csv_parses_back) {
 }
 
 BOOST_AUTO_TEST_CASE(png_reads_back) {
-    temp_dir tmp;
+    ferx_test::temp_dir tmp("ferx_evaluate_report");
     const auto cm = sample_matrix();
     const auto file = (tmp.path / "cm.png").string();
     ferx::write_confusion_png(file, cm, sample_names);
@@ -112,7 +101,7 @@ BOOST_AUTO_TEST_CASE(markdown_holds_the_figures) {
     BOOST_TEST(md.find("| 71.43 |") != std::string::npos);           // pooled 5 / 7
     BOOST_TEST(md.find("| surprise |") != std::string::npos);
     BOOST_TEST(md.find("fit 2.000") != std::string::npos);
-    temp_dir tmp;
+    ferx_test::temp_dir tmp("ferx_evaluate_report");
     ferx::write_text((tmp.path / "r.md").string(), md);
     std::ifstream in(tmp.path / "r.md");
     std::stringstream back;

@@ -10,6 +10,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "ferx_test.hpp"
 #include "learn_test.hpp"
 
 #include <filesystem>
@@ -17,15 +18,6 @@
 #include <sstream>
 
 namespace {
-
-struct temp_dir {
-    std::filesystem::path path;
-    temp_dir() : path(std::filesystem::temp_directory_path() / ("ferx_learn_io_" + std::to_string(::getpid()))) {
-        std::filesystem::create_directories(path);
-    }
-    ~temp_dir() { std::filesystem::remove_all(path); }
-    std::string file(const std::string& name) const { return (path / name).string(); }
-};
 
 std::string read_text(const std::string& p) {
     std::ifstream f(p, std::ios::binary);
@@ -51,7 +43,7 @@ void expect_error_naming(const std::string& path, const std::string& needle) {
 BOOST_AUTO_TEST_SUITE(model_io)
 
 BOOST_AUTO_TEST_CASE(round_trips_are_exact) {
-    temp_dir dir;
+    ferx_test::temp_dir dir("ferx_learn_io");
     xt::xtensor<float, 2> x;
     ferx::label_vector y;
     learn_test::blobs<float>(3, 30, 5, 1.5, 2, x, y, true);
@@ -112,7 +104,7 @@ BOOST_AUTO_TEST_CASE(round_trips_are_exact) {
 }
 
 BOOST_AUTO_TEST_CASE(bad_files) {
-    temp_dir dir;
+    ferx_test::temp_dir dir("ferx_learn_io");
     xt::xtensor<float, 2> x;
     ferx::label_vector y;
     learn_test::blobs<float>(2, 20, 3, 2.0, 8, x, y);

@@ -5,6 +5,8 @@
 #include <ferx/core/opencv.hpp>
 #include <ferx/pipeline/pipeline.hpp>
 
+#include <xtensor/xview.hpp>
+
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>

@@ -3,6 +3,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <atomic>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -12,6 +13,8 @@
 #include <vector>
 
 #include <opencv2/core.hpp>
+
+#include <unistd.h>
 
 namespace ferx_test {
 
@@ -45,6 +48,37 @@ struct file_present {
         r.message() << what << " not found at '" << path.string() << "'; skipping";
         return r;
     }
+};
+
+/// A Boost.Test precondition: OpenCV's cascade files (Debian package opencv-data) are installed.
+struct opencv_cascades_present {
+    boost::test_tools::assertion_result operator()(boost::unit_test::test_unit_id) const {
+        const std::filesystem::path root = "/usr/share/opencv4";
+        boost::test_tools::assertion_result r(std::filesystem::is_directory(root / "haarcascades") &&
+                                              std::filesystem::is_directory(root / "lbpcascades"));
+        r.message() << "OpenCV's cascades (Debian package opencv-data) not found in " << root.string() << "; skipping";
+        return r;
+    }
+};
+
+/// A fresh folder under the system's temporary directory, removed with everything in it at the
+/// end of the scope. Unique per process and object, so concurrent test processes never share one.
+struct temp_dir {
+    std::filesystem::path path;
+    explicit temp_dir(const std::string& prefix = "ferx_test") {
+        static std::atomic<int> serial{0};
+        path = std::filesystem::temp_directory_path() /
+               (prefix + "_" + std::to_string(::getpid()) + "_" + std::to_string(serial++));
+        std::filesystem::create_directories(path);
+    }
+    ~temp_dir() {
+        std::error_code ec;
+        std::filesystem::remove_all(path, ec);
+    }
+    temp_dir(const temp_dir&) = delete;
+    temp_dir& operator=(const temp_dir&) = delete;
+    /// The path of `name` inside the folder, as a string.
+    std::string file(const std::string& name) const { return (path / name).string(); }
 };
 
 /// Image files of a folder (sorted), for tests on real images.
