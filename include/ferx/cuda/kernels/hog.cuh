@@ -12,6 +12,7 @@
 FERX_NAMESPACE_BEGIN
 namespace cuda {
 namespace kernels {
+FERX_ARCH_NAMESPACE_BEGIN
 namespace {
 
 /// Largest block (pixels) of the CUDA backend: its per-pixel cell weights travel in the launch
@@ -70,6 +71,7 @@ __global__ void __launch_bounds__(descriptor_threads)
 }
 
 }  // namespace
+FERX_ARCH_NAMESPACE_END
 }  // namespace kernels
 }  // namespace cuda
 FERX_NAMESPACE_END

@@ -12,6 +12,7 @@
 FERX_NAMESPACE_BEGIN
 namespace cuda {
 namespace kernels {
+FERX_ARCH_NAMESPACE_BEGIN
 namespace {
 
 /// LBP launch arguments.
@@ -47,6 +48,7 @@ __global__ void __launch_bounds__(descriptor_threads)
 }
 
 }  // namespace
+FERX_ARCH_NAMESPACE_END
 }  // namespace kernels
 }  // namespace cuda
 FERX_NAMESPACE_END

@@ -12,6 +12,7 @@
 FERX_NAMESPACE_BEGIN
 namespace cuda {
 namespace kernels {
+FERX_ARCH_NAMESPACE_BEGIN
 namespace {
 
 /// LPQ launch arguments (windows up to 31 x 31).
@@ -39,6 +40,7 @@ __global__ void __launch_bounds__(descriptor_threads)
 }
 
 }  // namespace
+FERX_ARCH_NAMESPACE_END
 }  // namespace kernels
 }  // namespace cuda
 FERX_NAMESPACE_END
