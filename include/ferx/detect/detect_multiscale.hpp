@@ -197,18 +197,6 @@ std::vector<rect> detect_candidates(const Policy& policy, const cascade& c, cons
     return detail::detect_candidates_with<detail::lbp_evaluator>(policy, c, img, levels);
 }
 
-/// Groups raw windows and clips the detections to a rows x cols image.
-inline std::vector<detection> group_and_clip(const std::vector<rect>& windows, index_t rows, index_t cols,
-                                             const detect_params& params) {
-    std::vector<detection> out;
-    const rect frame{0, 0, static_cast<int>(cols), static_cast<int>(rows)};
-    for (detection d : group_rectangles(windows, params.min_neighbors, params.group_eps)) {
-        d.box = intersect(d.box, frame);
-        if (d.box.area() > 0) out.push_back(d);
-    }
-    return out;
-}
-
 /// Detects objects in an 8-bit grey image: raw windows (detect_candidates), grouped and clipped.
 /// Each detection carries its neighbour count.
 template <class Policy>
@@ -274,19 +262,9 @@ public:
     inline std::vector<std::vector<rect>> candidates(const device_volume_view<const std::uint8_t>& frames);
 
     /// Detections of each frame of a device batch (raw windows grouped and clipped). Synchronises.
-    std::vector<std::vector<detection>> detect(const device_volume_view<const std::uint8_t>& frames) {
-        const auto raw = candidates(frames);
-        std::vector<std::vector<detection>> out;
-        out.reserve(raw.size());
-        for (const auto& r : raw) out.push_back(group_and_clip(r, rows_, cols_, params_));
-        return out;
-    }
+    inline std::vector<std::vector<detection>> detect(const device_volume_view<const std::uint8_t>& frames);
     /// Detections of one device image (rows x cols, 8-bit). Synchronises.
-    std::vector<detection> detect(const device_image_view<const std::uint8_t>& img) {
-        const device_volume_view<const std::uint8_t> one(img.data(), {1, img.rows(), img.cols()},
-                                                         {img.rows() * img.stride(0), img.stride(0), img.stride(1)});
-        return detect(one).front();
-    }
+    inline std::vector<detection> detect(const device_image_view<const std::uint8_t>& img);
 
     index_t rows() const noexcept { return rows_; }
     index_t cols() const noexcept { return cols_; }

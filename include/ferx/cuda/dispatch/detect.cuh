@@ -299,6 +299,20 @@ inline std::vector<std::vector<rect>> cascade_detector::candidates(const device_
     return out;
 }
 
+inline std::vector<std::vector<detection>> cascade_detector::detect(const device_volume_view<const std::uint8_t>& frames) {
+    const auto raw = candidates(frames);
+    std::vector<std::vector<detection>> out;
+    out.reserve(raw.size());
+    for (const auto& r : raw) out.push_back(group_and_clip(r, rows_, cols_, params_));
+    return out;
+}
+
+inline std::vector<detection> cascade_detector::detect(const device_image_view<const std::uint8_t>& img) {
+    const device_volume_view<const std::uint8_t> one(img.data(), {1, img.rows(), img.cols()},
+                                                     {img.rows() * img.stride(0), img.stride(0), img.stride(1)});
+    return detect(one).front();
+}
+
 FERX_ARCH_NAMESPACE_END
 }  // namespace cuda
 FERX_NAMESPACE_END

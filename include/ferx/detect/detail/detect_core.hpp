@@ -102,6 +102,18 @@ inline pyramid_layout layout_of(const std::vector<pyramid_level>& levels) {
 
 }  // namespace detail
 
+/// Groups raw windows and clips the detections to a rows x cols image.
+inline std::vector<detection> group_and_clip(const std::vector<rect>& windows, index_t rows, index_t cols,
+                                             const detect_params& params) {
+    std::vector<detection> out;
+    const rect frame{0, 0, static_cast<int>(cols), static_cast<int>(rows)};
+    for (detection d : group_rectangles(windows, params.min_neighbors, params.group_eps)) {
+        d.box = intersect(d.box, frame);
+        if (d.box.area() > 0) out.push_back(d);
+    }
+    return out;
+}
+
 /// Options of the CUDA detector (ferx::cuda::cascade_detector).
 struct detect_cuda_options {
     std::size_t memory_budget = std::size_t{1} << 30;  ///< bytes of level buffers per chunk of frames
