@@ -230,15 +230,31 @@ std::vector<detection> detect_multiscale(const Policy& policy, const cascade& c,
     return detect_multiscale(policy, c, image_view<const std::uint8_t>(img), params);
 }
 
+namespace detail {
+FERX_ARCH_NAMESPACE_BEGIN
+/// The device side of cuda::cascade_detector, and its three operations: defined in
+/// ferx/cuda/dispatch/detect.cuh (included at the end of this header under nvcc).
+struct cascade_device_state;
+/// Uploads the cascade and the pyramid's resize tables for rows x cols frames, allocates level
+/// buffers for one frame; synchronises once. Needs a device (ferx::error otherwise).
+std::shared_ptr<cascade_device_state> cascade_upload(const exec::cuda_policy& policy, const cascade& c, index_t rows,
+                                                     index_t cols, const detect_params& params,
+                                                     const detect_cuda_options& opt);
+/// Raw windows of each frame of a checked device batch; synchronises twice per chunk of frames.
+std::vector<std::vector<rect>> cascade_scan(cascade_device_state& s, const device_volume_view<const std::uint8_t>& frames);
+/// Device memory the state holds, bytes.
+std::size_t cascade_device_bytes(const cascade_device_state& s) noexcept;
+FERX_ARCH_NAMESPACE_END
+}  // namespace detail
+
 namespace cuda {
 FERX_ARCH_NAMESPACE_BEGIN
 
 /// A cascade resident on the device, for frames of one size and one set of parameters: the
 /// model, the pyramid's resize tables and the level buffers are uploaded / allocated once, so a
 /// per-frame call allocates nothing (except when a batch is larger than any before it, or the
-/// accepted windows outgrow their buffer: both grow once and stay). Use it from .cu files; the
-/// members are defined in ferx/cuda/dispatch/detect.cuh, included at the end of this header
-/// under nvcc.
+/// accepted windows outgrow their buffer: both grow once and stay). Use it from .cu files; its
+/// device side is ferx/cuda/dispatch/detect.cuh, included at the end of this header under nvcc.
 ///
 ///     ferx::cuda::stream s;
 ///     ferx::cuda::cascade_detector faces(s.policy(), model, 480, 640);          // once
@@ -249,32 +265,47 @@ FERX_ARCH_NAMESPACE_BEGIN
 /// detect_candidates / detect_multiscale with exec::seq on each frame.
 class cascade_detector {
 public:
-    /// Needs a device (ferx::error otherwise); checks the parameters (ferx::error).
-    inline cascade_detector(const exec::cuda_policy& policy, const cascade& c, index_t rows, index_t cols,
-                            const detect_params& params = {}, const detect_cuda_options& opt = {});
-    cascade_detector(cascade_detector&&) noexcept = default;
-    cascade_detector& operator=(cascade_detector&&) noexcept = default;
-    cascade_detector(const cascade_detector&) = delete;
-    cascade_detector& operator=(const cascade_detector&) = delete;
+    /// Needs a device (ferx::error otherwise); checks the cascade and the parameters (ferx::error).
+    cascade_detector(const exec::cuda_policy& policy, const cascade& c, index_t rows, index_t cols,
+                     const detect_params& params = {}, const detect_cuda_options& opt = {})
+        : s_(ferx::detail::cascade_upload(policy, c, rows, cols, params, opt)), rows_(rows), cols_(cols), params_(params) {}
 
     /// Raw windows of each frame of a device batch (N x rows x cols, 8-bit, packed rows), in the
     /// reference order, as boxes in frame pixels. Synchronises.
-    inline std::vector<std::vector<rect>> candidates(const device_volume_view<const std::uint8_t>& frames);
+    std::vector<std::vector<rect>> candidates(const device_volume_view<const std::uint8_t>& frames) {
+        constexpr const char* where = "ferx::cuda::cascade_detector";
+        if (!s_) throw error(where, "the detector was moved from");
+        if (frames.data() == nullptr || frames.size() == 0) throw error(where, "the batch of frames is empty");
+        if (frames.rows() != rows_ || frames.cols() != cols_)
+            throw error(where, "the detector was built for " + std::to_string(cols_) + "x" + std::to_string(rows_) +
+                                   " frames, got " + std::to_string(frames.cols()) + "x" + std::to_string(frames.rows()));
+        ferx::detail::require_packed_rows(frames, where, "the frames");
+        return ferx::detail::cascade_scan(*s_, frames);
+    }
 
     /// Detections of each frame of a device batch (raw windows grouped and clipped). Synchronises.
-    inline std::vector<std::vector<detection>> detect(const device_volume_view<const std::uint8_t>& frames);
+    std::vector<std::vector<detection>> detect(const device_volume_view<const std::uint8_t>& frames) {
+        const auto raw = candidates(frames);
+        std::vector<std::vector<detection>> out;
+        out.reserve(raw.size());
+        for (const auto& r : raw) out.push_back(group_and_clip(r, rows_, cols_, params_));
+        return out;
+    }
     /// Detections of one device image (rows x cols, 8-bit). Synchronises.
-    inline std::vector<detection> detect(const device_image_view<const std::uint8_t>& img);
+    std::vector<detection> detect(const device_image_view<const std::uint8_t>& img) {
+        const device_volume_view<const std::uint8_t> one(img.data(), {1, img.rows(), img.cols()},
+                                                         {img.rows() * img.stride(0), img.stride(0), img.stride(1)});
+        return detect(one).front();
+    }
 
     index_t rows() const noexcept { return rows_; }
     index_t cols() const noexcept { return cols_; }
     const detect_params& params() const noexcept { return params_; }
-    /// Device memory held now (model, tables, level and hit buffers), bytes.
-    inline std::size_t device_bytes() const noexcept;
+    /// Device memory held now (model, tables, level and window buffers), bytes.
+    std::size_t device_bytes() const noexcept { return s_ ? ferx::detail::cascade_device_bytes(*s_) : 0; }
 
 private:
-    struct state;  // defined in ferx/cuda/dispatch/detect.cuh (device buffers)
-    std::shared_ptr<state> s_;
+    std::shared_ptr<ferx::detail::cascade_device_state> s_;  // device buffers (ferx/cuda/dispatch/detect.cuh)
     index_t rows_ = 0, cols_ = 0;
     detect_params params_;
 };

@@ -258,10 +258,12 @@ FERX_ARCH_NAMESPACE_BEGIN
 /// batch scratch), defined in ferx/cuda/dispatch/svm_predict.cuh.
 template <class Kernel, class T>
 struct svm_device_state;
-/// Uploads a model (synchronises once) and allocates scratch for `max_batch` samples.
+/// Uploads a model (support vectors sv [s, dim] and their squared norms, coef [s, p], rho [p];
+/// synchronises once) and allocates scratch for `max_batch` samples.
 template <class Kernel, class T>
-std::shared_ptr<svm_device_state<Kernel, T>> svm_upload(const exec::cuda_policy& policy, const svc_model<Kernel, T>& m,
-                                                       const std::vector<double>& sv_norm, std::size_t max_batch);
+std::shared_ptr<svm_device_state<Kernel, T>> svm_upload(const exec::cuda_policy& policy, const Kernel& kernel, const T* sv,
+                                                       const double* sv_norm, const double* coef, const double* rho,
+                                                       std::size_t s, std::size_t dim, std::size_t p, std::size_t max_batch);
 /// Decision values [b, P] of b <= max_batch contiguous device samples into contiguous device
 /// rows: enqueued on the policy's stream, no allocation, no synchronisation.
 template <class Kernel, class T>
@@ -303,7 +305,9 @@ public:
                               "the model is too large for cuBLAS's int dimensions");
         const std::size_t per_row = dim_ * sizeof(T) + s * (sizeof(T) + sizeof(double)) + p_ * sizeof(double) + sizeof(double);
         max_batch_ = std::max<std::size_t>(1, std::min<std::size_t>(budget_bytes / per_row, 65536));
-        state_ = ferx::detail::svm_upload(policy, m, ferx::detail::row_norms(m.support_vectors), max_batch_);
+        const std::vector<double> sv_norm = ferx::detail::row_norms(m.support_vectors);
+        state_ = ferx::detail::svm_upload(policy, m.kernel, m.support_vectors.data(), sv_norm.data(), m.coef.data(), m.rho.data(), s,
+                                          dim_, p_, max_batch_);
     }
 
     /// Samples per batch of the scratch (larger inputs are split).

@@ -1,7 +1,7 @@
 /// \file ferx/cuda/dispatch/detect.cuh
-/// The `exec::cuda` backend of the cascade detector: the members of ferx::cuda::cascade_detector
-/// (declared in ferx/detect/detect_multiscale.hpp, which includes this file at its end under
-/// nvcc). Batches of frames in device memory, every window of every pyramid level evaluated on
+/// The `exec::cuda` backend of the cascade detector: the device side of ferx::cuda::cascade_detector
+/// (detail::cascade_upload, cascade_scan, cascade_device_bytes, declared in
+/// ferx/detect/detect_multiscale.hpp, which includes this file at its end under nvcc). Batches of frames in device memory, every window of every pyramid level evaluated on
 /// the device.
 ///
 /// Construction uploads the cascade (for the row stride of the largest level) and the resize
@@ -110,14 +110,8 @@ inline unsigned grid_for(index_t work, int threads) {
     return static_cast<unsigned>(std::max<index_t>(1, std::min<index_t>(blocks, 65535 * 8)));
 }
 
-FERX_ARCH_NAMESPACE_END
-}  // namespace detail
-
-namespace cuda {
-FERX_ARCH_NAMESPACE_BEGIN
-
-/// The device side of a cascade_detector.
-struct cascade_detector::state {
+/// The device side of a cuda::cascade_detector.
+struct cascade_device_state {
     static constexpr const char* where = "ferx::cuda::cascade_detector";
     exec::cuda_policy policy;
     bool haar = false, tilted = false;
@@ -125,24 +119,24 @@ struct cascade_detector::state {
     ferx::detail::pyramid_layout L;
     index_t planes = 1, image_px = 0, max_codes = 0, per_frame = 0, chunk_frames = 0;
     std::unique_ptr<ferx::detail::device_cascade> dc;
-    std::vector<device_buffer<int>> tables;  // resize tables of every level (ofs, w1 for x, then y)
-    std::vector<std::pair<kernels::resize_axis_view, kernels::resize_axis_view>> axis_views;
+    std::vector<cuda::device_buffer<int>> tables;  // resize tables of every level (ofs, w1 for x, then y)
+    std::vector<std::pair<cuda::kernels::resize_axis_view, cuda::kernels::resize_axis_view>> axis_views;
     index_t capacity_frames = 0;  // frames the level buffers below hold
-    device_buffer<std::uint8_t> d_level;
-    device_buffer<std::int32_t> d_sums;
-    device_buffer<double> d_sq;
-    device_buffer<std::int8_t> d_codes;
-    device_buffer<unsigned> d_count;
-    device_buffer<kernels::window_hit> d_hits;
-    std::vector<kernels::window_hit> hits;  // host copy, reused
+    cuda::device_buffer<std::uint8_t> d_level;
+    cuda::device_buffer<std::int32_t> d_sums;
+    cuda::device_buffer<double> d_sq;
+    cuda::device_buffer<std::int8_t> d_codes;
+    cuda::device_buffer<unsigned> d_count;
+    cuda::device_buffer<cuda::kernels::window_hit> d_hits;
+    std::vector<cuda::kernels::window_hit> hits;  // host copy, reused
 
     /// Level buffers for `frames` frames (grows, never shrinks).
     void reserve(index_t frames) {
         if (frames <= capacity_frames) return;
-        d_level = device_buffer<std::uint8_t>(static_cast<std::size_t>(frames * image_px));
-        d_sums = device_buffer<std::int32_t>(static_cast<std::size_t>(frames * L.plane * planes));
-        d_sq = device_buffer<double>(haar ? static_cast<std::size_t>(frames * L.plane) : 0);
-        d_codes = device_buffer<std::int8_t>(static_cast<std::size_t>(frames * max_codes));
+        d_level = cuda::device_buffer<std::uint8_t>(static_cast<std::size_t>(frames * image_px));
+        d_sums = cuda::device_buffer<std::int32_t>(static_cast<std::size_t>(frames * L.plane * planes));
+        d_sq = cuda::device_buffer<double>(haar ? static_cast<std::size_t>(frames * L.plane) : 0);
+        d_codes = cuda::device_buffer<std::int8_t>(static_cast<std::size_t>(frames * max_codes));
         capacity_frames = frames;
     }
 
@@ -155,11 +149,11 @@ struct cascade_detector::state {
 
     /// Enqueues every level of frames [f0, f0 + nf) of `src`; the accepted windows go to d_hits.
     void enqueue_chunk(const device_volume_view<const std::uint8_t>& src, index_t nf) {
-        namespace k = kernels;
+        namespace k = cuda::kernels;
         cudaStream_t stream = policy.stream();
         const index_t rows = src.rows(), cols = src.cols();
         const unsigned capacity = static_cast<unsigned>(d_hits.size());
-        check(cudaMemsetAsync(d_count.data(), 0, sizeof(unsigned), stream), where, "cudaMemsetAsync");
+        cuda::check(cudaMemsetAsync(d_count.data(), 0, sizeof(unsigned), stream), where, "cudaMemsetAsync");
         for (std::size_t li = 0; li < levels.size(); ++li) {
             const ferx::detail::pyramid_level& l = levels[li];
             const device_volume_view<std::uint8_t> level(d_level.data(), {nf, l.height, l.width}, {image_px, l.width, 1});
@@ -169,7 +163,7 @@ struct cascade_detector::state {
             const unsigned resize_grid = ferx::detail::grid_for(nf * l.width * l.height, k::detect_threads);
             k::pyramid_resize<<<resize_grid, k::detect_threads, 0, stream>>>(src, level, axis_views[li].first,
                                                                             axis_views[li].second, mode);
-            check_launch(where);
+            cuda::check_launch(where);
             const index_t sum_fs = L.plane * planes;
             const device_volume_view<std::int32_t> sum(d_sums.data(), {nf, l.height + 1, l.width + 1}, {sum_fs, L.stride, 1});
             const device_volume_view<double> sq =
@@ -193,67 +187,58 @@ struct cascade_detector::state {
                 k::cascade_windows<false><<<window_grid, k::detect_threads, 0, stream>>>(
                     dc->view, d_sums.data(), sum_fs, nullptr, 0, L.stride, static_cast<int>(nf), nx, ny, l.step,
                     d_codes.data());
-            check_launch(where);
+            cuda::check_launch(where);
             const index_t row_count = nf * ny;
             k::cascade_rows<<<static_cast<unsigned>((row_count + 127) / 128), 128, 0, stream>>>(
                 d_codes.data(), static_cast<int>(nf), nx, ny, l.step, static_cast<int>(li), d_hits.data(), capacity,
                 d_count.data());
-            check_launch(where);
+            cuda::check_launch(where);
         }
     }
 };
 
-inline cascade_detector::cascade_detector(const exec::cuda_policy& policy, const cascade& c, index_t rows, index_t cols,
-                                          const detect_params& params, const detect_cuda_options& opt)
-    : rows_(rows), cols_(cols), params_(params) {
-    require_device(state::where);
-    auto s = std::make_shared<state>();
+inline std::shared_ptr<cascade_device_state> cascade_upload(const exec::cuda_policy& policy, const cascade& c, index_t rows,
+                                                            index_t cols, const detect_params& params,
+                                                            const detect_cuda_options& opt) {
+    cuda::require_device(cascade_device_state::where);
+    auto s = std::make_shared<cascade_device_state>();
     s->policy = policy;
-    s->levels = ferx::detail::plan_pyramid(c, rows, cols, params);  // checks the cascade and parameters
+    s->levels = plan_pyramid(c, rows, cols, params);  // checks the cascade and the parameters
     s->haar = c.feature_type == cascade_feature::haar;
     s->tilted = c.has_tilted;
     s->planes = c.has_tilted ? 2 : 1;
-    if (!s->levels.empty()) {
-        s->L = ferx::detail::layout_of(s->levels);
-        s->image_px = s->L.max_w * s->L.max_h;
-        for (const auto& l : s->levels)
-            s->max_codes =
-                std::max<index_t>(s->max_codes, ((l.scan_w + l.step - 1) / l.step) * ((l.scan_h + l.step - 1) / l.step));
-        s->per_frame = s->image_px + s->L.plane * s->planes * 4 + (s->haar ? s->L.plane * 8 : 0) + s->max_codes;
-        s->chunk_frames = std::max<index_t>(1, static_cast<index_t>(opt.memory_budget) / s->per_frame);
-        s->dc = std::make_unique<ferx::detail::device_cascade>(policy, c, s->L.stride, s->L.plane);
-        for (const auto& l : s->levels) {
-            const ferx::detail::resize_axis ax = ferx::detail::make_resize_axis(cols, l.width);
-            const ferx::detail::resize_axis ay = ferx::detail::make_resize_axis(rows, l.height);
-            s->tables.push_back(ferx::detail::upload(policy, ax.ofs));
-            s->tables.push_back(ferx::detail::upload(policy, ax.w1));
-            s->tables.push_back(ferx::detail::upload(policy, ay.ofs));
-            s->tables.push_back(ferx::detail::upload(policy, ay.w1));
-            const std::size_t t = s->tables.size();
-            s->axis_views.emplace_back(
-                kernels::resize_axis_view{s->tables[t - 4].data(), s->tables[t - 3].data(), ax.first, ax.last, static_cast<int>(cols)},
-                kernels::resize_axis_view{s->tables[t - 2].data(), s->tables[t - 1].data(), ay.first, ay.last, static_cast<int>(rows)});
-        }
-        s->d_count = device_buffer<unsigned>(1);
-        s->d_hits = device_buffer<kernels::window_hit>(std::size_t{1} << 16);
-        s->reserve(1);
-        synchronize(policy);  // the host tables above are freed on return
+    if (s->levels.empty()) return s;
+    s->L = layout_of(s->levels);
+    s->image_px = s->L.max_w * s->L.max_h;
+    for (const auto& l : s->levels)
+        s->max_codes = std::max<index_t>(s->max_codes, ((l.scan_w + l.step - 1) / l.step) * ((l.scan_h + l.step - 1) / l.step));
+    s->per_frame = s->image_px + s->L.plane * s->planes * 4 + (s->haar ? s->L.plane * 8 : 0) + s->max_codes;
+    s->chunk_frames = std::max<index_t>(1, static_cast<index_t>(opt.memory_budget) / s->per_frame);
+    s->dc = std::make_unique<device_cascade>(policy, c, s->L.stride, s->L.plane);
+    for (const auto& l : s->levels) {
+        const resize_axis ax = make_resize_axis(cols, l.width), ay = make_resize_axis(rows, l.height);
+        s->tables.push_back(upload(policy, ax.ofs));
+        s->tables.push_back(upload(policy, ax.w1));
+        s->tables.push_back(upload(policy, ay.ofs));
+        s->tables.push_back(upload(policy, ay.w1));
+        const std::size_t t = s->tables.size();
+        s->axis_views.emplace_back(
+            cuda::kernels::resize_axis_view{s->tables[t - 4].data(), s->tables[t - 3].data(), ax.first, ax.last, static_cast<int>(cols)},
+            cuda::kernels::resize_axis_view{s->tables[t - 2].data(), s->tables[t - 1].data(), ay.first, ay.last, static_cast<int>(rows)});
     }
-    s_ = std::move(s);
+    s->d_count = cuda::device_buffer<unsigned>(1);
+    s->d_hits = cuda::device_buffer<cuda::kernels::window_hit>(std::size_t{1} << 16);
+    s->reserve(1);
+    cuda::synchronize(policy);  // the host tables above are freed on return
+    return s;
 }
 
-inline std::size_t cascade_detector::device_bytes() const noexcept { return s_ ? s_->bytes() : 0; }
+inline std::size_t cascade_device_bytes(const cascade_device_state& s) noexcept { return s.bytes(); }
 
-inline std::vector<std::vector<rect>> cascade_detector::candidates(const device_volume_view<const std::uint8_t>& frames) {
-    constexpr const char* where = state::where;
-    if (!s_) throw error(where, "the detector was moved from");
-    if (frames.data() == nullptr || frames.size() == 0) throw error(where, "the batch of frames is empty");
-    if (frames.rows() != rows_ || frames.cols() != cols_)
-        throw error(where, "the detector was built for " + std::to_string(cols_) + "x" + std::to_string(rows_) +
-                               " frames, got " + std::to_string(frames.cols()) + "x" + std::to_string(frames.rows()));
-    ferx::detail::require_packed_rows(frames, where, "the frames");
-    state& s = *s_;
-    const index_t n = frames.shape(0);
+inline std::vector<std::vector<rect>> cascade_scan(cascade_device_state& s, const device_volume_view<const std::uint8_t>& frames) {
+    constexpr const char* where = cascade_device_state::where;
+    namespace k = cuda::kernels;
+    const index_t n = frames.shape(0), rows = frames.rows(), cols = frames.cols();
     std::vector<std::vector<rect>> out(static_cast<std::size_t>(n));
     if (s.levels.empty()) return out;
     const index_t chunk = std::min(n, s.chunk_frames);
@@ -262,57 +247,42 @@ inline std::vector<std::vector<rect>> cascade_detector::candidates(const device_
     s.hits.clear();
     for (index_t f0 = 0; f0 < n; f0 += chunk) {
         const index_t nf = std::min(chunk, n - f0);
-        const device_volume_view<const std::uint8_t> src(frames.data() + f0 * frames.stride(0), {nf, rows_, cols_},
+        const device_volume_view<const std::uint8_t> src(frames.data() + f0 * frames.stride(0), {nf, rows, cols},
                                                          {frames.stride(0), frames.stride(1), 1});
         for (;;) {  // scan the chunk; grow the window buffer and scan again if it overflowed
             s.enqueue_chunk(src, nf);
             unsigned count = 0;
-            check(cudaMemcpyAsync(&count, s.d_count.data(), sizeof(unsigned), cudaMemcpyDeviceToHost, stream), where,
-                  "cudaMemcpyAsync");
-            synchronize(s.policy);
+            cuda::check(cudaMemcpyAsync(&count, s.d_count.data(), sizeof(unsigned), cudaMemcpyDeviceToHost, stream), where,
+                        "cudaMemcpyAsync");
+            cuda::synchronize(s.policy);
             if (count > s.d_hits.size()) {
-                s.d_hits = device_buffer<kernels::window_hit>(std::max<std::size_t>(count, 2 * s.d_hits.size()));
+                s.d_hits = cuda::device_buffer<k::window_hit>(std::max<std::size_t>(count, 2 * s.d_hits.size()));
                 continue;
             }
             const std::size_t at = s.hits.size();
             s.hits.resize(at + count);
             if (count > 0) {
-                check(cudaMemcpyAsync(s.hits.data() + at, s.d_hits.data(), count * sizeof(kernels::window_hit),
-                                      cudaMemcpyDeviceToHost, stream),
-                      where, "cudaMemcpyAsync");
-                synchronize(s.policy);
+                cuda::check(cudaMemcpyAsync(s.hits.data() + at, s.d_hits.data(), count * sizeof(k::window_hit),
+                                            cudaMemcpyDeviceToHost, stream),
+                            where, "cudaMemcpyAsync");
+                cuda::synchronize(s.policy);
             }
             for (std::size_t i = at; i < s.hits.size(); ++i) s.hits[i].frame += static_cast<int>(f0);
             break;
         }
     }
     // The reference order: frame, level, row, column.
-    std::sort(s.hits.begin(), s.hits.end(), [](const kernels::window_hit& a, const kernels::window_hit& b) {
+    std::sort(s.hits.begin(), s.hits.end(), [](const k::window_hit& a, const k::window_hit& b) {
         return std::tie(a.frame, a.level, a.y, a.x) < std::tie(b.frame, b.level, b.y, b.x);
     });
     for (const auto& h : s.hits) {
-        const ferx::detail::pyramid_level& l = s.levels[static_cast<std::size_t>(h.level)];
-        out[static_cast<std::size_t>(h.frame)].push_back(rect{ferx::detail::round_even(static_cast<float>(h.x) * l.scale),
-                                                              ferx::detail::round_even(static_cast<float>(h.y) * l.scale),
-                                                              l.box_w, l.box_h});
+        const pyramid_level& l = s.levels[static_cast<std::size_t>(h.level)];
+        out[static_cast<std::size_t>(h.frame)].push_back(
+            rect{round_even(static_cast<float>(h.x) * l.scale), round_even(static_cast<float>(h.y) * l.scale), l.box_w, l.box_h});
     }
     return out;
 }
 
-inline std::vector<std::vector<detection>> cascade_detector::detect(const device_volume_view<const std::uint8_t>& frames) {
-    const auto raw = candidates(frames);
-    std::vector<std::vector<detection>> out;
-    out.reserve(raw.size());
-    for (const auto& r : raw) out.push_back(group_and_clip(r, rows_, cols_, params_));
-    return out;
-}
-
-inline std::vector<detection> cascade_detector::detect(const device_image_view<const std::uint8_t>& img) {
-    const device_volume_view<const std::uint8_t> one(img.data(), {1, img.rows(), img.cols()},
-                                                     {img.rows() * img.stride(0), img.stride(0), img.stride(1)});
-    return detect(one).front();
-}
-
 FERX_ARCH_NAMESPACE_END
-}  // namespace cuda
+}  // namespace detail
 FERX_NAMESPACE_END

@@ -65,20 +65,21 @@ struct svm_device_state {
 };
 
 template <class Kernel, class T>
-std::shared_ptr<svm_device_state<Kernel, T>> svm_upload(const exec::cuda_policy& policy, const svc_model<Kernel, T>& m,
-                                                       const std::vector<double>& sv_norm, std::size_t max_batch) {
+std::shared_ptr<svm_device_state<Kernel, T>> svm_upload(const exec::cuda_policy& policy, const Kernel& kernel, const T* sv,
+                                                       const double* sv_norm, const double* coef, const double* rho,
+                                                       std::size_t s, std::size_t dim, std::size_t p, std::size_t max_batch) {
     constexpr const char* where = "ferx::svm_predictor";
-    auto st = std::make_shared<svm_device_state<Kernel, T>>(policy, m.kernel, m.dim, m.n_support(), m.tasks.size(), max_batch);
+    auto st = std::make_shared<svm_device_state<Kernel, T>>(policy, kernel, dim, s, p, max_batch);
     cudaStream_t stream = policy.stream();
-    st->sv = svm_upload_array(m.support_vectors.data(), st->s * st->dim, stream, where);
-    st->sv_norm = svm_upload_array(sv_norm.data(), st->s, stream, where);
-    st->coef = svm_upload_array(m.coef.data(), st->s * st->p, stream, where);
-    st->rho = svm_upload_array(m.rho.data(), st->p, stream, where);
-    st->x = cuda::device_buffer<T>(max_batch * st->dim);
+    st->sv = svm_upload_array(sv, s * dim, stream, where);
+    st->sv_norm = svm_upload_array(sv_norm, s, stream, where);
+    st->coef = svm_upload_array(coef, s * p, stream, where);
+    st->rho = svm_upload_array(rho, p, stream, where);
+    st->x = cuda::device_buffer<T>(max_batch * dim);
     st->x_norm = cuda::device_buffer<double>(max_batch);
-    if (Kernel::uses_dot) st->dots = cuda::device_buffer<T>(max_batch * st->s);
-    st->kv = cuda::device_buffer<double>(max_batch * st->s);
-    st->dec = cuda::device_buffer<double>(max_batch * st->p);
+    if (Kernel::uses_dot) st->dots = cuda::device_buffer<T>(max_batch * s);
+    st->kv = cuda::device_buffer<double>(max_batch * s);
+    st->dec = cuda::device_buffer<double>(max_batch * p);
     cuda::synchronize(policy);  // the host arrays may go once this returns
     return st;
 }
