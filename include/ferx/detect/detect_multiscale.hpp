@@ -269,6 +269,11 @@ public:
     cascade_detector(const exec::cuda_policy& policy, const cascade& c, index_t rows, index_t cols,
                      const detect_params& params = {}, const detect_cuda_options& opt = {})
         : s_(ferx::detail::cascade_upload(policy, c, rows, cols, params, opt)), rows_(rows), cols_(cols), params_(params) {}
+    /// Move-only: the device buffers belong to one detector (and its stream).
+    cascade_detector(cascade_detector&&) noexcept = default;
+    cascade_detector& operator=(cascade_detector&&) noexcept = default;
+    cascade_detector(const cascade_detector&) = delete;
+    cascade_detector& operator=(const cascade_detector&) = delete;
 
     /// Raw windows of each frame of a device batch (N x rows x cols, 8-bit, packed rows), in the
     /// reference order, as boxes in frame pixels. Synchronises.

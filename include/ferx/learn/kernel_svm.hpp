@@ -310,6 +310,12 @@ public:
                                           dim_, p_, max_batch_);
     }
 
+    /// Move-only: the device buffers belong to one predictor (and its stream).
+    svm_predictor(svm_predictor&&) noexcept = default;
+    svm_predictor& operator=(svm_predictor&&) noexcept = default;
+    svm_predictor(const svm_predictor&) = delete;
+    svm_predictor& operator=(const svm_predictor&) = delete;
+
     /// Samples per batch of the scratch (larger inputs are split).
     std::size_t max_batch() const { return max_batch_; }
     std::size_t dim() const { return dim_; }
