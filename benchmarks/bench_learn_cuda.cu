@@ -4,7 +4,8 @@
 // of the samples and the decision values' copy back (the stream is synchronised inside).
 // Skipped without a CUDA device or without ../shared.
 // Run: build/release/benchmarks/bench_learn_cuda --benchmark_filter=svm/
-#include <ferx/cuda/dispatch/svm_predict.cuh>
+
+#include <ferx/learn/kernel_svm.hpp>
 
 #include <benchmark/benchmark.h>
 

@@ -2,7 +2,6 @@
 // detections, frame by frame, on real and random images, Haar (stumps, trees, tilted) and LBP.
 // Needs a GPU: the tests that run kernels are skipped, with a message, where none is present.
 #include <ferx/core/opencv.hpp>
-#include <ferx/cuda/dispatch/detect.cuh>
 #include <ferx/cuda/memory.cuh>
 #include <ferx/detect/detect_multiscale.hpp>
 
@@ -98,6 +97,35 @@ BOOST_AUTO_TEST_CASE(cuda_single_image_and_bad_input, *boost::unit_test::precond
     ferx::detect_params bad;
     bad.scale_factor = 0.5;
     BOOST_CHECK_THROW(ferx::detect_multiscale(policy, c, d.cview(), bad), ferx::error);
+}
+
+BOOST_AUTO_TEST_CASE(resident_detector_reuses_its_buffers, *boost::unit_test::precondition(ferx_test::gpu_present())) {
+    ferx::cuda::stream stream;
+    const auto policy = stream.policy();
+    const auto c = ferx::load_cascade(cascade_root + "haarcascades/haarcascade_frontalface_default.xml");
+    const int rows = 240, cols = 320;
+    const auto frames = frames_of(rows, cols, 4);
+    const auto d_frames = ferx::cuda::to_device(policy, ferx::to_volume<std::uint8_t>(frames));
+    ferx::cuda::cascade_detector det(policy, c, rows, cols, {});
+    std::vector<std::vector<ferx::detection>> ref;
+    for (const auto& f : frames) ref.push_back(ferx::detect_multiscale(ferx::exec::seq, c, ferx::view<std::uint8_t>(f), {}));
+    const auto check = [&](const std::vector<std::vector<ferx::detection>>& got, std::size_t first) {
+        for (std::size_t i = 0; i < got.size(); ++i) {
+            BOOST_TEST_REQUIRE(got[i].size() == ref[first + i].size(), "frame " << first + i);
+            for (std::size_t j = 0; j < got[i].size(); ++j) BOOST_TEST((got[i][j].box == ref[first + i][j].box));
+        }
+    };
+    check(det.detect(d_frames.cview()), 0);  // the largest batch first: the buffers grow once
+    const std::size_t bytes = det.device_bytes();
+    BOOST_TEST(bytes > 0u);
+    for (int round = 0; round < 3; ++round) {
+        const ferx::device_volume_view<const std::uint8_t> two(d_frames.cview().data() + rows * cols, {2, rows, cols});
+        check(det.detect(two), 1);
+        check(det.detect(d_frames.cview()), 0);
+        BOOST_TEST(det.device_bytes() == bytes, "round " << round << ": the detector allocated again");
+    }
+    const auto other = ferx::cuda::to_device(policy, ferx::to_volume<std::uint8_t>(frames_of(rows / 2, cols / 2, 1)));
+    BOOST_CHECK_THROW(det.detect(other.cview()), ferx::error);  // built for another frame size
 }
 
 BOOST_AUTO_TEST_SUITE_END()

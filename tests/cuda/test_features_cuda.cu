@@ -108,6 +108,23 @@ BOOST_AUTO_TEST_CASE(hog_equals_seq, *boost::unit_test::precondition(ferx_test::
     l1.gamma_correction = false;
     compare_with_seq(random_batch(17, 48, 48, 3), l1, "hog L1 signed, no gamma");
     compare_with_seq(random_batch(2, 480, 640, 4), ferx::hog_params<>{}, "hog 640x480");
+    // The per-pixel cell weights are computed on the device from the host's Gaussian table: the
+    // largest block (32x32, 1024 pixels), an odd non-square one, and 1x2 cells.
+    ferx::hog_params<> big;
+    big.block = {32, 32};
+    big.cell = {16, 16};
+    big.block_stride = {16, 16};
+    compare_with_seq(random_batch(5, 96, 64, 5), big, "hog 32x32 blocks");
+    ferx::hog_params<ferx::hog_l2> odd;
+    odd.block = {30, 18};
+    odd.cell = {15, 9};
+    odd.block_stride = {5, 3};
+    compare_with_seq(random_batch(4, 60, 42, 6), odd, "hog 30x18 blocks of 15x9 cells");
+    ferx::hog_params<> wide;
+    wide.block = {8, 16};
+    wide.cell = {8, 8};
+    wide.block_stride = {8, 8};
+    compare_with_seq(random_batch(4, 48, 48, 7), wide, "hog 1x2-cell blocks");
 }
 
 BOOST_AUTO_TEST_CASE(lbp_equals_seq, *boost::unit_test::precondition(ferx_test::gpu_present())) {

@@ -1,7 +1,7 @@
 // The cuda backend of kernel C-SVC prediction against the seq reference: decision values within
 // 1e-5 for dot-product and histogram kernels, across several batches. Needs a GPU: the tests that
 // run kernels are skipped, with a message, where no CUDA device is present.
-#include <ferx/cuda/dispatch/svm_predict.cuh>
+#include <ferx/cuda/memory.cuh>
 #include <ferx/learn/kernel_svm.hpp>
 
 #include <boost/test/unit_test.hpp>
@@ -44,6 +44,14 @@ void compare(const Kernel& kernel, const std::string& what) {
     double diff = 0;
     for (std::size_t i = 0; i < ref.size(); ++i) diff = std::max(diff, std::abs(got.data()[i] - ref.data()[i]));
     BOOST_TEST(diff <= 1e-5, what << ": max |cuda - seq| = " << diff);
+    // Device samples in, device decisions out (no host copy inside): the same values.
+    const auto d_x = ferx::cuda::to_device(stream.policy(), xt_);
+    ferx::cuda::device_tensor<double, 2> d_dec({static_cast<ferx::index_t>(ref.shape(0)), static_cast<ferx::index_t>(ref.shape(1))});
+    pred.decision_function(d_x.cview(), d_dec.view());
+    const auto got_d = ferx::cuda::to_host(stream.policy(), d_dec.cview());
+    double diff_d = 0;
+    for (std::size_t i = 0; i < got.size(); ++i) diff_d = std::max(diff_d, std::abs(got_d.data()[i] - got.data()[i]));
+    BOOST_TEST(diff_d <= 1e-12, what << ": device-in/out decisions differ from host-in/out by " << diff_d);
     const auto labels = ferx::predict(stream.policy(), m, xt_);
     BOOST_TEST(labels == ferx::predict(ferx::exec::seq, m, xt_), boost::test_tools::per_element());
 }

@@ -40,5 +40,17 @@ FERX_HOST_DEVICE inline F sub_rn(F a, F b) {
 #endif
 }
 
+/// a / b, correctly rounded (nvcc's default division is too, unless -prec-div=false or
+/// --use_fast_math; the intrinsic holds either way).
+template <class F>
+FERX_HOST_DEVICE inline F div_rn(F a, F b) {
+#if defined(__CUDA_ARCH__)
+    if constexpr (sizeof(F) == 4) return __fdiv_rn(a, b);
+    else return __ddiv_rn(a, b);
+#else
+    return a / b;
+#endif
+}
+
 }  // namespace detail
 FERX_NAMESPACE_END

@@ -18,7 +18,8 @@
 /// Backends: `seq` (reference) and `par` (with at least 4 levels per thread, the pyramid levels
 /// are tasks on the pool, claimed largest first; with fewer, each level in turn is resized,
 /// integrated and scanned by all threads in bands of rows; either way raw windows are
-/// concatenated in level and row order, so par's results equal seq's, order included); `cuda` in
+/// concatenated in level and row order, so par's results equal seq's, order included); `cuda`
+/// (device batches, in .cu files): ferx::cuda::cascade_detector below, defined in
 /// ferx/cuda/dispatch/detect.cuh.
 #pragma once
 
@@ -27,6 +28,7 @@
 #include <ferx/core/view.hpp>
 #include <ferx/detect/cascade.hpp>
 #include <ferx/detect/detail/cascade_eval.hpp>
+#include <ferx/detect/detail/detect_core.hpp>
 #include <ferx/imgproc/pyramid_resize.hpp>
 #include <ferx/detect/group_rectangles.hpp>
 #include <ferx/detect/integral.hpp>
@@ -42,72 +44,7 @@
 
 FERX_NAMESPACE_BEGIN
 
-/// Parameters of detect_multiscale (defaults: those of cv::CascadeClassifier::detectMultiScale).
-struct detect_params {
-    double scale_factor = 1.1;  ///< pyramid ratio, > 1
-    int min_neighbors = 3;      ///< a detection needs more raw windows than this; 0 keeps them all
-    int min_width = 0, min_height = 0;  ///< smallest window reported, pixels (0: no bound)
-    int max_width = 0, max_height = 0;  ///< largest window reported, pixels (0: the image size)
-    int step = 0;               ///< window stride in level pixels; 0: 2 below scale 2, else 1
-    double group_eps = 0.2;     ///< grouping tolerance (group_rectangles)
-};
-
 namespace detail {
-
-inline constexpr const char* detect_where = "ferx::detect_multiscale";
-
-/// One level of the pyramid.
-struct pyramid_level {
-    float scale = 1.f;        ///< image pixels per level pixel
-    int width = 0, height = 0;  ///< the scaled image
-    int scan_w = 0, scan_h = 0; ///< window positions x < scan_w, y < scan_h
-    int step = 2;
-    int box_w = 0, box_h = 0;   ///< the window in image pixels
-};
-
-inline void check_detect_args(const cascade& c, index_t rows, index_t cols, const detect_params& p) {
-    if (rows <= 0 || cols <= 0) throw error(detect_where, "the image is empty");
-    if (c.stages.empty() || c.window_width <= 0 || c.window_height <= 0)
-        throw error(detect_where, "the cascade is empty (load it with ferx::load_cascade)");
-    if (!(p.scale_factor > 1.0) || !std::isfinite(p.scale_factor))
-        throw error(detect_where, "scale_factor must be a finite number > 1, got " + std::to_string(p.scale_factor));
-    if (p.min_neighbors < 0) throw error(detect_where, "min_neighbors must be >= 0");
-    if (p.min_width < 0 || p.min_height < 0 || p.max_width < 0 || p.max_height < 0)
-        throw error(detect_where, "min and max sizes must be >= 0 (0: no bound)");
-    if ((p.max_width > 0 && p.min_width > p.max_width) || (p.max_height > 0 && p.min_height > p.max_height))
-        throw error(detect_where, "min size " + std::to_string(p.min_width) + "x" + std::to_string(p.min_height) +
-                                      " exceeds max size " + std::to_string(p.max_width) + "x" +
-                                      std::to_string(p.max_height));
-    if (p.step < 0) throw error(detect_where, "step must be >= 0 (0: the default rule)");
-    if (!(p.group_eps >= 0.0) || !std::isfinite(p.group_eps))
-        throw error(detect_where, "group_eps must be a finite number >= 0");
-}
-
-/// The pyramid for an image of rows x cols (empty when the window does not fit).
-inline std::vector<pyramid_level> plan_pyramid(const cascade& c, index_t rows, index_t cols, const detect_params& p) {
-    check_detect_args(c, rows, cols, p);
-    const int max_w = p.max_width > 0 ? p.max_width : static_cast<int>(cols);
-    const int max_h = p.max_height > 0 ? p.max_height : static_cast<int>(rows);
-    std::vector<pyramid_level> out;
-    for (double f = 1.0;; f *= p.scale_factor) {
-        const int ww = round_even(c.window_width * f), wh = round_even(c.window_height * f);
-        if (ww > max_w || wh > max_h || ww > cols || wh > rows) break;
-        if (ww < p.min_width || wh < p.min_height) continue;
-        if (out.size() >= 4096)
-            throw error(detect_where, "more than 4096 pyramid levels; use a larger scale_factor");
-        pyramid_level l;
-        l.scale = static_cast<float>(f);
-        l.width = round_even(static_cast<float>(cols) / l.scale);
-        l.height = round_even(static_cast<float>(rows) / l.scale);
-        l.scan_w = std::max(0, l.width + 1 - c.window_width);
-        l.scan_h = std::max(0, l.height + 1 - c.window_height);
-        l.step = p.step > 0 ? p.step : (l.scale >= 2.f ? 1 : 2);
-        l.box_w = round_even(static_cast<float>(c.window_width) * l.scale);
-        l.box_h = round_even(static_cast<float>(c.window_height) * l.scale);
-        if (l.width > 0 && l.height > 0) out.push_back(l);
-    }
-    return out;
-}
 
 /// Buffers of one level being scanned (sized for the largest level; one row stride for all).
 struct level_scratch {
@@ -116,22 +53,6 @@ struct level_scratch {
     std::vector<double> sqsum;
     std::vector<int> rows;           ///< resize scratch
 };
-
-/// Row stride and plane size of the integral buffers of a pyramid.
-struct pyramid_layout {
-    index_t stride = 0, plane = 0, max_w = 0, max_h = 0;
-};
-
-inline pyramid_layout layout_of(const std::vector<pyramid_level>& levels) {
-    pyramid_layout L;
-    for (const auto& l : levels) {
-        L.max_w = std::max<index_t>(L.max_w, l.width);
-        L.max_h = std::max<index_t>(L.max_h, l.height);
-    }
-    L.stride = L.max_w + 1;
-    L.plane = (L.max_h + 1) * L.stride;
-    return L;
-}
 
 /// Views of a level's buffers in `s` (sized for the largest level of the layout).
 struct level_views {
@@ -266,26 +187,14 @@ template <class Policy>
 std::vector<rect> detect_candidates(const Policy& policy, const cascade& c, const image_view<const std::uint8_t>& img,
                                     const detect_params& params = {}) {
     static_assert(is_host_policy_v<Policy>,
-                  "ferx::detect_candidates on host images needs exec::seq or exec::par; for exec::cuda include "
-                  "ferx/cuda/dispatch/detect.cuh from a .cu file");
+                  "ferx::detect_candidates on host images needs exec::seq or exec::par; for exec::cuda copy the "
+                  "frames to the device and use ferx::cuda::cascade_detector from a .cu file");
     if (img.data() == nullptr) throw error(detail::detect_where, "the image is empty");
     detail::require_packed_rows(img, detail::detect_where, "the image");
     const auto levels = detail::plan_pyramid(c, img.rows(), img.cols(), params);
     if (c.feature_type == cascade_feature::haar)
         return detail::detect_candidates_with<detail::haar_evaluator>(policy, c, img, levels);
     return detail::detect_candidates_with<detail::lbp_evaluator>(policy, c, img, levels);
-}
-
-/// Groups raw windows and clips the detections to a rows x cols image.
-inline std::vector<detection> group_and_clip(const std::vector<rect>& windows, index_t rows, index_t cols,
-                                             const detect_params& params) {
-    std::vector<detection> out;
-    const rect frame{0, 0, static_cast<int>(cols), static_cast<int>(rows)};
-    for (detection d : group_rectangles(windows, params.min_neighbors, params.group_eps)) {
-        d.box = intersect(d.box, frame);
-        if (d.box.area() > 0) out.push_back(d);
-    }
-    return out;
 }
 
 /// Detects objects in an 8-bit grey image: raw windows (detect_candidates), grouped and clipped.
@@ -321,4 +230,126 @@ std::vector<detection> detect_multiscale(const Policy& policy, const cascade& c,
     return detect_multiscale(policy, c, image_view<const std::uint8_t>(img), params);
 }
 
+namespace detail {
+FERX_ARCH_NAMESPACE_BEGIN
+/// The device side of cuda::cascade_detector, and its three operations: defined in
+/// ferx/cuda/dispatch/detect.cuh (included at the end of this header under nvcc).
+struct cascade_device_state;
+/// Uploads the cascade and the pyramid's resize tables for rows x cols frames, allocates level
+/// buffers for one frame; synchronises once. Needs a device (ferx::error otherwise).
+std::shared_ptr<cascade_device_state> cascade_upload(const exec::cuda_policy& policy, const cascade& c, index_t rows,
+                                                     index_t cols, const detect_params& params,
+                                                     const detect_cuda_options& opt);
+/// Raw windows of each frame of a checked device batch; synchronises twice per chunk of frames.
+std::vector<std::vector<rect>> cascade_scan(cascade_device_state& s, const device_volume_view<const std::uint8_t>& frames);
+/// Device memory the state holds, bytes.
+std::size_t cascade_device_bytes(const cascade_device_state& s) noexcept;
+FERX_ARCH_NAMESPACE_END
+}  // namespace detail
+
+namespace cuda {
+FERX_ARCH_NAMESPACE_BEGIN
+
+/// A cascade resident on the device, for frames of one size and one set of parameters: the
+/// model, the pyramid's resize tables and the level buffers are uploaded / allocated once, so a
+/// per-frame call allocates nothing (except when a batch is larger than any before it, or the
+/// accepted windows outgrow their buffer: both grow once and stay). Use it from .cu files; its
+/// device side is ferx/cuda/dispatch/detect.cuh, included at the end of this header under nvcc.
+///
+///     ferx::cuda::stream s;
+///     ferx::cuda::cascade_detector faces(s.policy(), model, 480, 640);          // once
+///     for (...) found = faces.detect(d_frames.cview());                       // per batch
+///
+/// Every call that returns windows or detections synchronises the policy's stream (twice per
+/// chunk of frames: the count of accepted windows, then the windows). Results equal
+/// detect_candidates / detect_multiscale with exec::seq on each frame.
+class cascade_detector {
+public:
+    /// Needs a device (ferx::error otherwise); checks the cascade and the parameters (ferx::error).
+    cascade_detector(const exec::cuda_policy& policy, const cascade& c, index_t rows, index_t cols,
+                     const detect_params& params = {}, const detect_cuda_options& opt = {})
+        : s_(ferx::detail::cascade_upload(policy, c, rows, cols, params, opt)), rows_(rows), cols_(cols), params_(params) {}
+    /// Move-only: the device buffers belong to one detector (and its stream).
+    cascade_detector(cascade_detector&&) noexcept = default;
+    cascade_detector& operator=(cascade_detector&&) noexcept = default;
+    cascade_detector(const cascade_detector&) = delete;
+    cascade_detector& operator=(const cascade_detector&) = delete;
+
+    /// Raw windows of each frame of a device batch (N x rows x cols, 8-bit, packed rows), in the
+    /// reference order, as boxes in frame pixels. Synchronises.
+    std::vector<std::vector<rect>> candidates(const device_volume_view<const std::uint8_t>& frames) {
+        constexpr const char* where = "ferx::cuda::cascade_detector";
+        if (!s_) throw error(where, "the detector was moved from");
+        if (frames.data() == nullptr || frames.size() == 0) throw error(where, "the batch of frames is empty");
+        if (frames.rows() != rows_ || frames.cols() != cols_)
+            throw error(where, "the detector was built for " + std::to_string(cols_) + "x" + std::to_string(rows_) +
+                                   " frames, got " + std::to_string(frames.cols()) + "x" + std::to_string(frames.rows()));
+        ferx::detail::require_packed_rows(frames, where, "the frames");
+        return ferx::detail::cascade_scan(*s_, frames);
+    }
+
+    /// Detections of each frame of a device batch (raw windows grouped and clipped). Synchronises.
+    std::vector<std::vector<detection>> detect(const device_volume_view<const std::uint8_t>& frames) {
+        const auto raw = candidates(frames);
+        std::vector<std::vector<detection>> out;
+        out.reserve(raw.size());
+        for (const auto& r : raw) out.push_back(group_and_clip(r, rows_, cols_, params_));
+        return out;
+    }
+    /// Detections of one device image (rows x cols, 8-bit). Synchronises.
+    std::vector<detection> detect(const device_image_view<const std::uint8_t>& img) {
+        const device_volume_view<const std::uint8_t> one(img.data(), {1, img.rows(), img.cols()},
+                                                         {img.rows() * img.stride(0), img.stride(0), img.stride(1)});
+        return detect(one).front();
+    }
+
+    index_t rows() const noexcept { return rows_; }
+    index_t cols() const noexcept { return cols_; }
+    const detect_params& params() const noexcept { return params_; }
+    /// Device memory held now (model, tables, level and window buffers), bytes.
+    std::size_t device_bytes() const noexcept { return s_ ? ferx::detail::cascade_device_bytes(*s_) : 0; }
+
+private:
+    std::shared_ptr<ferx::detail::cascade_device_state> s_;  // device buffers (ferx/cuda/dispatch/detect.cuh)
+    index_t rows_ = 0, cols_ = 0;
+    detect_params params_;
+};
+
+FERX_ARCH_NAMESPACE_END
+}  // namespace cuda
+
+#if defined(__CUDACC__)
+FERX_ARCH_NAMESPACE_BEGIN
+/// One-shot conveniences: each builds a cuda::cascade_detector for the batch (uploads the model,
+/// allocates the level buffers) and synchronises. In a per-frame loop keep a cascade_detector.
+inline std::vector<std::vector<rect>> detect_candidates_batch(const exec::cuda_policy& policy, const cascade& c,
+                                                              const device_volume_view<const std::uint8_t>& frames,
+                                                              const detect_params& params = {},
+                                                              const detect_cuda_options& opt = {}) {
+    if (frames.data() == nullptr || frames.size() == 0) throw error(detail::detect_where, "the batch of frames is empty");
+    return cuda::cascade_detector(policy, c, frames.rows(), frames.cols(), params, opt).candidates(frames);
+}
+/// Detections in each frame of a device batch (N x H x W, 8-bit), equal to
+/// detect_multiscale(exec::seq, ...) on each frame (one-shot, see above).
+inline std::vector<std::vector<detection>> detect_multiscale_batch(const exec::cuda_policy& policy, const cascade& c,
+                                                                   const device_volume_view<const std::uint8_t>& frames,
+                                                                   const detect_params& params = {},
+                                                                   const detect_cuda_options& opt = {}) {
+    if (frames.data() == nullptr || frames.size() == 0) throw error(detail::detect_where, "the batch of frames is empty");
+    return cuda::cascade_detector(policy, c, frames.rows(), frames.cols(), params, opt).detect(frames);
+}
+/// Detections in one device image (H x W, 8-bit) (one-shot, see above).
+inline std::vector<detection> detect_multiscale(const exec::cuda_policy& policy, const cascade& c,
+                                                const device_image_view<const std::uint8_t>& img,
+                                                const detect_params& params = {}, const detect_cuda_options& opt = {}) {
+    if (img.data() == nullptr || img.size() == 0) throw error(detail::detect_where, "the image is empty");
+    return cuda::cascade_detector(policy, c, img.rows(), img.cols(), params, opt).detect(img);
+}
+FERX_ARCH_NAMESPACE_END
+#endif
+
 FERX_NAMESPACE_END
+
+#if defined(__CUDACC__)
+#include <ferx/cuda/dispatch/detect.cuh>
+#endif

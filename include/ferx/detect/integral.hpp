@@ -31,6 +31,7 @@
 #include <ferx/core/execution.hpp>
 #include <ferx/core/tensor.hpp>
 #include <ferx/core/view.hpp>
+#include <ferx/detect/detail/integral_core.hpp>
 #include <ferx/detect/detail/integral_simd.hpp>
 
 #include <algorithm>
@@ -45,36 +46,6 @@
 FERX_NAMESPACE_BEGIN
 
 namespace detail {
-
-template <class T>
-inline constexpr bool is_integral_source_v =
-    std::is_same<T, std::uint8_t>::value || std::is_same<T, std::uint16_t>::value ||
-    std::is_same<T, std::int16_t>::value;
-template <class T>
-inline constexpr bool is_integral_source_type_v =
-    is_integral_source_v<T> || std::is_same<T, float>::value || std::is_same<T, double>::value;
-template <class S>
-inline constexpr bool is_integral_sum_type_v =
-    std::is_same<S, std::int32_t>::value || std::is_same<S, std::int64_t>::value ||
-    std::is_same<S, float>::value || std::is_same<S, double>::value;
-template <class Q>
-inline constexpr bool is_integral_sqsum_type_v =
-    std::is_same<Q, float>::value || std::is_same<Q, double>::value;
-
-/// The exact accumulator of sums: the output type for int32 sums of integer sources, int64 for
-/// other sums of integer sources, and double for floating-point sources.
-template <class T, class S>
-using integral_acc_t =
-    std::conditional_t<is_integral_source_v<T>,
-                       std::conditional_t<std::is_same<S, std::int32_t>::value, std::int32_t,
-                                          std::int64_t>,
-                       double>;
-/// The accumulator of squared sums: int64 (exact) for integer sources, else double.
-/// (Floating-point sources are accumulated in double even for float outputs: the tilted sum is a
-/// difference of two running sums, and float accumulation there loses more than OpenCV's
-/// recurrence does; in double, ferx's float results are never less accurate than OpenCV's.)
-template <class T, class Q>
-using integral_sq_acc_t = std::conditional_t<is_integral_source_v<T>, std::int64_t, double>;
 
 template <class T, class S, class Q>
 constexpr void check_integral_types() {
@@ -658,11 +629,14 @@ void integral_host(const Policy& policy, const volume_view<const T>& src,
 }
 
 #if defined(__CUDACC__)
+FERX_ARCH_NAMESPACE_BEGIN
 /// Defined in ferx/cuda/dispatch/integral.cuh (included at the end of this header under nvcc).
+/// Asynchronous: enqueues three passes on the policy's stream, allocates nothing.
 template <class T, class S, class Q>
 void integral_cuda(const exec::cuda_policy& policy, const device_volume_view<const T>& src,
                    const device_volume_view<S>& sum, const device_volume_view<Q>& sqsum,
                    const device_volume_view<S>& tilted);
+FERX_ARCH_NAMESPACE_END
 #endif
 
 }  // namespace detail
@@ -673,8 +647,11 @@ void integral_cuda(const exec::cuda_policy& policy, const device_volume_view<con
 /// \param sqsum  squared-sum output, or an empty view to skip it
 /// \param tilted 45-degree tilted-sum output, or an empty view to skip it
 /// Host views go with `exec::seq` / `exec::par`, device views with `exec::cuda` (in a .cu file).
+/// With device views the call is asynchronous (enqueued on the policy's stream, no allocation, no
+/// host synchronisation). `Arch` gives the exec::cuda instantiation one symbol per GPU
+/// architecture list (see FERX_ARCH_NAMESPACE in ferx/core/config.hpp); never pass it.
 template <class Policy, class T, class S, class Q = double, std::size_t N,
-          memory_space M = memory_space::host>
+          memory_space M = memory_space::host, class Arch = detail::arch_tag>
 void integral(const Policy& policy, const tensor_view<const T, N, M>& src,
               const tensor_view<S, N, M>& sum, const tensor_view<Q, N, M>& sqsum = {},
               const tensor_view<S, N, M>& tilted = {}) {
@@ -711,7 +688,7 @@ void integral(const Policy& policy, const tensor_view<const T, N, M>& src,
 /// Mutable-source convenience: views of non-const pixels are accepted as read-only sources.
 template <class Policy, class T, class S, class Q = double, std::size_t N,
           memory_space M = memory_space::host,
-          class = std::enable_if_t<!std::is_const<T>::value>>
+          class = std::enable_if_t<!std::is_const<T>::value>, class Arch = detail::arch_tag>
 void integral(const Policy& policy, const tensor_view<T, N, M>& src,
               const tensor_view<S, N, M>& sum, const tensor_view<Q, N, M>& sqsum = {},
               const tensor_view<S, N, M>& tilted = {}) {

@@ -184,11 +184,14 @@ void describe(const Policy& policy, const volume_view<const T>& batch, const Par
 }
 
 #if defined(__CUDACC__)
+FERX_ARCH_NAMESPACE_BEGIN
 /// Describes every crop of a device batch (n x rows x cols, 8-bit pixels, packed rows) into a
-/// device n x length output (packed rows), on the policy's stream; returns when the results are
-/// ready. Compiled by nvcc only: the descriptor's header brings its CUDA backend
-/// (ferx/cuda/dispatch/<descriptor>.cuh) in .cu translation units. Descriptors with a CUDA
-/// backend: HOG (blocks of at most 4 cells), LBP, LPQ.
+/// device n x length output (packed rows). Asynchronous: the work is enqueued on the policy's
+/// stream and the call returns without waiting (synchronise the stream, or copy the output back
+/// with ferx::cuda::to_host, before reading it); it allocates no device memory. Compiled by nvcc
+/// only: the descriptor's header brings its CUDA backend (ferx/cuda/dispatch/<descriptor>.cuh)
+/// in .cu translation units. Descriptors with a CUDA backend: HOG (blocks of at most 4 cells),
+/// LBP, LPQ.
 template <class Params>
 void describe(const exec::cuda_policy& policy, const device_volume_view<const std::uint8_t>& batch, const Params& params,
               const tensor_view<float, 2, memory_space::device>& out) {
@@ -203,8 +206,9 @@ void describe(const exec::cuda_policy& policy, const device_volume_view<const st
         throw error(where, "the output must be " + std::to_string(n) + " x " + std::to_string(len) +
                                " with packed rows, got " + std::to_string(out.shape(0)) + " x " +
                                std::to_string(out.shape(1)));
-    traits::compute_cuda(policy, batch, params, out);
+    traits::compute_cuda(policy, batch, params, out, detail::arch_tag{});
 }
+FERX_ARCH_NAMESPACE_END
 #endif
 
 /// The descriptor of one host image, as an owning 1-D tensor of descriptor_length(...) floats.

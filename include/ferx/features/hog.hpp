@@ -127,6 +127,42 @@ struct hog_workspace {
     bool tables_ready = false;
 };
 
+/// The Gaussian weight of block pixel (i, j): exp(-((i - bh/2)^2 + (j - bw/2)^2) scale), computed
+/// on the host only (the device gets these values, never its own exp).
+inline float hog_gauss(index_t i, index_t j, index_t bh, index_t bw, float scale) {
+    const float hh = static_cast<float>(bh) * 0.5f, hw = static_cast<float>(bw) * 0.5f;
+    const float di = static_cast<float>(i) - hh, dj = static_cast<float>(j) - hw;
+    return std::exp(-(di * di + dj * dj) * scale);
+}
+
+/// The CUDA backend's launch arguments (blocks of at most 4 cells, checked by the caller).
+template <class Norm>
+hog_cuda_args hog_make_cuda_args(const hog_params<Norm>& p, const hog_layout& l, index_t out_stride) {
+    hog_cuda_args a{};
+    const float sigma = static_cast<float>(p.sigma());
+    const float scale = 1.f / (sigma * sigma * 2.f);
+    for (index_t i = 0; i < p.block.rows; ++i)
+        for (index_t j = 0; j < p.block.cols; ++j)
+            a.gauss[hog_gauss_index(i, j, p.block.rows, p.block.cols)] = hog_gauss(i, j, p.block.rows, p.block.cols, scale);
+    a.blocks_y = l.blocks_y;
+    a.block_len = l.block_len;
+    a.bh = p.block.rows;
+    a.bw = p.block.cols;
+    a.sy = p.block_stride.rows;
+    a.sx = p.block_stride.cols;
+    a.out_stride = out_stride;
+    a.cell_rows = p.cell.rows;
+    a.cell_cols = p.cell.cols;
+    a.cells_y = l.cells_y;
+    a.cells_x = l.cells_x;
+    a.bins = p.bins;
+    a.cells = static_cast<int>(l.cells_x * l.cells_y);
+    a.angle_scale = l.angle_scale;
+    a.threshold = static_cast<float>(p.l2hys_threshold);
+    a.gamma = p.gamma_correction;
+    return a;
+}
+
 /// Fills the per-block-pixel tables: bilinear cell weights (cells centred at their centres, no
 /// vote outside the block) times the Gaussian exp(-((i - bh/2)^2 + (j - bw/2)^2) / (2 sigma^2)).
 template <class Norm>
@@ -138,7 +174,6 @@ void hog_block_tables(const hog_params<Norm>& p, const hog_layout& l, hog_worksp
     const std::size_t npix = static_cast<std::size_t>(bh * bw);
     const float sigma = static_cast<float>(p.sigma());
     const float scale = 1.f / (sigma * sigma * 2.f);
-    const float hh = static_cast<float>(bh) * 0.5f, hw = static_cast<float>(bw) * 0.5f;
     struct entry {
         std::int32_t pix, n, ofs[4];
         float w[4];
@@ -149,9 +184,8 @@ void hog_block_tables(const hog_params<Norm>& p, const hog_layout& l, hog_worksp
     std::vector<float> gauss(static_cast<std::size_t>(bh * bh + bw * bw + 1), -1.f);
     for (index_t i = 0; i < bh; ++i)
         for (index_t j = 0; j < bw; ++j) {
-            const float di = static_cast<float>(i) - hh, dj = static_cast<float>(j) - hw;
             const std::size_t key = static_cast<std::size_t>((2 * i - bh) * (2 * i - bh) + (2 * j - bw) * (2 * j - bw));
-            if (gauss[key] < 0.f) gauss[key] = std::exp(-(di * di + dj * dj) * scale);
+            if (gauss[key] < 0.f) gauss[key] = hog_gauss(i, j, bh, bw, scale);
             const float g = gauss[key];
             const float cy = (static_cast<float>(i) + 0.5f) / static_cast<float>(p.cell.rows) - 0.5f;
             const float cx = (static_cast<float>(j) + 0.5f) / static_cast<float>(p.cell.cols) - 0.5f;
@@ -170,9 +204,13 @@ void hog_block_tables(const hog_params<Norm>& p, const hog_layout& l, hog_worksp
             entries.push_back(e);
         }
     ws.w4.assign(npix * 4, 0.f);
-    for (std::size_t k = 0; k < npix && l.cells_x * l.cells_y <= 4; ++k)
-        for (int c = 0; c < entries[k].n; ++c)
-            ws.w4[k * 4 + static_cast<std::size_t>(entries[k].ofs[c] / (p.bins + 1))] = entries[k].w[c];
+    if (l.cells_x * l.cells_y <= 4)  // hog_cell_weights: the arithmetic of the entries above, shared with CUDA
+        for (index_t i = 0; i < bh; ++i)
+            for (index_t j = 0; j < bw; ++j) {
+                const std::size_t key = static_cast<std::size_t>((2 * i - bh) * (2 * i - bh) + (2 * j - bw) * (2 * j - bw));
+                hog_cell_weights(i, j, p.cell.rows, p.cell.cols, l.cells_y, l.cells_x, gauss[key],
+                                 ws.w4.data() + 4 * (i * bw + j));
+            }
     ws.table_block = p.block;
     ws.table_cell = p.cell;
     ws.table_sigma = p.sigma();
@@ -399,6 +437,15 @@ void hog_blocks(const hog_params<Norm>& p, const hog_layout& l, const hog_worksp
     }
 }
 
+#if defined(__CUDACC__)
+FERX_ARCH_NAMESPACE_BEGIN
+/// Enqueues the HOG kernel over the batch (defined in ferx/cuda/dispatch/hog.cuh).
+template <class Norm>
+void hog_cuda(const exec::cuda_policy& policy, const device_volume_view<const std::uint8_t>& batch, hog_cuda_args a,
+              index_t nblocks, float* d_out);
+FERX_ARCH_NAMESPACE_END
+#endif
+
 }  // namespace detail
 
 template <class Norm>
@@ -417,9 +464,23 @@ struct descriptor_traits<hog_params<Norm>> {
         detail::hog_blocks(p, l, ws, 0, l.blocks_x * l.blocks_y, out, ws.hist.data());
     }
 #if defined(__CUDACC__)
-    /// Defined in ferx/cuda/dispatch/hog.cuh (included at the end of this header under nvcc).
+    /// The `exec::cuda` backend (called by ferx::describe after its checks): one thread block per
+    /// (HOG block, crop), blocks of at most 4 cells and 1024 pixels; enqueued on the policy's
+    /// stream, no allocation, no synchronisation. The launch is ferx/cuda/dispatch/hog.cuh.
     static void compute_cuda(const exec::cuda_policy& policy, const device_volume_view<const std::uint8_t>& batch,
-                             const hog_params<Norm>& p, const tensor_view<float, 2, memory_space::device>& out);
+                             const hog_params<Norm>& p, const tensor_view<float, 2, memory_space::device>& out,
+                             detail::arch_tag) {
+        constexpr const char* where = "ferx::hog (cuda)";
+        const detail::hog_layout l = detail::hog_check(p, batch.rows(), batch.cols());
+        if (l.cells_x * l.cells_y > 4)
+            throw error(where, "the CUDA backend takes blocks of at most 4 cells (e.g. 2x2), got " +
+                                   std::to_string(l.cells_y) + "x" + std::to_string(l.cells_x));
+        if (p.block.rows * p.block.cols > detail::hog_cuda_max_block_pixels)
+            throw error(where, "the CUDA backend takes blocks of at most " +
+                                   std::to_string(detail::hog_cuda_max_block_pixels) + " pixels");
+        detail::hog_cuda<Norm>(policy, batch, detail::hog_make_cuda_args(p, l, out.stride(0)), l.blocks_x * l.blocks_y,
+                               out.data());
+    }
 #endif
     /// One large window on several threads: gradient rows, then blocks, split over the pool.
     template <class T>

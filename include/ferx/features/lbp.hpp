@@ -245,14 +245,46 @@ image<std::uint32_t> lbp_image(const Policy& policy, const image_view<T>& img, i
     return out;
 }
 
+#if defined(__CUDACC__)
+namespace detail {
+FERX_ARCH_NAMESPACE_BEGIN
+/// Enqueues the LBP kernel over the batch (defined in ferx/cuda/dispatch/lbp.cuh).
+template <class Mapping>
+void lbp_cuda(const exec::cuda_policy& policy, const device_volume_view<const std::uint8_t>& batch, lbp_cuda_args a,
+              float* d_out);
+FERX_ARCH_NAMESPACE_END
+}  // namespace detail
+#endif
+
 template <class Mapping>
 struct descriptor_traits<lbp_params<Mapping>> {
     static constexpr const char* name = "ferx::lbp";
     using workspace = detail::lbp_workspace<Mapping>;
 #if defined(__CUDACC__)
-    /// Defined in ferx/cuda/dispatch/lbp.cuh (included at the end of this header under nvcc).
+    /// The `exec::cuda` backend (called by ferx::describe after its checks): one thread block per
+    /// (grid cell, crop) with a shared-memory histogram, histograms of at most 8192 bins
+    /// (lbp_none: P <= 13); enqueued on the policy's stream, no allocation, no synchronisation.
+    /// The launch is ferx/cuda/dispatch/lbp.cuh.
     static void compute_cuda(const exec::cuda_policy& policy, const device_volume_view<const std::uint8_t>& batch,
-                             const lbp_params<Mapping>& p, const tensor_view<float, 2, memory_space::device>& out);
+                             const lbp_params<Mapping>& p, const tensor_view<float, 2, memory_space::device>& out,
+                             detail::arch_tag) {
+        constexpr const char* where = "ferx::lbp (cuda)";
+        length(p, batch.rows(), batch.cols());  // checks
+        const index_t bins = Mapping::bins(p.points);
+        if (bins > 8192) throw error(where, "the CUDA backend takes histograms of at most 8192 bins, got " + std::to_string(bins));
+        detail::lbp_cuda_args a{};
+        const auto taps = detail::lbp_taps(p.points, p.radius);
+        std::copy(taps.begin(), taps.end(), a.taps);
+        a.grid = p.grid;
+        a.margin = detail::lbp_margin(p.radius);
+        a.code_rows = batch.rows() - 2 * a.margin;
+        a.code_cols = batch.cols() - 2 * a.margin;
+        a.bins = bins;
+        a.out_stride = out.stride(0);
+        a.points = p.points;
+        a.table = p.points <= 12 && !std::is_same<Mapping, lbp_none>::value;
+        detail::lbp_cuda<Mapping>(policy, batch, a, out.data());
+    }
 #endif
     static index_t length(const lbp_params<Mapping>& p, index_t rows, index_t cols) {
         detail::lbp_check(p, rows, cols, true, name);
@@ -293,9 +325,18 @@ struct descriptor_traits<lbp_multiscale_params<Mapping>> {
     static constexpr const char* name = "ferx::lbp (multi-scale)";
     using workspace = std::vector<detail::lbp_workspace<Mapping>>;  // one per scale
 #if defined(__CUDACC__)
-    /// Defined in ferx/cuda/dispatch/lbp.cuh (included at the end of this header under nvcc).
+    /// One launch per scale into consecutive column ranges of `out` (asynchronous, no allocation).
     static void compute_cuda(const exec::cuda_policy& policy, const device_volume_view<const std::uint8_t>& batch,
-                             const lbp_multiscale_params<Mapping>& p, const tensor_view<float, 2, memory_space::device>& out);
+                             const lbp_multiscale_params<Mapping>& p, const tensor_view<float, 2, memory_space::device>& out,
+                             detail::arch_tag tag) {
+        index_t col = 0;
+        for (const auto& s : p.scales) {
+            const index_t len = descriptor_traits<lbp_params<Mapping>>::length(s, batch.rows(), batch.cols());
+            const tensor_view<float, 2, memory_space::device> part(out.data() + col, {out.shape(0), len}, {out.stride(0), 1});
+            descriptor_traits<lbp_params<Mapping>>::compute_cuda(policy, batch, s, part, tag);
+            col += len;
+        }
+    }
 #endif
     static index_t length(const lbp_multiscale_params<Mapping>& p, index_t rows, index_t cols) {
         if (p.scales.empty()) throw error(name, "no scales given");

@@ -349,14 +349,47 @@ image<std::uint8_t> lpq_image(const Policy& policy, const image_view<T>& img, co
     return out;
 }
 
+#if defined(__CUDACC__)
+namespace detail {
+FERX_ARCH_NAMESPACE_BEGIN
+/// Enqueues the LPQ kernel over the batch (defined in ferx/cuda/dispatch/lpq.cuh).
+inline void lpq_cuda(const exec::cuda_policy& policy, const device_volume_view<const std::uint8_t>& batch, lpq_cuda_args a,
+                     float* d_out);
+FERX_ARCH_NAMESPACE_END
+}  // namespace detail
+#endif
+
 template <>
 struct descriptor_traits<lpq_params> {
     static constexpr const char* name = "ferx::lpq";
     using workspace = detail::lpq_workspace;
 #if defined(__CUDACC__)
-    /// Defined in ferx/cuda/dispatch/lpq.cuh (included at the end of this header under nvcc).
+    /// The `exec::cuda` backend (called by ferx::describe after its checks): one thread block per
+    /// (grid cell, crop) with a 256-bin shared-memory histogram, windows up to 31 x 31 (the
+    /// kernel coefficients travel in the launch arguments, 1 KB); enqueued on the policy's
+    /// stream, no allocation, no synchronisation. The launch is ferx/cuda/dispatch/lpq.cuh.
     static void compute_cuda(const exec::cuda_policy& policy, const device_volume_view<const std::uint8_t>& batch,
-                             const lpq_params& p, const tensor_view<float, 2, memory_space::device>& out);
+                             const lpq_params& p, const tensor_view<float, 2, memory_space::device>& out, detail::arch_tag) {
+        constexpr const char* where = "ferx::lpq (cuda)";
+        length(p, batch.rows(), batch.cols());  // checks
+        if (p.window > 31) throw error(where, "the CUDA backend takes windows up to 31x31, got " + std::to_string(p.window));
+        detail::lpq_cuda_args a{};
+        std::vector<double> kre, kim;
+        detail::stft_kernel(p.window, kre, kim);
+        std::copy(kre.begin(), kre.end(), a.kre);
+        std::copy(kim.begin(), kim.end(), a.kim);
+        if (p.decorrelate) {
+            const auto v = detail::lpq_whitening_matrix(p.window, p.rho);
+            std::copy(v.begin(), v.end(), a.v);
+        }
+        a.grid = p.grid;
+        a.code_rows = batch.rows() - p.window + 1;
+        a.code_cols = batch.cols() - p.window + 1;
+        a.out_stride = out.stride(0);
+        a.window = p.window;
+        a.decorrelate = p.decorrelate;
+        detail::lpq_cuda(policy, batch, a, out.data());
+    }
 #endif
     static index_t length(const lpq_params& p, index_t rows, index_t cols) {
         detail::lpq_check(p, rows, cols, name);

@@ -29,9 +29,10 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
+#include <memory>
 #include <mutex>
 #include <random>
-#include <limits>
 #include <string>
 #include <vector>
 
@@ -209,8 +210,8 @@ template <class Policy, class Kernel, class T>
 xt::xtensor<double, 2> decision_function(const Policy& policy, const svc_model<Kernel, T>& m,
                                          const xt::xtensor<T, 2>& x) {
     static_assert(is_host_policy_v<Policy>,
-                  "ferx::decision_function(svc_model) on the host needs exec::seq or exec::par; for "
-                  "exec::cuda include ferx/cuda/dispatch/svm_predict.cuh");
+                  "ferx::decision_function(svc_model) needs exec::seq, exec::par or exec::cuda (the "
+                  "latter from a .cu file: ferx::cuda::svm_predictor)");
     constexpr const char* where = "ferx::decision_function";
     detail::check_predict_features(x, m.dim, where);
     detail::check_kernel_input<Kernel>(x, where);
@@ -343,4 +344,133 @@ void read_section(model_reader& r, svc_model<Kernel, T>& m) {
     m.objective.assign(p, 0.0);
 }
 
+namespace detail {
+FERX_ARCH_NAMESPACE_BEGIN
+/// The device side of cuda::svm_predictor (support vectors, coefficients, cuBLAS handle and
+/// batch scratch), defined in ferx/cuda/dispatch/svm_predict.cuh.
+template <class Kernel, class T>
+struct svm_device_state;
+/// Uploads a model (support vectors sv [s, dim] and their squared norms, coef [s, p], rho [p];
+/// synchronises once) and allocates scratch for `max_batch` samples.
+template <class Kernel, class T>
+std::shared_ptr<svm_device_state<Kernel, T>> svm_upload(const exec::cuda_policy& policy, const Kernel& kernel, const T* sv,
+                                                       const double* sv_norm, const double* coef, const double* rho,
+                                                       std::size_t s, std::size_t dim, std::size_t p, std::size_t max_batch);
+/// Decision values [b, P] of b <= max_batch contiguous device samples into contiguous device
+/// rows: enqueued on the policy's stream, no allocation, no synchronisation.
+template <class Kernel, class T>
+void svm_decide_device(svm_device_state<Kernel, T>& s, const T* d_x, std::size_t b, double* d_out);
+/// The same from host samples into host rows (copies in, computes, copies out): synchronises.
+template <class Kernel, class T>
+void svm_decide_host(svm_device_state<Kernel, T>& s, const T* x, std::size_t b, double* out);
+FERX_ARCH_NAMESPACE_END
+}  // namespace detail
+
+namespace cuda {
+FERX_ARCH_NAMESPACE_BEGIN
+
+/// A kernel C-SVC model resident on the device, with scratch for batches of samples (sized
+/// from a memory budget): the model is uploaded once, and no call allocates or uploads it again.
+/// Use it from .cu files (its device side is ferx/cuda/dispatch/svm_predict.cuh, included at
+/// the end of this header under nvcc). Link CUDA::cublas. Needs a device: without one,
+/// ferx::error (never a CPU fallback).
+///
+///   dot-product kernels (linear, poly, rbf, sigmoid): dots = X_batch . SV' by cuBLAS GEMM (in T),
+///     then k = kernel.from_dot(dot, |sv|^2, |x|^2) elementwise (in double);
+///   chi2, intersection: k by a tiled kernel (ferx/cuda/kernels/svm.cuh);
+///   decisions = k [b, S] . coef [S, P] - rho by a double-precision cuBLAS GEMM.
+template <class Kernel, class T>
+class svm_predictor {
+    static_assert(cuda_compiled || sizeof(T) == 0,
+                  "ferx::cuda::svm_predictor runs on the device: use it from a translation unit compiled by nvcc (.cu)");
+
+public:
+    /// \param budget_bytes device scratch for one batch (dots, kernel values, decisions, input).
+    /// Uploads the model and synchronises the policy's stream once.
+    svm_predictor(const exec::cuda_policy& policy, const svc_model<Kernel, T>& m, std::size_t budget_bytes = std::size_t(256) << 20)
+        : dim_(m.dim), p_(m.tasks.size()), tasks_(m.tasks), n_classes_(m.n_classes) {
+        constexpr const char* where = "ferx::svm_predictor";
+        const std::size_t s = m.n_support();
+        ferx::detail::require(s > 0 && dim_ > 0, where, "the model has no support vectors");
+        constexpr std::size_t int_max = static_cast<std::size_t>(std::numeric_limits<int>::max());
+        ferx::detail::require(s <= int_max && dim_ <= int_max && p_ <= int_max, where,
+                              "the model is too large for cuBLAS's int dimensions");
+        const std::size_t per_row = dim_ * sizeof(T) + s * (sizeof(T) + sizeof(double)) + p_ * sizeof(double) + sizeof(double);
+        max_batch_ = std::max<std::size_t>(1, std::min<std::size_t>(budget_bytes / per_row, 65536));
+        const std::vector<double> sv_norm = ferx::detail::row_norms(m.support_vectors);
+        state_ = ferx::detail::svm_upload(policy, m.kernel, m.support_vectors.data(), sv_norm.data(), m.coef.data(), m.rho.data(), s,
+                                          dim_, p_, max_batch_);
+    }
+
+    /// Move-only: the device buffers belong to one predictor (and its stream).
+    svm_predictor(svm_predictor&&) noexcept = default;
+    svm_predictor& operator=(svm_predictor&&) noexcept = default;
+    svm_predictor(const svm_predictor&) = delete;
+    svm_predictor& operator=(const svm_predictor&) = delete;
+
+    /// Samples per batch of the scratch (larger inputs are split).
+    std::size_t max_batch() const { return max_batch_; }
+    std::size_t dim() const { return dim_; }
+    std::size_t tasks() const { return p_; }
+
+    /// Decision values [n, P] of host x [n, d] (host in, host out): synchronises the stream.
+    xt::xtensor<double, 2> decision_function(const xt::xtensor<T, 2>& x) {
+        constexpr const char* where = "ferx::decision_function (cuda)";
+        ferx::detail::check_predict_features(x, dim_, where);
+        ferx::detail::check_kernel_input<Kernel>(x, where);
+        const std::size_t n = x.shape(0);
+        xt::xtensor<double, 2> out({n, p_});
+        for (std::size_t b0 = 0; b0 < n; b0 += max_batch_)
+            ferx::detail::svm_decide_host(*state_, x.data() + b0 * dim_, std::min(max_batch_, n - b0), out.data() + b0 * p_);
+        return out;
+    }
+
+    /// Decision values [n, P] of device x [n, d] into device `out` [n, P] (both contiguous):
+    /// enqueued on the policy's stream, asynchronous, no allocation. The histogram kernels'
+    /// input check (non-negative features) is the caller's here: the samples stay on the device.
+    void decision_function(const tensor_view<const T, 2, memory_space::device>& x,
+                           const tensor_view<double, 2, memory_space::device>& out) {
+        constexpr const char* where = "ferx::decision_function (cuda)";
+        const std::size_t n = static_cast<std::size_t>(x.shape(0));
+        ferx::detail::require(static_cast<std::size_t>(x.shape(1)) == dim_, where,
+                              "the samples have " + std::to_string(x.shape(1)) + " features, the model " + std::to_string(dim_));
+        ferx::detail::require(static_cast<std::size_t>(out.shape(0)) == n && static_cast<std::size_t>(out.shape(1)) == p_, where,
+                              "the output must be [n, P] = [" + std::to_string(n) + ", " + std::to_string(p_) + "]");
+        ferx::detail::require(x.contiguous() && out.contiguous(), where, "the samples and the output must be contiguous");
+        for (std::size_t b0 = 0; b0 < n; b0 += max_batch_)
+            ferx::detail::svm_decide_device(*state_, x.data() + b0 * dim_, std::min(max_batch_, n - b0), out.data() + b0 * p_);
+    }
+
+    /// Predicted labels of host x [n, d]: synchronises.
+    label_vector predict(const xt::xtensor<T, 2>& x) { return labels_from_decisions(decision_function(x), tasks_, n_classes_); }
+
+private:
+    std::size_t dim_, p_, max_batch_ = 0;
+    std::vector<binary_task> tasks_;
+    int n_classes_;
+    std::shared_ptr<ferx::detail::svm_device_state<Kernel, T>> state_;
+};
+
+FERX_ARCH_NAMESPACE_END
+}  // namespace cuda
+
+FERX_ARCH_NAMESPACE_BEGIN
+/// Decision values [n, P] of a kernel C-SVC on the device (host data in and out). One-shot: uploads
+/// the model for this call (allocates, synchronises); in a loop keep a cuda::svm_predictor.
+template <class Kernel, class T>
+xt::xtensor<double, 2> decision_function(const exec::cuda_policy& policy, const svc_model<Kernel, T>& m, const xt::xtensor<T, 2>& x) {
+    return cuda::svm_predictor<Kernel, T>(policy, m).decision_function(x);
+}
+
+/// Predicted labels of x [n, d] on the device (one-shot, as above).
+template <class Kernel, class T>
+label_vector predict(const exec::cuda_policy& policy, const svc_model<Kernel, T>& m, const xt::xtensor<T, 2>& x) {
+    return cuda::svm_predictor<Kernel, T>(policy, m).predict(x);
+}
+FERX_ARCH_NAMESPACE_END
+
 FERX_NAMESPACE_END
+
+#if defined(__CUDACC__)
+#include <ferx/cuda/dispatch/svm_predict.cuh>
+#endif

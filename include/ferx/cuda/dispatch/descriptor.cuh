@@ -3,7 +3,6 @@
 /// (grid.y) and checking each launch.
 #pragma once
 
-#include <ferx/core/execution.hpp>
 #include <ferx/core/view.hpp>
 #include <ferx/cuda/runtime.cuh>
 
@@ -11,19 +10,20 @@
 
 FERX_NAMESPACE_BEGIN
 namespace detail {
+FERX_ARCH_NAMESPACE_BEGIN
 
 /// Calls launch(first_crop, crops) for consecutive chunks of at most 65535 crops, checking
-/// each launch, then waits for the stream (the descriptors' host-side scratch must outlive
-/// the kernels).
+/// each launch. Asynchronous: the launch arguments are copied when a kernel is enqueued, so
+/// nothing on the host has to outlive the call and the stream is not waited for.
 template <class Launch>
-void launch_per_crop_chunk(const exec::cuda_policy& policy, index_t crops, const char* where, Launch&& launch) {
+void launch_per_crop_chunk(index_t crops, const char* where, Launch&& launch) {
     constexpr index_t max_grid_y = 65535;
     for (index_t n0 = 0; n0 < crops; n0 += max_grid_y) {
         launch(n0, std::min(max_grid_y, crops - n0));
         cuda::check_launch(where);
     }
-    cuda::check(cudaStreamSynchronize(policy.stream()), where, "cudaStreamSynchronize");
 }
 
+FERX_ARCH_NAMESPACE_END
 }  // namespace detail
 FERX_NAMESPACE_END

@@ -2,21 +2,21 @@
 /// The `exec::cuda` backend of ferx::integral: checks the device, chooses launch shapes and
 /// enqueues the kernels of ferx/cuda/kernels/integral.cuh on the policy's stream. Nothing is
 /// allocated: the row-prefix pass writes into the sum output, which the column pass then scans
-/// in place. Included by ferx/detect/integral.hpp when compiled by nvcc.
+/// in place; no host synchronisation. Included by ferx/detect/integral.hpp when compiled by nvcc
+/// (argument checks happen there, before this is called).
 #pragma once
 
 #include <ferx/core/execution.hpp>
 #include <ferx/core/view.hpp>
 #include <ferx/cuda/kernels/integral.cuh>
-// The accumulator types and argument checks are shared with the host backends. When this file is
-// reached from the end of integral.hpp, this include is a no-op (include guard).
-#include <ferx/detect/integral.hpp>
 #include <ferx/cuda/runtime.cuh>
+#include <ferx/detect/detail/integral_core.hpp>
 
 #include <algorithm>
 
 FERX_NAMESPACE_BEGIN
 namespace detail {
+FERX_ARCH_NAMESPACE_BEGIN
 
 template <class T, class S, class Q>
 void integral_cuda(const exec::cuda_policy& policy, const device_volume_view<const T>& src,
@@ -67,5 +67,6 @@ void integral_cuda(const exec::cuda_policy& policy, const device_volume_view<con
     }
 }
 
+FERX_ARCH_NAMESPACE_END
 }  // namespace detail
 FERX_NAMESPACE_END

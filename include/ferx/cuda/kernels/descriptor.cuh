@@ -16,6 +16,7 @@
 FERX_NAMESPACE_BEGIN
 namespace cuda {
 namespace kernels {
+FERX_ARCH_NAMESPACE_BEGIN
 namespace {
 
 /// Threads per block of the descriptor kernels.
@@ -52,6 +53,7 @@ __device__ inline void cell_histogram(const grid_spec& g, index_t code_rows, ind
 }
 
 }  // namespace
+FERX_ARCH_NAMESPACE_END
 }  // namespace kernels
 }  // namespace cuda
 FERX_NAMESPACE_END

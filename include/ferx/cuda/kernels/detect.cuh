@@ -1,7 +1,7 @@
 /// \file ferx/cuda/kernels/detect.cuh
 /// CUDA kernels of the cascade detector, per pyramid level over a chunk of frames:
 ///   1. pyramid_resize: one thread per level pixel, the fixed-point bilinear arithmetic of
-///      ferx/detect/detail/pyramid_resize.hpp (exact integers, so the same bytes as the CPU);
+///      ferx/imgproc/pyramid_resize.hpp (exact integers, so the same bytes as the CPU);
 ///   2. (the integral images: ferx/cuda/kernels/integral.cuh, through ferx::integral)
 ///   3. cascade_windows: one thread per window position, the stages of
 ///      ferx/detect/detail/cascade_eval.hpp (products and sums rounded one by one, as on the CPU);
@@ -20,8 +20,9 @@
 FERX_NAMESPACE_BEGIN
 namespace cuda {
 namespace kernels {
+FERX_ARCH_NAMESPACE_BEGIN
 
-/// Resize tables of one axis of one level (device pointers; see detail::resize_axis).
+/// Resize tables of one axis of one level (device pointers; see ferx::detail::resize_axis).
 struct resize_axis_view {
     const int* ofs;
     const int* w1;
@@ -36,14 +37,14 @@ struct device_cascade_view {
     int nstages;
     const cascade_stage* stages;
     int stump_based;                    ///< 1: stumps below; 0: trees/nodes/leaves
-    const detail::haar_stump* haar_stumps;  ///< Haar, stump-based
-    const detail::lbp_stump* lbp_stumps;    ///< LBP, stump-based
+    const ferx::detail::haar_stump* haar_stumps;  ///< Haar, stump-based
+    const ferx::detail::lbp_stump* lbp_stumps;    ///< LBP, stump-based
     const cascade_tree* trees;
     const cascade_node* nodes;
     const float* leaves;
     const std::uint32_t* subsets;           ///< LBP trees: 8 words per node
-    const detail::haar_opt* haar_features;  ///< Haar trees
-    const detail::lbp_opt* lbp_features;    ///< LBP trees
+    const ferx::detail::haar_opt* haar_features;  ///< Haar trees
+    const ferx::detail::lbp_opt* lbp_features;    ///< LBP trees
     int norm[4];
     double norm_area;
 };
@@ -93,11 +94,11 @@ __global__ void pyramid_resize(device_volume_view<const std::uint8_t> src, devic
     }
 }
 
-/// The stages at one window (see detail::run_stages): 1, 0 (first stage), or -1.
+/// The stages at one window (see ferx::detail::run_stages): 1, 0 (first stage), or -1.
 template <bool Haar>
 __device__ int run_window(const device_cascade_view& c, const int* p, const double* q) {
     float factor = 1.f;
-    if (Haar && !detail::haar_norm_factor(p, q, c.norm, c.norm_area, factor)) return -1;
+    if (Haar && !ferx::detail::haar_norm_factor(p, q, c.norm, c.norm_area, factor)) return -1;
     int tree = 0;
     for (int si = 0; si < c.nstages; ++si) {
         const cascade_stage st = c.stages[si];
@@ -105,11 +106,11 @@ __device__ int run_window(const device_cascade_view& c, const int* p, const doub
         for (int t = 0; t < st.trees; ++t, ++tree) {
             if (c.stump_based) {
                 if (Haar) {
-                    const detail::haar_stump& s = c.haar_stumps[tree];
-                    acc += s.leaf[detail::haar_value(s.f, p, factor) < s.threshold ? 0 : 1];
+                    const ferx::detail::haar_stump& s = c.haar_stumps[tree];
+                    acc += s.leaf[ferx::detail::haar_value(s.f, p, factor) < s.threshold ? 0 : 1];
                 } else {
-                    const detail::lbp_stump& s = c.lbp_stumps[tree];
-                    acc += s.leaf[detail::lbp_in_subset(s.subset, detail::lbp_code(s.f, p)) ? 0 : 1];
+                    const ferx::detail::lbp_stump& s = c.lbp_stumps[tree];
+                    acc += s.leaf[ferx::detail::lbp_in_subset(s.subset, ferx::detail::lbp_code(s.f, p)) ? 0 : 1];
                 }
             } else {
                 const cascade_tree tr = c.trees[tree];
@@ -119,10 +120,10 @@ __device__ int run_window(const device_cascade_view& c, const int* p, const doub
                     const cascade_node nd = c.nodes[node];
                     bool left;
                     if (Haar)
-                        left = detail::haar_value(c.haar_features[nd.feature], p, factor) < nd.threshold;
+                        left = ferx::detail::haar_value(c.haar_features[nd.feature], p, factor) < nd.threshold;
                     else
-                        left = detail::lbp_in_subset(c.subsets + node * detail::lbp_subset_words,
-                                                     detail::lbp_code(c.lbp_features[nd.feature], p));
+                        left = ferx::detail::lbp_in_subset(c.subsets + node * ferx::detail::lbp_subset_words,
+                                                     ferx::detail::lbp_code(c.lbp_features[nd.feature], p));
                     idx = left ? nd.left : nd.right;
                 } while (idx > 0);
                 acc += c.leaves[tr.first_leaf - idx];
@@ -172,6 +173,7 @@ __global__ void cascade_rows(const std::int8_t* codes, int frames, int nx, int n
 }
 
 }  // namespace
+FERX_ARCH_NAMESPACE_END
 }  // namespace kernels
 }  // namespace cuda
 FERX_NAMESPACE_END

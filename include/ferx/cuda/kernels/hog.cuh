@@ -12,26 +12,22 @@
 FERX_NAMESPACE_BEGIN
 namespace cuda {
 namespace kernels {
+FERX_ARCH_NAMESPACE_BEGIN
 namespace {
 
-/// Largest block (pixels) of the CUDA backend: its per-pixel cell weights travel in the launch
-/// arguments (4 floats a pixel, 16 KB; kernel arguments may take 32 KB from CUDA 12.1 on Volta
-/// and later), so a call allocates no device memory.
-inline constexpr int hog_max_block_pixels = 1024;
+using hog_args = ferx::detail::hog_cuda_args;
 
-/// HOG launch arguments (one launch covers crops [n0, n0 + gridDim.y)).
-struct hog_args {
-    float w4[4 * hog_max_block_pixels];  // per block pixel (row-major): its weight for each cell
-    index_t blocks_y, block_len, bh, bw, sy, sx, n0, out_stride;
-    int bins, cells;
-    float angle_scale, threshold;
-    bool gamma;
-};
+/// Shared memory of hog_blocks, floats: votes m0, m1, b0 (3 npix), accumulators 8 (bins + 1),
+/// the block 4 bins (at most 4 cells), the cell weights 4 npix.
+inline constexpr std::size_t hog_shared_floats(index_t npix, int bins) {
+    return static_cast<std::size_t>(7 * npix + 8 * (bins + 1) + 4 * bins);
+}
 
-/// One HOG block of one crop: the block's pixel votes into shared memory (one pixel a thread),
-/// then each of the 8 (bins + 1) accumulators of hog_blocks4 by one thread, the fold of the wrap
-/// bin, and the normalisation by thread 0 (sequential, as on the CPU).
-/// Shared memory: 3 bh bw + 12 (bins + 1) floats.
+/// One HOG block of one crop: the block's pixel votes and per-pixel cell weights
+/// (hog_cell_weights, from the Gaussian table of the arguments) into shared memory (one pixel a
+/// thread), then each of the 8 (bins + 1) accumulators of hog_blocks4 by one thread, the fold of
+/// the wrap bin, and the normalisation by thread 0 (sequential, as on the CPU).
+/// Shared memory: hog_shared_floats(bh bw, bins) floats.
 template <class Norm>
 __global__ void __launch_bounds__(descriptor_threads)
     hog_blocks(device_volume_view<const std::uint8_t> src, const hog_args a, float* out) {
@@ -43,6 +39,7 @@ __global__ void __launch_bounds__(descriptor_threads)
     float* acc = reinterpret_cast<float*>(b0 + npix);
     const int nacc = 4 * (a.bins + 1);
     float* blk = acc + 2 * nacc;
+    float* w4 = blk + 4 * a.bins;
     const index_t crop = a.n0 + static_cast<index_t>(blockIdx.y);
     const index_t k = static_cast<index_t>(blockIdx.x);
     const index_t y0 = (k % a.blocks_y) * a.sy, x0 = (k / a.blocks_y) * a.sx;
@@ -51,10 +48,13 @@ __global__ void __launch_bounds__(descriptor_threads)
         int b;
         ferx::detail::hog_pixel_vote(img, y0 + p / a.bw, x0 + p % a.bw, a.gamma, a.angle_scale, a.bins, m0[p], m1[p], b);
         b0[p] = b;
+        const index_t i = p / a.bw, j = p % a.bw;
+        ferx::detail::hog_cell_weights(i, j, a.cell_rows, a.cell_cols, a.cells_y, a.cells_x,
+                                       a.gauss[ferx::detail::hog_gauss_index(i, j, a.bh, a.bw)], w4 + 4 * p);
     }
     __syncthreads();
     for (int t = threadIdx.x; t < 2 * nacc; t += blockDim.x)
-        acc[t] = ferx::detail::hog_block4_acc(t / nacc, (t % nacc) / 4, t % 4, m0, m1, b0, a.bw, a.w4, a.bh, a.bw);
+        acc[t] = ferx::detail::hog_block4_acc(t / nacc, (t % nacc) / 4, t % 4, m0, m1, b0, a.bw, w4, a.bh, a.bw);
     __syncthreads();
     for (int t = threadIdx.x; t < a.cells * a.bins; t += blockDim.x) {
         const int c = t / a.bins, b = t % a.bins;
@@ -70,6 +70,7 @@ __global__ void __launch_bounds__(descriptor_threads)
 }
 
 }  // namespace
+FERX_ARCH_NAMESPACE_END
 }  // namespace kernels
 }  // namespace cuda
 FERX_NAMESPACE_END

@@ -16,6 +16,7 @@
 FERX_NAMESPACE_BEGIN
 namespace cuda {
 namespace kernels {
+FERX_ARCH_NAMESPACE_BEGIN
 namespace {
 
 /// Columns each lane owns per step of the row pass (a warp covers 32 * items columns).
@@ -171,6 +172,7 @@ __global__ void __launch_bounds__(integral_diag_threads)
 }
 
 }  // namespace
+FERX_ARCH_NAMESPACE_END
 }  // namespace kernels
 }  // namespace cuda
 FERX_NAMESPACE_END

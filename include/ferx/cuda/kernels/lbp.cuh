@@ -12,16 +12,10 @@
 FERX_NAMESPACE_BEGIN
 namespace cuda {
 namespace kernels {
+FERX_ARCH_NAMESPACE_BEGIN
 namespace {
 
-/// LBP launch arguments.
-struct lbp_args {
-    ferx::detail::lbp_tap taps[32];
-    grid_spec grid;
-    index_t margin, code_rows, code_cols, bins, n0, out_stride;
-    int points;
-    bool table;  // labels of all 2^P codes built in shared memory first (P <= 12)
-};
+using lbp_args = ferx::detail::lbp_cuda_args;
 
 /// One grid cell of one crop: codes of the cell's pixels, labels, a shared-memory histogram.
 /// Shared memory: bins (+ 2^P with a table) unsigned ints.
@@ -47,6 +41,7 @@ __global__ void __launch_bounds__(descriptor_threads)
 }
 
 }  // namespace
+FERX_ARCH_NAMESPACE_END
 }  // namespace kernels
 }  // namespace cuda
 FERX_NAMESPACE_END

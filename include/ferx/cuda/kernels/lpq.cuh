@@ -12,16 +12,10 @@
 FERX_NAMESPACE_BEGIN
 namespace cuda {
 namespace kernels {
+FERX_ARCH_NAMESPACE_BEGIN
 namespace {
 
-/// LPQ launch arguments (windows up to 31 x 31).
-struct lpq_args {
-    double kre[31], kim[31], v[64];
-    grid_spec grid;
-    index_t code_rows, code_cols, n0, out_stride;
-    int window;
-    bool decorrelate;
-};
+using lpq_args = ferx::detail::lpq_cuda_args;
 
 /// One grid cell of one crop: each pixel's code by lpq_code_at, a 256-bin shared histogram.
 __global__ void __launch_bounds__(descriptor_threads)
@@ -39,6 +33,7 @@ __global__ void __launch_bounds__(descriptor_threads)
 }
 
 }  // namespace
+FERX_ARCH_NAMESPACE_END
 }  // namespace kernels
 }  // namespace cuda
 FERX_NAMESPACE_END

@@ -13,6 +13,7 @@
 FERX_NAMESPACE_BEGIN
 namespace cuda {
 namespace kernels {
+FERX_ARCH_NAMESPACE_BEGIN
 
 /// Threads per block of the one-dimensional kernels; warps per block of the row-norm kernel.
 inline constexpr int svm_block = 256;
@@ -74,6 +75,7 @@ __global__ void fill_minus_rho(const R* __restrict__ rho, long long rows, long l
     if (idx < rows * p_count) dec[idx] = -rho[idx % p_count];
 }
 
+FERX_ARCH_NAMESPACE_END
 }  // namespace kernels
 }  // namespace cuda
 FERX_NAMESPACE_END

@@ -139,5 +139,48 @@ FERX_HOST_DEVICE inline float hog_block4_acc(int parity, int bin, int c, const f
     return s;
 }
 
+/// Largest block (pixels) of the CUDA backend (its per-pixel cell weights live in shared memory).
+inline constexpr int hog_cuda_max_block_pixels = 1024;
+/// Largest Gaussian table of the CUDA backend: (bh / 2 + 1) (bw / 2 + 1) for bh bw <= 1024.
+inline constexpr int hog_cuda_max_gauss = 514;
+
+/// Index in the compact Gaussian table of block pixel (i, j): the Gaussian weight depends on
+/// |2 i - bh| and |2 j - bw| only (which have the parities of bh and bw).
+FERX_HOST_DEVICE inline int hog_gauss_index(index_t i, index_t j, index_t bh, index_t bw) {
+    const index_t a = 2 * i - bh, b = 2 * j - bw;
+    return static_cast<int>(((a < 0 ? -a : a) / 2) * (bw / 2 + 1) + (b < 0 ? -b : b) / 2);
+}
+
+/// The weights of block pixel (i, j) for the (up to 4) cells of a block of cells_y x cells_x
+/// cells (cell (ix, iy) at slot ix cells_y + iy; absent cells get 0), from its Gaussian weight g:
+/// trilinear interpolation between the centres of the cells around it, as cv::HOGDescriptor
+/// weighs a vote. Host and device run this same arithmetic, each operation rounded on its own.
+FERX_HOST_DEVICE inline void hog_cell_weights(index_t i, index_t j, index_t cell_rows, index_t cell_cols, index_t cells_y,
+                                              index_t cells_x, float g, float* w4) {
+    const float cy = sub_rn(div_rn(add_rn(static_cast<float>(i), 0.5f), static_cast<float>(cell_rows)), 0.5f);
+    const float cx = sub_rn(div_rn(add_rn(static_cast<float>(j), 0.5f), static_cast<float>(cell_cols)), 0.5f);
+    const index_t iy0 = static_cast<index_t>(std::floor(cy)), ix0 = static_cast<index_t>(std::floor(cx));
+    const float fy = sub_rn(cy, static_cast<float>(iy0)), fx = sub_rn(cx, static_cast<float>(ix0));
+    for (int c = 0; c < 4; ++c) w4[c] = 0.f;
+    for (int dxc = 0; dxc < 2; ++dxc)
+        for (int dyc = 0; dyc < 2; ++dyc) {
+            const index_t ix = ix0 + dxc, iy = iy0 + dyc;
+            if (ix < 0 || ix >= cells_x || iy < 0 || iy >= cells_y) continue;
+            const float wx = dxc ? fx : sub_rn(1.f, fx), wy = dyc ? fy : sub_rn(1.f, fy);
+            w4[ix * cells_y + iy] = mul_rn(g, mul_rn(wx, wy));
+        }
+}
+
+/// HOG launch arguments of the CUDA backend (one launch covers crops [n0, n0 + gridDim.y)):
+/// about 2 KB. The per-pixel cell weights (4 floats a pixel, 16 KB for 32 x 32 blocks) are not
+/// among them: each thread block computes them into shared memory from the Gaussian table.
+struct hog_cuda_args {
+    float gauss[hog_cuda_max_gauss];  // hog_gauss_index -> Gaussian weight, computed on the host
+    index_t blocks_y, block_len, bh, bw, sy, sx, n0, out_stride, cell_rows, cell_cols, cells_y, cells_x;
+    int bins, cells;
+    float angle_scale, threshold;
+    bool gamma;
+};
+
 }  // namespace detail
 FERX_NAMESPACE_END

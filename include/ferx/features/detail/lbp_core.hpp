@@ -6,6 +6,7 @@
 
 #include <ferx/core/config.hpp>
 #include <ferx/core/view.hpp>
+#include <ferx/features/detail/grid.hpp>
 
 #include <cstdint>
 #include <type_traits>
@@ -90,6 +91,15 @@ FERX_HOST_DEVICE inline std::uint32_t lbp_code_at(const std::uint8_t* c, index_t
     }
     return code;
 }
+
+/// LBP launch arguments of the CUDA backend (one launch covers crops [n0, n0 + gridDim.y)).
+struct lbp_cuda_args {
+    lbp_tap taps[32];
+    grid_spec grid;
+    index_t margin, code_rows, code_cols, bins, n0, out_stride;
+    int points;
+    bool table;  // labels of all 2^P codes built in shared memory first (P <= 12)
+};
 
 }  // namespace detail
 FERX_NAMESPACE_END

@@ -7,6 +7,7 @@
 #include <ferx/core/config.hpp>
 #include <ferx/core/view.hpp>
 #include <ferx/core/rounding.hpp>
+#include <ferx/features/detail/grid.hpp>
 
 #include <cstdint>
 
@@ -52,6 +53,16 @@ FERX_HOST_DEVICE inline std::uint8_t lpq_code_at(const T* f, index_t pitch, int 
     }
     return static_cast<std::uint8_t>(code);
 }
+
+/// LPQ launch arguments of the CUDA backend (windows up to 31 x 31; one launch covers crops
+/// [n0, n0 + gridDim.y)).
+struct lpq_cuda_args {
+    double kre[31], kim[31], v[64];
+    grid_spec grid;
+    index_t code_rows, code_cols, n0, out_stride;
+    int window;
+    bool decorrelate;
+};
 
 }  // namespace detail
 FERX_NAMESPACE_END
