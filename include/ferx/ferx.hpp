@@ -1,6 +1,7 @@
 /// \file ferx/ferx.hpp
 /// The umbrella header: everything in ferx that compiles without nvcc. CUDA headers
-/// (ferx/cuda/*.cuh) are included separately, from translation units compiled by nvcc.
+/// (ferx/cuda/*.cuh) are included separately, from translation units compiled by nvcc, and
+/// ferx/pipeline/instances.hpp (the pipeline compiled once) is included where it is wanted.
 #pragma once
 
 #include <ferx/fwd.hpp>
@@ -55,6 +56,7 @@
 #include <ferx/learn/splits.hpp>
 
 #include <ferx/nn/activation.hpp>
+#include <ferx/nn/blas_policy.hpp>
 #include <ferx/nn/builder.hpp>
 #include <ferx/nn/conv.hpp>
 #include <ferx/nn/elementwise.hpp>
