@@ -23,20 +23,7 @@ namespace data_test {
 namespace fs = std::filesystem;
 
 /// A fresh temporary folder, removed with its contents at the end of the test.
-struct temp_dir {
-    fs::path path;
-    temp_dir() {
-        static int counter = 0;
-        path = fs::temp_directory_path() /
-               ("ferx_data_test_" + std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()) + "_" +
-                std::to_string(counter++));
-        fs::create_directories(path);
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
+using temp_dir = ferx_test::temp_dir;
 
 inline void write_text(const fs::path& p, const std::string& text) {
     fs::create_directories(p.parent_path());

@@ -136,11 +136,6 @@ std::vector<fs::path> every_kth(const fs::path& root, std::size_t k) {
     return out;
 }
 
-cv::Mat random_grey(int rows, int cols, std::uint32_t seed, bool smooth) {
-    cv::Mat m = ferx_test::random_mat<std::uint8_t>(rows, cols, CV_8U, seed);
-    if (smooth) cv::GaussianBlur(m, m, cv::Size(7, 7), 2.0);
-    return m;
-}
 
 }  // namespace
 
@@ -155,7 +150,7 @@ BOOST_AUTO_TEST_CASE(par_equals_seq, *boost::unit_test::precondition(ferx_test::
                               "lbpcascades/lbpcascade_frontalface_improved.xml"}) {
             const auto c = ferx::load_cascade((cascade_root / n).string());
             for (std::uint32_t seed = 0; seed < 2; ++seed) {
-                const cv::Mat img = random_grey(180 + 37 * static_cast<int>(seed), 240, seed, true);
+                const cv::Mat img = ferx_test::random_grey(180 + 37 * static_cast<int>(seed), 240, seed, true);
                 ferx::detect_params p;
                 p.min_neighbors = 0;
                 const auto v = ferx::view<std::uint8_t>(img);
@@ -174,7 +169,7 @@ BOOST_AUTO_TEST_CASE(par_equals_seq, *boost::unit_test::precondition(ferx_test::
     const auto c = ferx::load_cascade((cascade_root / "lbpcascades/lbpcascade_frontalface.xml").string());
     std::vector<cv::Mat> frames;
     std::vector<ferx::image_view<const std::uint8_t>> views;
-    for (std::uint32_t i = 0; i < 5; ++i) frames.push_back(random_grey(100 + 10 * static_cast<int>(i), 130, 40 + i, true));
+    for (std::uint32_t i = 0; i < 5; ++i) frames.push_back(ferx_test::random_grey(100 + 10 * static_cast<int>(i), 130, 40 + i, true));
     for (const auto& f : frames) views.push_back(ferx::view<std::uint8_t>(f));
     const auto batch = ferx::detect_multiscale_batch(ferx::exec::par.on(small), c, views, {1.1, 0});
     BOOST_TEST_REQUIRE(batch.size() == frames.size());
@@ -216,7 +211,7 @@ BOOST_AUTO_TEST_CASE(raw_windows_and_size_limits_match_opencv,
 
 BOOST_AUTO_TEST_CASE(bad_input, *boost::unit_test::precondition(ferx_test::opencv_cascades_present())) {
     const auto c = ferx::load_cascade((cascade_root / "lbpcascades/lbpcascade_frontalface.xml").string());
-    const cv::Mat img = random_grey(60, 80, 1, true);
+    const cv::Mat img = ferx_test::random_grey(60, 80, 1, true);
     const auto v = ferx::view<std::uint8_t>(img);
     const auto throws = [&](const ferx::detect_params& p, const std::string& part) {
         try {
@@ -234,7 +229,7 @@ BOOST_AUTO_TEST_CASE(bad_input, *boost::unit_test::precondition(ferx_test::openc
     // Empty cascade.
     BOOST_CHECK_THROW(ferx::detect_multiscale(ferx::exec::seq, ferx::cascade{}, v, {}), ferx::error);
     // An image smaller than the window: no detections (as OpenCV), not an error.
-    const cv::Mat tiny = random_grey(20, 30, 2, false);
+    const cv::Mat tiny = ferx_test::random_grey(20, 30, 2, false);
     BOOST_TEST(ferx::detect_multiscale(ferx::exec::seq, c, ferx::view<std::uint8_t>(tiny), {}).empty());
     BOOST_TEST(ferx::detect_multiscale(ferx::exec::par, c, ferx::view<std::uint8_t>(tiny), {}).empty());
     ferx::detect_params p;

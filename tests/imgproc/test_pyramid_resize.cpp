@@ -14,16 +14,6 @@
 #include <utility>
 #include <vector>
 
-namespace {
-
-cv::Mat random_grey(int rows, int cols, std::uint32_t seed, bool smooth) {
-    cv::Mat m = ferx_test::random_mat<std::uint8_t>(rows, cols, CV_8U, seed);
-    if (smooth) cv::GaussianBlur(m, m, cv::Size(7, 7), 2.0);
-    return m;
-}
-
-}  // namespace
-
 BOOST_AUTO_TEST_SUITE(pyramid_resize)
 
 // The pyramid's resize reproduces cv::resize INTER_LINEAR_EXACT bit for bit.
@@ -34,11 +24,11 @@ BOOST_AUTO_TEST_CASE(pyramid_resize_matches_opencv) {
         const int sw = 1 + static_cast<int>(rng() % 500), sh = 1 + static_cast<int>(rng() % 300);
         const double f = it % 5 == 0 ? std::pow(1.1, static_cast<double>(rng() % 30)) : 1.0 + (rng() % 3000) / 1000.0;
         int dw = std::max(1, static_cast<int>(std::lround(sw / f))), dh = std::max(1, static_cast<int>(std::lround(sh / f)));
-        cv::Mat src = random_grey(sh, sw, static_cast<std::uint32_t>(it), it % 2 == 0);
+        cv::Mat src = ferx_test::random_grey(sh, sw, static_cast<std::uint32_t>(it), it % 2 == 0);
         if (it % 40 == 0) {  // exact 2:1
             dw = std::max(1, sw / 2);
             dh = std::max(1, sh / 2);
-            src = random_grey(2 * dh, 2 * dw, static_cast<std::uint32_t>(it), false);
+            src = ferx_test::random_grey(2 * dh, 2 * dw, static_cast<std::uint32_t>(it), false);
         }
         cv::Mat ref, ours(dh, dw, CV_8U);
         cv::resize(src, ref, cv::Size(dw, dh), 0, 0, cv::INTER_LINEAR_EXACT);
@@ -52,7 +42,7 @@ BOOST_AUTO_TEST_CASE(pyramid_resize_matches_opencv) {
 BOOST_AUTO_TEST_CASE(bands_equal_the_whole_image) {
     std::vector<int> rows;
     for (const auto& sz : {std::pair<int, int>{97, 131}, {40, 60}, {301, 233}}) {
-        const cv::Mat src = random_grey(sz.first, sz.second, 5, true);
+        const cv::Mat src = ferx_test::random_grey(sz.first, sz.second, 5, true);
         const int dh = std::max(1, sz.first * 5 / 7), dw = std::max(1, sz.second * 5 / 7);
         cv::Mat whole(dh, dw, CV_8U), banded(dh, dw, CV_8U, cv::Scalar(0));
         const auto v = ferx::view<std::uint8_t>(std::as_const(src));

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include <unistd.h>
 
@@ -103,6 +104,13 @@ cv::Mat random_mat(int rows, int cols, int depth, std::uint32_t seed) {
     else
         rng.fill(m, cv::RNG::UNIFORM, static_cast<double>(std::numeric_limits<T>::min()),
                  static_cast<double>(std::numeric_limits<T>::max()) + 1.0);
+    return m;
+}
+
+/// A random 8-bit grey image; `smooth` blurs it (7x7 Gaussian, sigma 2) into face-like gradients.
+inline cv::Mat random_grey(int rows, int cols, std::uint32_t seed, bool smooth) {
+    cv::Mat m = random_mat<std::uint8_t>(rows, cols, CV_8U, seed);
+    if (smooth) cv::GaussianBlur(m, m, cv::Size(7, 7), 2.0);
     return m;
 }
 
