@@ -11,7 +11,7 @@
 cmake_minimum_required(VERSION 3.16)
 
 # Areas, lowest first: an area may include itself and the areas before it.
-set(areas core imgproc detect features nn data learn pipeline)
+set(areas core imgproc detect features flow nn data learn pipeline)
 # Test files that cover several headers of their area (each named here with the reason).
 set(exempt_tests
     "tests/nn/test_ops.cpp"  # the small op headers (activation, elementwise, pool, softmax, ...)

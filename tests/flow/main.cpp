@@ -1,0 +1,2 @@
+#define BOOST_TEST_MODULE ferx_flow
+#include <boost/test/unit_test.hpp>
