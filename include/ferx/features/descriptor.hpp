@@ -109,6 +109,14 @@ template <class Traits>
 struct has_compute_par<Traits, std::void_t<decltype(&Traits::template compute_par<std::uint8_t>)>>
     : std::true_type {};
 
+/// Descriptors of other inputs than grey pixels (HOF describes flow fields) declare
+/// `template <class T> static constexpr bool accepts` in their traits, with a static_assert of
+/// their own in `compute`; the others take the grey pixel types above.
+template <class Traits, class T, class = void>
+struct has_own_input : std::false_type {};
+template <class Traits, class T>
+struct has_own_input<Traits, T, std::void_t<decltype(Traits::template accepts<T>)>> : std::true_type {};
+
 /// The compile-time checks of a host describe() call.
 template <class Policy, class T, class Params>
 constexpr void check_host_describe() {
@@ -116,7 +124,11 @@ constexpr void check_host_describe() {
                   "ferx::describe: host images need exec::seq or exec::par (device views and "
                   "exec::cuda: include the descriptor's header from a .cu file)");
     static_assert(is_descriptor_params_v<Params>, "ferx::describe: not the parameters of a ferx descriptor");
-    check_descriptor_pixel<T>();
+    if constexpr (has_own_input<descriptor_traits<Params>, std::remove_const_t<T>>::value)
+        static_assert(descriptor_traits<Params>::template accepts<std::remove_const_t<T>>,
+                      "ferx::describe: this descriptor does not take this input type");
+    else
+        check_descriptor_pixel<T>();
 }
 
 template <class Params, class T>
