@@ -35,6 +35,12 @@
 #include <ferx/features/lbp.hpp>
 #include <ferx/features/lpq.hpp>
 
+#include <ferx/flow/encode.hpp>
+#include <ferx/flow/field.hpp>
+#include <ferx/flow/hof.hpp>
+#include <ferx/flow/io.hpp>
+#include <ferx/flow/metrics.hpp>
+
 #include <ferx/data/ckplus.hpp>
 #include <ferx/data/fer2013.hpp>
 #include <ferx/data/image_folder.hpp>

@@ -66,6 +66,13 @@ template <class Mapping = lbp_u2>
 struct lbp_multiscale_params;
 struct lpq_params;
 
+// Dense optical flow (ferx/flow/).
+struct flow_vector;
+struct masked_flow;
+struct flow_error;
+struct tsn_flow_images;
+struct hof_params;
+
 // Datasets (ferx/data/).
 struct image_list;
 struct image_batch;

@@ -54,6 +54,16 @@ struct is_descriptor_params<Params, std::void_t<decltype(descriptor_traits<Param
 template <class Params>
 inline constexpr bool is_descriptor_params_v = is_descriptor_params<std::decay_t<Params>>::value;
 
+/// True for descriptors of clips (LBP-TOP, VLPQ, LPQ-TOP: traits with `static constexpr bool
+/// clip = true`): for them a volume view is one clip (frames x rows x cols) and a 4-D view a batch
+/// of clips, see ferx/features/clip_descriptor.hpp; for the others a volume is a batch of images.
+template <class Params, class = void>
+struct is_clip_descriptor : std::false_type {};
+template <class Params>
+struct is_clip_descriptor<Params, std::enable_if_t<descriptor_traits<Params>::clip>> : std::true_type {};
+template <class Params>
+inline constexpr bool is_clip_descriptor_v = is_clip_descriptor<std::decay_t<Params>>::value;
+
 /// Number of floats the descriptor `params` gives for one rows x cols image; throws
 /// ferx::error when the parameters are invalid or the image is too small for them.
 template <class Params>
@@ -174,7 +184,7 @@ void describe(const Policy& policy, const image_view<const T>& img, const Params
 
 /// Describes every image of an n x rows x cols batch into `out` (n x length, packed rows).
 /// `exec::par` splits the batch over the pool's threads.
-template <class Policy, class T, class Params>
+template <class Policy, class T, class Params, class = std::enable_if_t<!is_clip_descriptor_v<Params>>>
 void describe(const Policy& policy, const volume_view<const T>& batch, const Params& params,
               const tensor_view<float, 2>& out) {
     detail::check_host_describe<Policy, T, Params>();
@@ -235,7 +245,7 @@ xt::xtensor<float, 1> describe(const Policy& policy, const image_view<T>& img, c
 
 /// The descriptors of a host batch (n x rows x cols) as an owning n x length tensor.
 template <class Policy, class T, class Params,
-          class = std::enable_if_t<is_descriptor_params_v<Params>>>
+          class = std::enable_if_t<is_descriptor_params_v<Params> && !is_clip_descriptor_v<Params>>>
 xt::xtensor<float, 2> describe(const Policy& policy, const volume_view<T>& batch, const Params& params) {
     xt::xtensor<float, 2> out(std::array<std::size_t, 2>{
         static_cast<std::size_t>(batch.shape(0)),
@@ -246,7 +256,8 @@ xt::xtensor<float, 2> describe(const Policy& policy, const volume_view<T>& batch
 
 /// The same, straight from xtensor containers: an image (2-D) or a batch (3-D).
 template <class Policy, class T, std::size_t N, xt::layout_type L, class Params,
-          class = std::enable_if_t<is_descriptor_params_v<Params> && (N == 2 || N == 3)>>
+          class = std::enable_if_t<is_descriptor_params_v<Params> &&
+                                   (is_clip_descriptor_v<Params> ? (N == 3 || N == 4) : (N == 2 || N == 3))>>
 auto describe(const Policy& policy, const xt::xtensor<T, N, L>& src, const Params& params) {
     return describe(policy, view(src), params);
 }

@@ -1,0 +1,123 @@
+/// \file ferx/features/clip_descriptor.hpp
+/// `describe` for clip descriptors (LBP-TOP; VLPQ and LPQ-TOP to come): one call for a clip
+/// (a volume view, frames x rows x cols) or a batch of clips (a 4-D view, clips x frames x rows x
+/// cols), on `seq` or `par`, with the output length known from the parameters and the clip's size:
+///
+///     ferx::lbp_top_params<> p;                                     // LBP-TOP(8,8,8; 1,1,1), 4x4x1 blocks
+///     auto f  = ferx::describe(ferx::exec::seq, clip, p);           // 1-D: clip_descriptor_length(p, T, H, W)
+///     auto fb = ferx::describe(ferx::exec::par, clips, p);          // 2-D: [n, clip_descriptor_length(...)]
+///
+/// A clip descriptor is a parameter struct `P` whose `descriptor_traits<P>` has
+/// `static constexpr bool clip = true`, `static index_t length(const P&, index_t frames, index_t
+/// rows, index_t cols)`, a `workspace`, and `compute(const P&, const volume_view<const T>&, float*
+/// out, workspace&)`; it may add `compute_par(pool, ...)` for single clips. Batches are split over
+/// clips under `exec::par`.
+#pragma once
+
+#include <ferx/core/error.hpp>
+#include <ferx/core/execution.hpp>
+#include <ferx/core/tensor.hpp>
+#include <ferx/core/view.hpp>
+#include <ferx/features/descriptor.hpp>
+
+#include <array>
+#include <string>
+#include <type_traits>
+
+FERX_NAMESPACE_BEGIN
+
+/// Number of floats the clip descriptor `params` gives for a frames x rows x cols clip; throws
+/// ferx::error when the parameters are invalid or the clip is too small for them.
+template <class Params>
+index_t clip_descriptor_length(const Params& params, index_t frames, index_t rows, index_t cols) {
+    static_assert(is_clip_descriptor_v<Params>, "ferx::clip_descriptor_length: not the parameters of a clip descriptor");
+    return descriptor_traits<Params>::length(params, frames, rows, cols);
+}
+
+namespace detail {
+template <class Traits, class = void>
+struct has_clip_compute_par : std::false_type {};
+template <class Traits>
+struct has_clip_compute_par<Traits, std::void_t<decltype(&Traits::template compute_par<std::uint8_t>)>>
+    : std::true_type {};
+
+template <class Policy, class T, class Params>
+constexpr void check_host_clip_describe() {
+    static_assert(is_host_policy_v<Policy>, "ferx::describe: host clips need exec::seq or exec::par");
+    static_assert(is_clip_descriptor_v<Params>, "ferx::describe: not the parameters of a clip descriptor");
+    check_descriptor_pixel<T>();
+}
+}  // namespace detail
+
+/// Describes one clip (frames x rows x cols, packed rows) into `out`
+/// (clip_descriptor_length(params, frames, rows, cols) contiguous floats), reusing `ws`.
+template <class Policy, class T, class Params, class = std::enable_if_t<is_clip_descriptor_v<Params>>>
+void describe(const Policy& policy, const volume_view<const T>& clip, const Params& params,
+              const tensor_view<float, 1>& out, descriptor_workspace<Params>& ws) {
+    detail::check_host_clip_describe<Policy, T, Params>();
+    using traits = descriptor_traits<Params>;
+    const char* where = traits::name;
+    if (clip.data() == nullptr || clip.size() == 0) throw error(where, "the clip is empty");
+    detail::require_packed_rows(clip, where, "the clip");
+    detail::require_finite(clip, where);
+    const index_t len = traits::length(params, clip.shape(0), clip.rows(), clip.cols());
+    if (out.shape(0) != len || (len > 1 && out.stride(0) != 1))
+        throw error(where, "the output must hold " + std::to_string(len) + " contiguous floats, got " +
+                               std::to_string(out.shape(0)));
+    if constexpr (std::is_same<Policy, exec::parallel_policy>::value && detail::has_clip_compute_par<traits>::value)
+        traits::compute_par(policy.pool(), params, clip, out.data(), ws);
+    else
+        traits::compute(params, clip, out.data(), ws);
+}
+
+/// Describes one clip into `out`.
+template <class Policy, class T, class Params, class = std::enable_if_t<is_clip_descriptor_v<Params>>>
+void describe(const Policy& policy, const volume_view<const T>& clip, const Params& params,
+              const tensor_view<float, 1>& out) {
+    descriptor_workspace<Params> ws;
+    describe(policy, clip, params, out, ws);
+}
+
+/// Describes every clip of an n x frames x rows x cols batch into `out` (n x length, packed rows).
+/// `exec::par` splits the batch over the pool's threads.
+template <class Policy, class T, class Params, class = std::enable_if_t<is_clip_descriptor_v<Params>>>
+void describe(const Policy& policy, const batch_view<const T>& clips, const Params& params,
+              const tensor_view<float, 2>& out) {
+    detail::check_host_clip_describe<Policy, T, Params>();
+    using traits = descriptor_traits<Params>;
+    const char* where = traits::name;
+    if (clips.data() == nullptr || clips.size() == 0) throw error(where, "the batch of clips is empty");
+    detail::require_packed_rows(clips, where, "the batch of clips");
+    detail::require_finite(clips, where);
+    const index_t n = clips.shape(0);
+    const index_t len = traits::length(params, clips.shape(1), clips.rows(), clips.cols());
+    if (out.shape(0) != n || out.shape(1) != len || (len > 1 && out.stride(1) != 1))
+        throw error(where, "the output must be " + std::to_string(n) + " x " + std::to_string(len) +
+                               " with packed rows, got " + std::to_string(out.shape(0)) + " x " +
+                               std::to_string(out.shape(1)));
+    detail::for_each_range(policy, n, 1, [&](index_t lo, index_t hi) {
+        typename traits::workspace ws;
+        for (index_t i = lo; i < hi; ++i) traits::compute(params, clips[i], out.data() + i * out.stride(0), ws);
+    });
+}
+
+/// The descriptor of one host clip, as an owning 1-D tensor.
+template <class Policy, class T, class Params, class = std::enable_if_t<is_clip_descriptor_v<Params>>>
+xt::xtensor<float, 1> describe(const Policy& policy, const volume_view<T>& clip, const Params& params) {
+    xt::xtensor<float, 1> out(std::array<std::size_t, 1>{static_cast<std::size_t>(
+        clip_descriptor_length(params, clip.shape(0), clip.rows(), clip.cols()))});
+    describe(policy, volume_view<const T>(clip), params, view(out));
+    return out;
+}
+
+/// The descriptors of a host batch of clips as an owning n x length tensor.
+template <class Policy, class T, class Params, class = std::enable_if_t<is_clip_descriptor_v<Params>>>
+xt::xtensor<float, 2> describe(const Policy& policy, const batch_view<T>& clips, const Params& params) {
+    xt::xtensor<float, 2> out(std::array<std::size_t, 2>{
+        static_cast<std::size_t>(clips.shape(0)),
+        static_cast<std::size_t>(clip_descriptor_length(params, clips.shape(1), clips.rows(), clips.cols()))});
+    describe(policy, batch_view<const T>(clips), params, view(out));
+    return out;
+}
+
+FERX_NAMESPACE_END
