@@ -29,11 +29,14 @@
 #include <ferx/detect/integral.hpp>
 #include <ferx/detect/rect.hpp>
 
+#include <ferx/features/clip_descriptor.hpp>
 #include <ferx/features/descriptor.hpp>
 #include <ferx/features/fhog.hpp>
 #include <ferx/features/hog.hpp>
 #include <ferx/features/lbp.hpp>
+#include <ferx/features/lbp_top.hpp>
 #include <ferx/features/lpq.hpp>
+#include <ferx/features/lpq_top.hpp>
 
 #include <ferx/flow/encode.hpp>
 #include <ferx/flow/field.hpp>

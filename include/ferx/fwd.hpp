@@ -65,6 +65,10 @@ struct lbp_params;
 template <class Mapping = lbp_u2>
 struct lbp_multiscale_params;
 struct lpq_params;
+struct clip_grid;
+template <class Mapping = lbp_u2>
+struct lbp_top_params;
+struct lpq_top_params;
 
 // Dense optical flow (ferx/flow/).
 struct flow_vector;

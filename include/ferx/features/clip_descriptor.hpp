@@ -19,12 +19,79 @@
 #include <ferx/core/tensor.hpp>
 #include <ferx/core/view.hpp>
 #include <ferx/features/descriptor.hpp>
+#include <ferx/features/detail/grid.hpp>
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
 
 #include <array>
 #include <string>
 #include <type_traits>
 
 FERX_NAMESPACE_BEGIN
+
+/// Blocks of a clip descriptor: cells.rows x cells.cols spatial blocks in each of `slices` time
+/// slices; neighbouring blocks overlap by `overlap` of a block on every axis.
+struct clip_grid {
+    patch_size cells{4, 4};
+    index_t slices = 1;
+    double overlap = 0;
+    hist_norm norm = hist_norm::l1;
+};
+
+namespace detail {
+
+/// Checks a clip grid against a code volume of frames x rows x cols (every block must hold a voxel).
+inline void clip_grid_check(const clip_grid& g, index_t frames, index_t rows, index_t cols, const char* where) {
+    if (g.slices < 1) throw error(where, "the grid needs at least 1 time slice");
+    grid_check(grid_spec{g.cells, g.overlap, g.norm}, rows, cols, where);
+    if (g.slices > frames)
+        throw error(where, std::to_string(g.slices) + " time slices do not fit the " + std::to_string(frames) +
+                               " frames that have codes (a slice would be empty)");
+    for (index_t i = 0; i < g.slices; ++i) {
+        index_t b, e;
+        grid_bounds(frames, g.slices, g.overlap, i, b, e);
+        if (e <= b) throw error(where, "the grid leaves an empty time slice; use fewer slices or less overlap");
+    }
+}
+
+/// The block histograms of a clip descriptor, blocks [b0, b1) (block (slice, row, col) has index
+/// (slice * rows + row) * cols + col): per block, the histogram of plane 0, then 1, then 2
+/// (nb[k] bins each), counted over the block's voxels of the planes' label volumes (`labels`:
+/// 3 consecutive ct x ch x cw volumes) and normalised per plane by the grid's norm.
+template <class L>
+void clip_block_histograms(const clip_grid& g, index_t ct, index_t ch, index_t cw, const L* labels,
+                           const index_t (&nb)[3], index_t b0, index_t b1, float* out) {
+    const index_t total = nb[0] + nb[1] + nb[2];
+    const index_t plane = ct * ch * cw;
+    std::vector<std::uint32_t> counts(static_cast<std::size_t>(total));
+    const index_t per_slice = g.cells.rows * g.cells.cols;
+    for (index_t b = b0; b < b1; ++b) {
+        const index_t s = b / per_slice, r = (b % per_slice) / g.cells.cols, c = b % g.cells.cols;
+        index_t t0, t1, y0, y1, x0, x1;
+        grid_bounds(ct, g.slices, g.overlap, s, t0, t1);
+        grid_bounds(ch, g.cells.rows, g.overlap, r, y0, y1);
+        grid_bounds(cw, g.cells.cols, g.overlap, c, x0, x1);
+        std::fill(counts.begin(), counts.end(), 0u);
+        index_t base = 0;
+        for (int k = 0; k < 3; ++k) {
+            std::uint32_t* h = counts.data() + base;
+            for (index_t t = t0; t < t1; ++t)
+                for (index_t y = y0; y < y1; ++y) {
+                    const L* l = labels + k * plane + (t * ch + y) * cw;
+                    for (index_t x = x0; x < x1; ++x) ++h[l[x]];
+                }
+            base += nb[k];
+        }
+        float* o = out + b * total;
+        const double voxels = double((t1 - t0) * (y1 - y0) * (x1 - x0));
+        const float inv = g.norm == hist_norm::l1 ? static_cast<float>(1.0 / voxels) : 1.f;
+        for (index_t i = 0; i < total; ++i) o[i] = static_cast<float>(counts[static_cast<std::size_t>(i)]) * inv;
+    }
+}
+
+}  // namespace detail
 
 /// Number of floats the clip descriptor `params` gives for a frames x rows x cols clip; throws
 /// ferx::error when the parameters are invalid or the clip is too small for them.

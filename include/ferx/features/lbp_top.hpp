@@ -34,6 +34,7 @@
 #include <ferx/features/detail/grid.hpp>
 #include <ferx/features/detail/lbp_core.hpp>
 #include <ferx/features/lbp.hpp>
+#include <ferx/fwd.hpp>
 
 #include <algorithm>
 #include <array>
@@ -45,17 +46,8 @@
 
 FERX_NAMESPACE_BEGIN
 
-/// Blocks of a clip descriptor: cells.rows x cells.cols spatial blocks in each of `slices` time
-/// slices; neighbouring blocks overlap by `overlap` of a block on every axis.
-struct clip_grid {
-    patch_size cells{4, 4};
-    index_t slices = 1;
-    double overlap = 0;
-    hist_norm norm = hist_norm::l1;
-};
-
 /// LBP-TOP parameters (defaults: LBP-TOP(8,8,8; 1,1,1), uniform patterns, 4x4x1 blocks).
-template <class Mapping = lbp_u2>
+template <class Mapping>  // defaults to lbp_u2 (ferx/fwd.hpp)
 struct lbp_top_params {
     using mapping_type = Mapping;
     double rx = 1, ry = 1, rt = 1;  ///< radii along x, y and t (voxels), > 0
@@ -171,50 +163,15 @@ struct descriptor_traits<lbp_top_params<Mapping>> {
             throw error(name, "the frames (" + std::to_string(rows) + "x" + std::to_string(cols) +
                                   ") are too small for the radii (need at least " + std::to_string(2 * my + 1) + "x" +
                                   std::to_string(2 * mx + 1) + ")");
-        if (p.grid.slices < 1) throw error(name, "the grid needs at least 1 time slice");
-        const grid_spec spatial{p.grid.cells, p.grid.overlap, p.grid.norm};
-        detail::grid_check(spatial, rows - 2 * my, cols - 2 * mx, name);
-        if (p.grid.slices > frames - 2 * mt)
-            throw error(name, std::to_string(p.grid.slices) + " time slices do not fit the " + std::to_string(frames - 2 * mt) +
-                                  " frames that have codes (a slice would be empty)");
-        for (index_t i = 0; i < p.grid.slices; ++i) {
-            index_t b, e;
-            detail::grid_bounds(frames - 2 * mt, p.grid.slices, p.grid.overlap, i, b, e);
-            if (e <= b) throw error(name, "the grid leaves an empty time slice; use fewer slices or less overlap");
-        }
+        detail::clip_grid_check(p.grid, frames - 2 * mt, rows - 2 * my, cols - 2 * mx, name);
         return p.grid.slices * p.grid.cells.rows * p.grid.cells.cols * bins(p);
     }
 
-    /// Histograms of blocks [b0, b1) (block index: (slice * rows + row) * cols + col) into out.
+    /// Histograms of blocks [b0, b1) into out.
     static void histogram_blocks(const params& p, index_t ct, index_t ch, index_t cw, const std::uint16_t* labels,
                                  index_t b0, index_t b1, float* out) {
         const index_t nb[3] = {Mapping::bins(p.p_xy), Mapping::bins(p.p_xt), Mapping::bins(p.p_yt)};
-        const index_t total = nb[0] + nb[1] + nb[2];
-        const index_t plane = ct * ch * cw;
-        std::vector<std::uint32_t> counts(static_cast<std::size_t>(total));
-        const index_t per_slice = p.grid.cells.rows * p.grid.cells.cols;
-        for (index_t b = b0; b < b1; ++b) {
-            const index_t s = b / per_slice, r = (b % per_slice) / p.grid.cells.cols, c = b % p.grid.cells.cols;
-            index_t t0, t1, y0, y1, x0, x1;
-            detail::grid_bounds(ct, p.grid.slices, p.grid.overlap, s, t0, t1);
-            detail::grid_bounds(ch, p.grid.cells.rows, p.grid.overlap, r, y0, y1);
-            detail::grid_bounds(cw, p.grid.cells.cols, p.grid.overlap, c, x0, x1);
-            std::fill(counts.begin(), counts.end(), 0u);
-            index_t base = 0;
-            for (int k = 0; k < 3; ++k) {
-                std::uint32_t* h = counts.data() + base;
-                for (index_t t = t0; t < t1; ++t)
-                    for (index_t y = y0; y < y1; ++y) {
-                        const std::uint16_t* l = labels + k * plane + (t * ch + y) * cw;
-                        for (index_t x = x0; x < x1; ++x) ++h[l[x]];
-                    }
-                base += nb[k];
-            }
-            float* o = out + b * total;
-            const double voxels = double((t1 - t0) * (y1 - y0) * (x1 - x0));
-            const float inv = p.grid.norm == hist_norm::l1 ? static_cast<float>(1.0 / voxels) : 1.f;
-            for (index_t i = 0; i < total; ++i) o[i] = static_cast<float>(counts[static_cast<std::size_t>(i)]) * inv;
-        }
+        detail::clip_block_histograms(p.grid, ct, ch, cw, labels, nb, b0, b1, out);
     }
 
     template <class T>
