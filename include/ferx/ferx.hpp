@@ -45,6 +45,7 @@
 #include <ferx/flow/metrics.hpp>
 
 #include <ferx/data/ckplus.hpp>
+#include <ferx/data/clips.hpp>
 #include <ferx/data/fer2013.hpp>
 #include <ferx/data/image_folder.hpp>
 #include <ferx/data/image_list.hpp>

@@ -79,6 +79,10 @@ struct hof_params;
 
 // Datasets (ferx/data/).
 struct image_list;
+struct clip_source;
+struct clip_list;
+struct clip_batch;
+struct frame_selection;
 struct image_batch;
 struct load_options;
 struct label_map;
