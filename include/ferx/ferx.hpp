@@ -37,6 +37,7 @@
 #include <ferx/features/lbp_top.hpp>
 #include <ferx/features/lpq.hpp>
 #include <ferx/features/lpq_top.hpp>
+#include <ferx/features/vlpq.hpp>
 
 #include <ferx/flow/encode.hpp>
 #include <ferx/flow/field.hpp>

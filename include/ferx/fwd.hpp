@@ -69,6 +69,7 @@ struct clip_grid;
 template <class Mapping = lbp_u2>
 struct lbp_top_params;
 struct lpq_top_params;
+struct vlpq_params;
 
 // Dense optical flow (ferx/flow/).
 struct flow_vector;

@@ -57,13 +57,14 @@ inline void clip_grid_check(const clip_grid& g, index_t frames, index_t rows, in
 }
 
 /// The block histograms of a clip descriptor, blocks [b0, b1) (block (slice, row, col) has index
-/// (slice * rows + row) * cols + col): per block, the histogram of plane 0, then 1, then 2
-/// (nb[k] bins each), counted over the block's voxels of the planes' label volumes (`labels`:
-/// 3 consecutive ct x ch x cw volumes) and normalised per plane by the grid's norm.
-template <class L>
+/// (slice * rows + row) * cols + col): per block, the histogram of plane 0, then 1, ... (nb[k]
+/// bins each), counted over the block's voxels of the planes' label volumes (`labels`: Planes
+/// consecutive ct x ch x cw volumes) and normalised per plane by the grid's norm.
+template <class L, std::size_t Planes>
 void clip_block_histograms(const clip_grid& g, index_t ct, index_t ch, index_t cw, const L* labels,
-                           const index_t (&nb)[3], index_t b0, index_t b1, float* out) {
-    const index_t total = nb[0] + nb[1] + nb[2];
+                           const index_t (&nb)[Planes], index_t b0, index_t b1, float* out) {
+    index_t total = 0;
+    for (index_t n : nb) total += n;
     const index_t plane = ct * ch * cw;
     std::vector<std::uint32_t> counts(static_cast<std::size_t>(total));
     const index_t per_slice = g.cells.rows * g.cells.cols;
@@ -75,11 +76,11 @@ void clip_block_histograms(const clip_grid& g, index_t ct, index_t ch, index_t c
         grid_bounds(cw, g.cells.cols, g.overlap, c, x0, x1);
         std::fill(counts.begin(), counts.end(), 0u);
         index_t base = 0;
-        for (int k = 0; k < 3; ++k) {
+        for (std::size_t k = 0; k < Planes; ++k) {
             std::uint32_t* h = counts.data() + base;
             for (index_t t = t0; t < t1; ++t)
                 for (index_t y = y0; y < y1; ++y) {
-                    const L* l = labels + k * plane + (t * ch + y) * cw;
+                    const L* l = labels + index_t(k) * plane + (t * ch + y) * cw;
                     for (index_t x = x0; x < x1; ++x) ++h[l[x]];
                 }
             base += nb[k];
