@@ -3,11 +3,16 @@
 //   build/release/benchmarks/bench_features --benchmark_format=console
 // Ratios: hog/ferx_seq/C vs hog/opencv/C (OpenCV single-threaded: cv::setNumThreads(1)),
 // <d>/ferx_par/C vs <d>/ferx_seq/C. Counter crops_per_s: descriptors per second.
+// Clip descriptors (lbp_top, vlpq, lpq_top) on one CK+48-sized clip (3x48x48), a batch of 327 of
+// them (CK+48's clips), and 30 frames of 640x480; counters clips_per_s and frames_per_s.
 #include <ferx/core/opencv.hpp>
 #include <ferx/features/fhog.hpp>
 #include <ferx/features/hog.hpp>
 #include <ferx/features/lbp.hpp>
+#include <ferx/features/lbp_top.hpp>
 #include <ferx/features/lpq.hpp>
+#include <ferx/features/lpq_top.hpp>
+#include <ferx/features/vlpq.hpp>
 
 #include <benchmark/benchmark.h>
 #include <opencv2/objdetect.hpp>
@@ -77,6 +82,50 @@ void register_descriptor(const std::string& component, const Params& p) {
     }
 }
 
+/// <descriptor>/<impl>/<case> of the clip descriptors.
+struct clip_case {
+    std::string name;
+    int clips, frames, rows, cols;
+};
+const std::vector<clip_case>& clip_cases() {
+    static const std::vector<clip_case> cases = {
+        {"clip_3x48x48", 1, 3, 48, 48}, {"batch327_3x48x48", 327, 3, 48, 48}, {"video_30x480x640", 1, 30, 480, 640}};
+    return cases;
+}
+
+template <class Params, class Policy>
+void ferx_describe_clips(benchmark::State& state, clip_case c, Params p, Policy policy) {
+    const auto px = ferx_bench::random_crop_pixels({c.name, c.clips * c.frames, c.rows, c.cols});
+    ferx::batch<std::uint8_t> clips(std::array<std::size_t, 4>{std::size_t(c.clips), std::size_t(c.frames), std::size_t(c.rows),
+                                                              std::size_t(c.cols)});
+    std::copy(px.begin(), px.end(), clips.begin());
+    const ferx::index_t len = ferx::clip_descriptor_length(p, c.frames, c.rows, c.cols);
+    ferx::image<float> out({static_cast<std::size_t>(c.clips), static_cast<std::size_t>(len)});
+    const auto src = ferx::batch_view<const std::uint8_t>(ferx::view(clips));
+    for (auto _ : state) {
+        if (c.clips == 1)
+            ferx::describe(policy, src[0], p, ferx::view(out)[0]);
+        else
+            ferx::describe(policy, src, p, ferx::view(out));
+        benchmark::DoNotOptimize(out.data());
+        benchmark::ClobberMemory();
+    }
+    state.counters["clips_per_s"] = benchmark::Counter(double(c.clips), benchmark::Counter::kIsIterationInvariantRate);
+    state.counters["frames_per_s"] = benchmark::Counter(double(c.clips) * c.frames, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+template <class Params>
+void register_clip_descriptor(const std::string& component, const Params& p) {
+    for (const auto& c : clip_cases()) {
+        benchmark::RegisterBenchmark((component + "/ferx_seq/" + c.name).c_str(),
+                                     [c, p](benchmark::State& s) { ferx_describe_clips(s, c, p, ferx::exec::seq); })
+            ->Unit(benchmark::kMillisecond)->UseRealTime();
+        benchmark::RegisterBenchmark((component + "/ferx_par/" + c.name).c_str(),
+                                     [c, p](benchmark::State& s) { ferx_describe_clips(s, c, p, ferx::exec::par); })
+            ->Unit(benchmark::kMillisecond)->UseRealTime();
+    }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -84,6 +133,13 @@ int main(int argc, char** argv) {
     register_descriptor("fhog", ferx::fhog_params{});       // 8x8 cells
     register_descriptor("lbp", ferx::lbp_params<>{});       // u2 LBP(8,1), 6x6 grid
     register_descriptor("lpq", ferx::lpq_params{});         // 7x7 window, decorrelated, 6x6 grid
+    register_clip_descriptor("lbp_top", ferx::lbp_top_params<>{});  // LBP-TOP(8,8,8; 1,1,1), u2, 4x4x1 blocks
+    register_clip_descriptor("vlpq", ferx::vlpq_params{});           // 3x3x3 window, L = 10, one block
+    {
+        ferx::lpq_top_params p;  // windows 5 (XY) and 3 (XT, YT: 3-frame clips), 4x4x1 blocks
+        p.window_xt = p.window_yt = 3;
+        register_clip_descriptor("lpq_top", p);
+    }
     for (const auto& c : ferx_bench::descriptor_cases())
         benchmark::RegisterBenchmark(("hog/opencv/" + c.name).c_str(), [c](benchmark::State& s) { opencv_hog(s, c); })
             ->Unit(benchmark::kMicrosecond)->UseRealTime();
