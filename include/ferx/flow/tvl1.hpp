@@ -46,6 +46,17 @@
 #include <utility>
 #include <vector>
 
+#ifndef FERX_TVL1_SSE2  // define as 0 to test the portable loops
+#if defined(__SSE2__) || defined(_M_X64)
+#define FERX_TVL1_SSE2 1
+#else
+#define FERX_TVL1_SSE2 0
+#endif
+#endif
+#if FERX_TVL1_SSE2
+#include <emmintrin.h>
+#endif
+
 FERX_NAMESPACE_BEGIN
 
 /// TV-L1 parameters: the names, meanings and defaults of cv::optflow::DualTVL1OpticalFlow.
@@ -500,19 +511,61 @@ private:
             }
             e[x] = ev;
         };
-        if (y > 0) {
+        static const float zeros[4] = {0.f, 0.f, 0.f, 0.f};
+        if (y > 0)
             body(0, 0.f, 0.f, 0.f, q12[0], q22[0], G ? q32[0] : 0.f);
-            for (index_t x = 1; x < C; ++x) body(x, p11[x - 1], p21[x - 1], G ? p31[x - 1] : 0.f, q12[x], q22[x], G ? q32[x] : 0.f);
-        } else {
+        else
             body(0, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f);
-            for (index_t x = 1; x < C; ++x) body(x, p11[x - 1], p21[x - 1], G ? p31[x - 1] : 0.f, 0.f, 0.f, 0.f);
+        index_t x = 1;
+#if FERX_TVL1_SSE2
+        if (!G) {  // the same operations, in the same order, 4 pixels at a time
+            const __m128 vlt = _mm_set1_ps(lt), vnlt = _mm_set1_ps(-lt), vth = _mm_set1_ps(th);
+            const __m128 sign = _mm_set1_ps(-0.f);
+            const bool top = y == 0;
+            for (; x + 4 <= C; x += 4) {
+                const __m128 o1 = _mm_loadu_ps(u1 + x), o2 = _mm_loadu_ps(u2 + x);
+                const __m128 vix = _mm_loadu_ps(ix + x), viy = _mm_loadu_ps(iy + x);
+                const __m128 rho = _mm_add_ps(_mm_add_ps(_mm_loadu_ps(rc + x), _mm_mul_ps(vix, o1)), _mm_mul_ps(viy, o2));
+                const __m128 fi = _mm_min_ps(_mm_max_ps(_mm_mul_ps(_mm_xor_ps(rho, sign), _mm_loadu_ps(ig + x)), vnlt), vlt);
+                const __m128 a12 = _mm_loadu_ps(top ? zeros : q12 + x), a22 = _mm_loadu_ps(top ? zeros : q22 + x);
+                const __m128 d1 = _mm_sub_ps(_mm_add_ps(_mm_sub_ps(_mm_loadu_ps(p11 + x), _mm_loadu_ps(p11 + x - 1)), _mm_loadu_ps(p12 + x)), a12);
+                const __m128 d2 = _mm_sub_ps(_mm_add_ps(_mm_sub_ps(_mm_loadu_ps(p21 + x), _mm_loadu_ps(p21 + x - 1)), _mm_loadu_ps(p22 + x)), a22);
+                const __m128 n1 = _mm_add_ps(_mm_add_ps(o1, _mm_mul_ps(fi, vix)), _mm_mul_ps(vth, d1));
+                const __m128 n2 = _mm_add_ps(_mm_add_ps(o2, _mm_mul_ps(fi, viy)), _mm_mul_ps(vth, d2));
+                _mm_storeu_ps(u1 + x, n1);
+                _mm_storeu_ps(u2 + x, n2);
+                const __m128 e1 = _mm_sub_ps(n1, o1), e2 = _mm_sub_ps(n2, o2);
+                _mm_storeu_ps(e + x, _mm_add_ps(_mm_mul_ps(e1, e1), _mm_mul_ps(e2, e2)));
+            }
+        }
+#endif
+        (void)zeros;
+        if (y > 0) {
+            for (; x < C; ++x) body(x, p11[x - 1], p21[x - 1], G ? p31[x - 1] : 0.f, q12[x], q22[x], G ? q32[x] : 0.f);
+        } else {
+            for (; x < C; ++x) body(x, p11[x - 1], p21[x - 1], G ? p31[x - 1] : 0.f, 0.f, 0.f, 0.f);
         }
     }
 
     // Dual update of row y from the final flow of rows y and y + 1 (forward differences, zero
     // past the last row and column).
     static void dual_one(index_t C, float taut, const float* u, const float* un, float* pa, float* pb) {
-        for (index_t x = 0; x + 1 < C; ++x) {
+        index_t x0 = 0;
+#if FERX_TVL1_SSE2
+        if (un) {  // the same operations, in the same order, 4 pixels at a time
+            const __m128 vt = _mm_set1_ps(taut), one = _mm_set1_ps(1.f);
+            for (; x0 + 5 <= C; x0 += 4) {
+                const __m128 c = _mm_loadu_ps(u + x0);
+                const __m128 gx = _mm_sub_ps(_mm_loadu_ps(u + x0 + 1), c);
+                const __m128 gy = _mm_sub_ps(_mm_loadu_ps(un + x0), c);
+                const __m128 n = _mm_sqrt_ps(_mm_add_ps(_mm_mul_ps(gx, gx), _mm_mul_ps(gy, gy)));
+                const __m128 r = _mm_div_ps(one, _mm_add_ps(one, _mm_mul_ps(vt, n)));
+                _mm_storeu_ps(pa + x0, _mm_mul_ps(_mm_add_ps(_mm_loadu_ps(pa + x0), _mm_mul_ps(vt, gx)), r));
+                _mm_storeu_ps(pb + x0, _mm_mul_ps(_mm_add_ps(_mm_loadu_ps(pb + x0), _mm_mul_ps(vt, gy)), r));
+            }
+        }
+#endif
+        for (index_t x = x0; x + 1 < C; ++x) {
             const float gx = u[x + 1] - u[x];
             const float gy = un ? un[x] - u[x] : 0.f;
             const float r = 1.f / (1.f + taut * std::sqrt(gx * gx + gy * gy));
