@@ -246,7 +246,7 @@ BOOST_AUTO_TEST_CASE(middlebury_dimetrodon_vs_opencv, *boost::unit_test::label("
 }
 
 BOOST_AUTO_TEST_CASE(sintel_vs_opencv, *boost::unit_test::label("heavy")) {
-    for (const char* scene : {"alley_1/clean"}) {
+    for (const char* scene : {"alley_1/clean", "alley_1/final", "cave_2/clean", "cave_2/final"}) {
         const fs::path d = flow_dir() / "sintel" / scene;
         if (!fs::is_regular_file(d / "gt" / "frame_0002.flo")) {
             BOOST_TEST_MESSAGE("Sintel " << scene << " not found; skipping");
