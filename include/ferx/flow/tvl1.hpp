@@ -325,7 +325,7 @@ public:
 
 private:
     std::vector<tvl1_plane> u1_, u2_;
-    tvl1_plane u3_, tmp_, blur_, i1x_, i1y_, ix_, iy_, rc_, ig_, p11_, p12_, p21_, p22_, p31_, p32_, med_;
+    tvl1_plane u3_, tmp_, blur_, i1p_, ix_, iy_, rc_, ig_, p11_, p12_, p21_, p22_, p31_, p32_, med_;
     std::vector<double> row_err_;
 
     static void scale_plane(tvl1_plane& p, float s) {
@@ -335,7 +335,8 @@ private:
     template <class Policy>
     void one_scale(const Policy& policy, const tvl1_plane& I0, const tvl1_plane& I1, tvl1_plane& u1, tvl1_plane& u2) {
         const index_t R = I0.rows, C = I0.cols;
-        for (tvl1_plane* p : {&i1x_, &i1y_, &ix_, &iy_, &rc_, &ig_, &p11_, &p12_, &p21_, &p22_, &med_}) p->resize(R, C);
+        i1p_.resize(R, 4 * C);  // (I1, I1x, I1y, 0) per pixel: one load per bicubic tap
+        for (tvl1_plane* p : {&ix_, &iy_, &rc_, &ig_, &p11_, &p12_, &p21_, &p22_, &med_}) p->resize(R, C);
         const bool g = params.gamma > 0;
         if (g) {
             p31_.resize(R, C);
@@ -351,17 +352,18 @@ private:
                 const float* s = I1.row(y);
                 const float* up = I1.row(std::max<index_t>(y - 1, 0));
                 const float* dn = I1.row(std::min<index_t>(y + 1, R - 1));
-                float* gx = i1x_.row(y);
-                float* gy = i1y_.row(y);
+                float* d = i1p_.row(y);
                 for (index_t x = 0; x < C; ++x) {
-                    gx[x] = 0.5f * (s[std::min<index_t>(x + 1, C - 1)] - s[std::max<index_t>(x - 1, 0)]);
-                    gy[x] = 0.5f * (dn[x] - up[x]);
+                    d[4 * x] = s[x];
+                    d[4 * x + 1] = 0.5f * (s[std::min<index_t>(x + 1, C - 1)] - s[std::max<index_t>(x - 1, 0)]);
+                    d[4 * x + 2] = 0.5f * (dn[x] - up[x]);
+                    d[4 * x + 3] = 0.f;
                 }
             }
         });
         const double scaled_eps = params.epsilon * params.epsilon * double(R) * double(C);
         for (int w = 0; w < params.warps; ++w) {
-            warp(policy, I0, I1, u1, u2);
+            warp(policy, I0, u1, u2);
             double err = std::numeric_limits<double>::max();
             for (int outer = 0; err > scaled_eps && outer < params.outer_iterations; ++outer) {
                 if (params.median_filtering > 1) {
@@ -377,7 +379,7 @@ private:
     // I1 and its gradient sampled bicubically (Catmull-Rom, clamped border) at x + u; the
     // per-warp terms of the thresholding step.
     template <class Policy>
-    void warp(const Policy& policy, const tvl1_plane& I0, const tvl1_plane& I1, const tvl1_plane& u1, const tvl1_plane& u2) {
+    void warp(const Policy& policy, const tvl1_plane& I0, const tvl1_plane& u1, const tvl1_plane& u2) {
         const index_t R = I0.rows, C = I0.cols;
         const float gamma = static_cast<float>(params.gamma);
         const float g2 = gamma * gamma;
@@ -401,22 +403,36 @@ private:
                     cubic_weights(py - float(yi), wy);
                     index_t cx[4], cy[4];
                     for (int k = 0; k < 4; ++k) {
-                        cx[k] = std::min<index_t>(std::max<index_t>(xi - 1 + k, 0), C - 1);
-                        cy[k] = std::min<index_t>(std::max<index_t>(yi - 1 + k, 0), R - 1) * C;
+                        cx[k] = 4 * std::min<index_t>(std::max<index_t>(xi - 1 + k, 0), C - 1);
+                        cy[k] = 4 * std::min<index_t>(std::max<index_t>(yi - 1 + k, 0), R - 1) * C;
                     }
+                    const float* src = i1p_.data();
+#if FERX_TVL1_SSE2
+                    __m128 acc = _mm_setzero_ps();
+                    for (int j = 0; j < 4; ++j) {
+                        __m128 r = _mm_setzero_ps();
+                        for (int k = 0; k < 4; ++k)
+                            r = _mm_add_ps(r, _mm_mul_ps(_mm_set1_ps(wx[k]), _mm_loadu_ps(src + cy[j] + cx[k])));
+                        acc = _mm_add_ps(acc, _mm_mul_ps(_mm_set1_ps(wy[j]), r));
+                    }
+                    alignas(16) float out[4];
+                    _mm_store_ps(out, acc);
+                    const float sw = out[0], sx = out[1], sy = out[2];
+#else
                     float sw = 0, sx = 0, sy = 0;
                     for (int j = 0; j < 4; ++j) {
                         float rw = 0, rx = 0, ry = 0;
                         for (int k = 0; k < 4; ++k) {
-                            const index_t o = cy[j] + cx[k];
-                            rw += wx[k] * I1.buf[static_cast<std::size_t>(o)];
-                            rx += wx[k] * i1x_.buf[static_cast<std::size_t>(o)];
-                            ry += wx[k] * i1y_.buf[static_cast<std::size_t>(o)];
+                            const float* t = src + cy[j] + cx[k];
+                            rw = rw + wx[k] * t[0];
+                            rx = rx + wx[k] * t[1];
+                            ry = ry + wx[k] * t[2];
                         }
-                        sw += wy[j] * rw;
-                        sx += wy[j] * rx;
-                        sy += wy[j] * ry;
+                        sw = sw + wy[j] * rw;
+                        sx = sx + wy[j] * rx;
+                        sy = sy + wy[j] * ry;
                     }
+#endif
                     ix[x] = sx;
                     iy[x] = sy;
                     rc[x] = sw - sx * a[x] - sy * b[x] - i0[x];
