@@ -125,7 +125,7 @@ BOOST_AUTO_TEST_CASE(recovers_a_subpixel_translation) {
             ++n;
         }
     BOOST_TEST_MESSAGE("translation (1.3, -0.7): mean EPE inside an 8-pixel border " << s / n);
-    BOOST_TEST(s / n < 0.1);  // measured: see the commit's report
+    BOOST_TEST(s / n < 0.05);  // measured 0.0152 (Dimetrodon frame10 crop, default parameters)
 }
 
 BOOST_AUTO_TEST_CASE(par_equals_seq_bit_for_bit) {

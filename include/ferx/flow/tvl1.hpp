@@ -325,7 +325,7 @@ public:
 
 private:
     std::vector<tvl1_plane> u1_, u2_;
-    tvl1_plane u3_, tmp_, blur_, i1p_, ix_, iy_, rc_, ig_, p11_, p12_, p21_, p22_, p31_, p32_, med_;
+    tvl1_plane u3_, tmp_, blur_, i1p_, ix_, iy_, rc_, ig_, p11_, p12_, p21_, p22_, p31_, p32_, med_, err_;
     std::vector<double> row_err_;
 
     static void scale_plane(tvl1_plane& p, float s) {
@@ -336,7 +336,7 @@ private:
     void one_scale(const Policy& policy, const tvl1_plane& I0, const tvl1_plane& I1, tvl1_plane& u1, tvl1_plane& u2) {
         const index_t R = I0.rows, C = I0.cols;
         i1p_.resize(R, 4 * C);  // (I1, I1x, I1y, 0) per pixel: one load per bicubic tap
-        for (tvl1_plane* p : {&ix_, &iy_, &rc_, &ig_, &p11_, &p12_, &p21_, &p22_, &med_}) p->resize(R, C);
+        for (tvl1_plane* p : {&ix_, &iy_, &rc_, &ig_, &p11_, &p12_, &p21_, &p22_, &med_, &err_}) p->resize(R, C);
         const bool g = params.gamma > 0;
         if (g) {
             p31_.resize(R, C);
@@ -625,10 +625,9 @@ private:
         if (threads > 1 && R >= 8) chunks = std::min<index_t>(threads, std::max<index_t>(1, (R * C) / 16384));
         auto chunk = [&](index_t c) {
             const index_t lo = R * c / chunks, hi = R * (c + 1) / chunks;
-            std::vector<float> e(static_cast<std::size_t>(C));
             for (index_t y = lo; y < hi; ++y) {
-                update_row<G>(y, C, u1.row(y), u2.row(y), e.data());
-                row_err_[static_cast<std::size_t>(y)] = row_sum(e.data(), C);
+                update_row<G>(y, C, u1.row(y), u2.row(y), err_.row(y));
+                row_err_[static_cast<std::size_t>(y)] = row_sum(err_.row(y), C);
                 if (y > lo) dual_row<G>(y - 1, R, C, u1, u2);
             }
         };
@@ -689,7 +688,8 @@ public:
     using tvl1_flow::tvl1_flow;
 
     /// Adds a frame; returns the flow from the previous frame to it (an empty 0 x 0 field for
-    /// the first frame). A frame of another size than the previous one restarts the sequence.
+    /// the first frame), from zero (use_initial_flow does not apply). A frame of another size
+    /// than the previous one restarts the sequence.
     template <class Policy, class T>
     flow_field next(const Policy& policy, const image_view<const T>& frame) {
         constexpr const char* where = "ferx::tvl1_sequence::next";
