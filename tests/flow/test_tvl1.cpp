@@ -192,6 +192,18 @@ BOOST_AUTO_TEST_CASE(initial_flow_is_used) {
     BOOST_TEST(std::abs(f(40, 50).v + 0.7f) < 0.2f);
 }
 
+BOOST_AUTO_TEST_CASE(tiny_frames_give_finite_flow) {
+    for (const cv::Size sz : {cv::Size(1, 1), cv::Size(3, 2), cv::Size(1, 7), cv::Size(9, 1), cv::Size(17, 16)}) {
+        const cv::Mat a = ferx_test::random_grey(sz.height, sz.width, 5, false), b = ferx_test::random_grey(sz.height, sz.width, 6, false);
+        ferx::tvl1_params p;
+        p.gamma = 0.1;
+        const auto f = ferx::tvl1(ferx::exec::seq, ferx::view<std::uint8_t>(a), ferx::view<std::uint8_t>(b), p);
+        BOOST_TEST(f.shape()[0] == std::size_t(sz.height));
+        BOOST_TEST(f.shape()[1] == std::size_t(sz.width));
+        for (const auto& v : f) BOOST_TEST((std::isfinite(v.u) && std::isfinite(v.v)));
+    }
+}
+
 BOOST_AUTO_TEST_CASE(bad_input_throws) {
     const cv::Mat a = ferx_test::random_grey(40, 50, 1, true), b = ferx_test::random_grey(40, 50, 2, true);
     const cv::Mat c = ferx_test::random_grey(41, 50, 3, true);
