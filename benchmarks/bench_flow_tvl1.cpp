@@ -1,0 +1,153 @@
+// TV-L1 optical flow (ferx/flow/tvl1.hpp) beside OpenCV's cv::optflow::DualTVL1OpticalFlow, both
+// with OpenCV's default parameters. Run:
+//   build/release/benchmarks/bench_flow_tvl1 --benchmark_format=console
+// Names flow/tvl1/<impl>/<case>; impl: ferx_seq, ferx_par (default pool), opencv_1thread
+// (cv::setNumThreads(1)), opencv (OpenCV's default threads). Cases: 640x480 (basketball1/2 of
+// the Debian package opencv-doc), 1024x436 (Sintel alley_1 clean frames 2 -> 3, counter epe: mean
+// end-point error against the ground truth), clip16_340x256 (the first 16 frames of
+// ../shared/data/video/mmaction2/test.mp4, 15 consecutive pairs; ferx builds each frame's
+// pyramid once, tvl1_sequence). One iteration each: a pair takes seconds.
+#include <ferx/core/opencv.hpp>
+#include <ferx/flow/tvl1.hpp>
+
+#include <benchmark/benchmark.h>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <opencv2/optflow.hpp>
+#include <opencv2/videoio.hpp>
+
+#include "bench_common.hpp"
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path shared() { return fs::path(FERX_BENCH_SHARED_DIR); }
+
+struct flow_case {
+    std::string name;
+    std::vector<cv::Mat> frames;  // CV_8U grey; pairs (0,1), (1,2), ...
+    cv::Mat gt;                   // CV_32FC2 or empty
+    cv::Mat valid;                // CV_8U or empty
+    std::string missing;          // why the case cannot run
+};
+
+flow_case load_case(const std::string& name) {
+    flow_case c{name, {}, {}, {}, {}};
+    auto grey = [&](const fs::path& p) {
+        cv::Mat m = cv::imread(p.string(), cv::IMREAD_GRAYSCALE);
+        if (m.empty()) c.missing = p.string() + " not found";
+        return m;
+    };
+    if (name == "640x480") {
+        const fs::path d = "/usr/share/doc/opencv-doc/examples/data";
+        c.frames = {grey(d / "basketball1.png"), grey(d / "basketball2.png")};
+    } else if (name == "1024x436") {
+        const fs::path d = shared() / "data" / "flow" / "sintel" / "alley_1" / "clean";
+        c.frames = {grey(d / "frame_0002.png"), grey(d / "frame_0003.png")};
+        c.gt = cv::readOpticalFlow((d / "gt" / "frame_0002.flo").string());
+        const cv::Mat inv = cv::imread((d / "gt" / "invalid" / "frame_0002.png").string(), cv::IMREAD_GRAYSCALE);
+        if (!c.gt.empty()) c.valid = inv.empty() ? cv::Mat(c.gt.size(), CV_8U, cv::Scalar(1)) : cv::Mat(inv < 128);
+    } else {
+        const fs::path p = shared() / "data" / "video" / "mmaction2" / "test.mp4";
+        cv::VideoCapture cap(p.string());
+        cv::Mat f, g;
+        while (c.frames.size() < 16 && cap.read(f)) {
+            cv::cvtColor(f, g, cv::COLOR_BGR2GRAY);
+            c.frames.push_back(g.clone());
+        }
+        if (c.frames.size() < 16) c.missing = p.string() + ": fewer than 16 frames could be read";
+    }
+    return c;
+}
+
+const flow_case& get_case(const std::string& name) {
+    static std::vector<flow_case> cache;
+    for (const auto& c : cache)
+        if (c.name == name) return c;
+    cache.push_back(load_case(name));
+    return cache.back();
+}
+
+double mean_epe(const cv::Mat& f, const cv::Mat& gt, const cv::Mat& valid) {
+    double s = 0;
+    long n = 0;
+    for (int y = 0; y < f.rows; ++y)
+        for (int x = 0; x < f.cols; ++x) {
+            if (!valid.empty() && !valid.at<std::uint8_t>(y, x)) continue;
+            const cv::Vec2f a = f.at<cv::Vec2f>(y, x), b = gt.at<cv::Vec2f>(y, x);
+            s += std::hypot(double(a[0]) - b[0], double(a[1]) - b[1]);
+            ++n;
+        }
+    return n ? s / double(n) : 0.0;
+}
+
+void set_counters(benchmark::State& state, const flow_case& c, const cv::Mat& last) {
+    const double pairs = double(c.frames.size() - 1);
+    state.counters["pairs_per_s"] = benchmark::Counter(pairs, benchmark::Counter::kIsIterationInvariantRate);
+    state.SetItemsProcessed(static_cast<std::int64_t>(double(state.iterations()) * pairs * c.frames[0].total()));
+    if (!c.gt.empty() && !last.empty()) state.counters["epe"] = mean_epe(last, c.gt, c.valid);
+}
+
+template <class Policy>
+void ferx_tvl1(benchmark::State& state, const std::string& name, Policy policy) {
+    const flow_case& c = get_case(name);
+    if (!c.missing.empty()) {
+        state.SkipWithError(c.missing.c_str());
+        return;
+    }
+    cv::Mat last(c.frames[0].size(), CV_32FC2);
+    for (auto _ : state) {
+        ferx::tvl1_sequence s;
+        for (const auto& f : c.frames) {
+            const ferx::flow_field flow = s.next(policy, ferx::view<std::uint8_t>(f));
+            if (flow.size()) std::memcpy(last.data, flow.data(), flow.size() * sizeof(ferx::flow_vector));
+        }
+        benchmark::ClobberMemory();
+    }
+    set_counters(state, c, last);
+}
+
+void opencv_tvl1(benchmark::State& state, const std::string& name, int threads) {
+    const flow_case& c = get_case(name);
+    if (!c.missing.empty()) {
+        state.SkipWithError(c.missing.c_str());
+        return;
+    }
+    const int previous = cv::getNumThreads();
+    if (threads > 0) cv::setNumThreads(threads);
+    cv::Mat flow;
+    for (auto _ : state) {
+        auto tvl1 = cv::optflow::DualTVL1OpticalFlow::create();
+        for (std::size_t i = 0; i + 1 < c.frames.size(); ++i) tvl1->calc(c.frames[i], c.frames[i + 1], flow);
+        benchmark::ClobberMemory();
+    }
+    cv::setNumThreads(previous);
+    set_counters(state, c, flow);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    for (const std::string name : {"640x480", "1024x436", "clip16_340x256"}) {
+        auto reg = [&](const std::string& impl, auto fn) {
+            benchmark::RegisterBenchmark(("flow/tvl1/" + impl + "/" + name).c_str(), fn)
+                ->Unit(benchmark::kMillisecond)
+                ->Iterations(1)
+                ->UseRealTime();
+        };
+        reg("ferx_seq", [name](benchmark::State& s) { ferx_tvl1(s, name, ferx::exec::seq); });
+        reg("ferx_par", [name](benchmark::State& s) { ferx_tvl1(s, name, ferx::exec::par); });
+        reg("opencv_1thread", [name](benchmark::State& s) { opencv_tvl1(s, name, 1); });
+        reg("opencv", [name](benchmark::State& s) { opencv_tvl1(s, name, 0); });
+    }
+    return ferx_bench::run_registered(argc, argv);
+}
