@@ -76,6 +76,12 @@ void compare_with_opencv(const std::string& name, const cv::Mat& a, const cv::Ma
                             << ", mean |ferx - OpenCV| " << diff);
     BOOST_TEST(e_ours <= e_cv * 1.02);
     BOOST_TEST(e_ours < 0.5 * e_zero);
+    ferx::tvl1_params pe;
+    pe.exact_median = true;
+    const cv::Mat exact = to_cv(ferx::tvl1(ferx::exec::seq, ferx::view<std::uint8_t>(a), ferx::view<std::uint8_t>(b), pe));
+    const double e_exact = epe(exact, gt, valid);
+    BOOST_TEST_MESSAGE(name << ": EPE ferx with exact_median " << e_exact);
+    BOOST_TEST(e_exact <= e_cv * 1.02);
 }
 
 /// The bilinear sample of `m` (CV_8U) at (x, y), in double, clamped.
