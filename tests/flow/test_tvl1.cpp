@@ -12,10 +12,12 @@
 #include <opencv2/optflow.hpp>
 #include <opencv2/video.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -74,6 +76,12 @@ void compare_with_opencv(const std::string& name, const cv::Mat& a, const cv::Ma
                             << ", mean |ferx - OpenCV| " << diff);
     BOOST_TEST(e_ours <= e_cv * 1.02);
     BOOST_TEST(e_ours < 0.5 * e_zero);
+    ferx::tvl1_params pe;
+    pe.exact_median = true;
+    const cv::Mat exact = to_cv(ferx::tvl1(ferx::exec::seq, ferx::view<std::uint8_t>(a), ferx::view<std::uint8_t>(b), pe));
+    const double e_exact = epe(exact, gt, valid);
+    BOOST_TEST_MESSAGE(name << ": EPE ferx with exact_median " << e_exact);
+    BOOST_TEST(e_exact <= e_cv * 1.02);
 }
 
 /// The bilinear sample of `m` (CV_8U) at (x, y), in double, clamped.
@@ -147,6 +155,26 @@ BOOST_AUTO_TEST_CASE(par_equals_seq_bit_for_bit) {
     const auto sg = ferx::tvl1(ferx::exec::seq, ferx::view<float>(a), ferx::view<float>(b), p);
     const auto qg = ferx::tvl1(ferx::exec::par.on(pool), ferx::view<float>(a), ferx::view<float>(b), p);
     BOOST_TEST(same_bits(sg, qg));
+    p.gamma = 0;
+    p.median_filtering = 5;
+    p.exact_median = true;
+    const auto se = ferx::tvl1(ferx::exec::seq, ferx::view<float>(a), ferx::view<float>(b), p);
+    const auto qe = ferx::tvl1(ferx::exec::par.on(pool), ferx::view<float>(a), ferx::view<float>(b), p);
+    BOOST_TEST(same_bits(se, qe));
+}
+
+BOOST_AUTO_TEST_CASE(forgetful_median_equals_nth_element) {
+    std::mt19937 rng(3);
+    for (int t = 0; t < 20000; ++t) {
+        float w[25], c[25];
+        const unsigned range = t % 3 ? 1000u : 4u;  // many ties one time in three
+        for (int i = 0; i < 25; ++i) w[i] = c[i] = float(rng() % range) - 2.f;
+        const int n = t % 2 ? 25 : 9;
+        const float m = n == 25 ? ferx::detail::tvl1_forgetful_median<25>(w, ferx::detail::tvl1_min, ferx::detail::tvl1_max)
+                                : ferx::detail::tvl1_forgetful_median<9>(w, ferx::detail::tvl1_min, ferx::detail::tvl1_max);
+        std::nth_element(c, c + n / 2, c + n);
+        BOOST_TEST_REQUIRE(m == c[n / 2]);
+    }
 }
 
 BOOST_AUTO_TEST_CASE(sequence_and_clip_equal_pair_calls) {
