@@ -40,10 +40,12 @@
 #include <ferx/features/vlpq.hpp>
 
 #include <ferx/flow/encode.hpp>
+#include <ferx/flow/farneback.hpp>
 #include <ferx/flow/field.hpp>
 #include <ferx/flow/hof.hpp>
 #include <ferx/flow/io.hpp>
 #include <ferx/flow/metrics.hpp>
+#include <ferx/flow/tvl1.hpp>
 
 #include <ferx/data/ckplus.hpp>
 #include <ferx/data/clips.hpp>

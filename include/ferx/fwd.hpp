@@ -77,6 +77,12 @@ struct masked_flow;
 struct flow_error;
 struct tsn_flow_images;
 struct hof_params;
+struct farneback_params;
+struct tvl1_params;
+class farneback_flow;
+class farneback_sequence;
+class tvl1_flow;
+class tvl1_sequence;
 
 // Datasets (ferx/data/).
 struct image_list;

@@ -797,6 +797,10 @@ public:
         s_.params = p;
         return f;
     }
+    template <class Policy, class T, class = std::enable_if_t<!std::is_const<T>::value>>
+    flow_field next(const Policy& policy, const image_view<T>& frame) {
+        return next(policy, image_view<const T>(frame));
+    }
     /// Forgets the previous frame.
     void reset() { count_ = 0; }
 
@@ -823,6 +827,17 @@ flow_field tvl1(const Policy& policy, const image_view<const T>& i0, const image
     p.use_initial_flow = false;
     tvl1(policy, i0, i1, view(f), p);
     return f;
+}
+
+/// The same for mutable views (what ferx::view gives for a non-const image).
+template <class Policy, class T, class = std::enable_if_t<!std::is_const<T>::value>>
+flow_field tvl1(const Policy& policy, const image_view<T>& i0, const image_view<T>& i1, const tvl1_params& params = {}) {
+    return tvl1(policy, image_view<const T>(i0), image_view<const T>(i1), params);
+}
+template <class Policy, class T, class = std::enable_if_t<!std::is_const<T>::value>>
+void tvl1(const Policy& policy, const image_view<T>& i0, const image_view<T>& i1, const flow_view<>& flow,
+          const tvl1_params& params = {}) {
+    tvl1(policy, image_view<const T>(i0), image_view<const T>(i1), flow, params);
 }
 
 /// The flows of a clip's frames - 1 consecutive pairs (frames x rows x cols), each frame's

@@ -1,19 +1,26 @@
-// TV-L1 optical flow (ferx/flow/tvl1.hpp) beside OpenCV's cv::optflow::DualTVL1OpticalFlow, both
-// with OpenCV's default parameters. Run:
-//   build/release/benchmarks/bench_flow_tvl1 --benchmark_format=console
-// Names flow/tvl1/<impl>/<case>; impl: ferx_seq, ferx_par (default pool), opencv_1thread
+// Dense optical flow beside OpenCV: TV-L1 (ferx/flow/tvl1.hpp) against
+// cv::optflow::DualTVL1OpticalFlow, both with OpenCV's default parameters, and Farneback
+// (ferx/flow/farneback.hpp) against cv::calcOpticalFlowFarneback, both with the parameters of
+// ../shared/README.md's table (pyr_scale 0.5, 3 levels, window 15, 3 iterations, poly_n 5,
+// poly_sigma 1.2); and the HOF descriptor (hof/<impl>/640x480, 4x4 cells). Run:
+//   build/release/benchmarks/bench_flow --benchmark_format=console
+// Names flow/<method>/<impl>/<case>; impl: ferx_seq, ferx_par (default pool), opencv_1thread
 // (cv::setNumThreads(1)), opencv (OpenCV's default threads). Cases: 640x480 (basketball1/2 of
 // the Debian package opencv-doc), 1024x436 (Sintel alley_1 clean frames 2 -> 3, counter epe: mean
 // end-point error against the ground truth), clip16_340x256 (the first 16 frames of
 // ../shared/data/video/mmaction2/test.mp4, 15 consecutive pairs; ferx builds each frame's
-// pyramid once, tvl1_sequence). One iteration each: a pair takes seconds.
+// pyramid once, tvl1_sequence / farneback_sequence). TV-L1: one iteration each (a pair takes
+// seconds); Farneback: as many as Google Benchmark needs.
 #include <ferx/core/opencv.hpp>
+#include <ferx/flow/farneback.hpp>
+#include <ferx/flow/hof.hpp>
 #include <ferx/flow/tvl1.hpp>
 
 #include <benchmark/benchmark.h>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/optflow.hpp>
+#include <opencv2/video/tracking.hpp>
 #include <opencv2/videoio.hpp>
 
 #include "bench_common.hpp"
@@ -97,16 +104,28 @@ void set_counters(benchmark::State& state, const flow_case& c, const cv::Mat& la
     if (!c.gt.empty() && !last.empty()) state.counters["epe"] = mean_epe(last, c.gt, c.valid);
 }
 
-template <class Policy>
-void ferx_tvl1(benchmark::State& state, const std::string& name, Policy policy) {
+ferx::farneback_params readme_farneback() {
+    ferx::farneback_params p;
+    p.pyr_scale = 0.5;
+    p.levels = 3;
+    p.winsize = 15;
+    p.iterations = 3;
+    p.poly_n = 5;
+    p.poly_sigma = 1.2;
+    return p;
+}
+
+template <class Sequence, class Policy>
+void ferx_flow(benchmark::State& state, const std::string& name, Policy policy, Sequence proto) {
     const flow_case& c = get_case(name);
     if (!c.missing.empty()) {
         state.SkipWithError(c.missing.c_str());
         return;
     }
     cv::Mat last(c.frames[0].size(), CV_32FC2);
+    Sequence s = proto;  // buffers kept from iteration to iteration, as in a video loop
     for (auto _ : state) {
-        ferx::tvl1_sequence s;
+        s.reset();
         for (const auto& f : c.frames) {
             const ferx::flow_field flow = s.next(policy, ferx::view<std::uint8_t>(f));
             if (flow.size()) std::memcpy(last.data, flow.data(), flow.size() * sizeof(ferx::flow_vector));
@@ -134,6 +153,44 @@ void opencv_tvl1(benchmark::State& state, const std::string& name, int threads) 
     set_counters(state, c, flow);
 }
 
+void opencv_farneback(benchmark::State& state, const std::string& name, int threads) {
+    const flow_case& c = get_case(name);
+    if (!c.missing.empty()) {
+        state.SkipWithError(c.missing.c_str());
+        return;
+    }
+    const int previous = cv::getNumThreads();
+    if (threads > 0) cv::setNumThreads(threads);
+    const auto p = readme_farneback();
+    cv::Mat flow;
+    for (auto _ : state) {
+        for (std::size_t i = 0; i + 1 < c.frames.size(); ++i)
+            cv::calcOpticalFlowFarneback(c.frames[i], c.frames[i + 1], flow, p.pyr_scale, p.levels, p.winsize, p.iterations,
+                                         p.poly_n, p.poly_sigma, 0);
+        benchmark::ClobberMemory();
+    }
+    cv::setNumThreads(previous);
+    set_counters(state, c, flow);
+}
+
+/// HOF of a 640x480 field (Farneback's flow of basketball1 -> 2), 4x4 cells, 8 directions.
+template <class Policy>
+void ferx_hof(benchmark::State& state, Policy policy) {
+    const flow_case& c = get_case("640x480");
+    if (!c.missing.empty()) {
+        state.SkipWithError(c.missing.c_str());
+        return;
+    }
+    const auto f = ferx::farneback(ferx::exec::par, ferx::view<std::uint8_t>(c.frames[0]), ferx::view<std::uint8_t>(c.frames[1]),
+                                   readme_farneback());
+    ferx::hof_params p;
+    for (auto _ : state) {
+        auto h = ferx::describe(policy, ferx::view(f), p);
+        benchmark::DoNotOptimize(h.data());
+    }
+    state.SetItemsProcessed(static_cast<std::int64_t>(double(state.iterations()) * double(f.size())));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -144,10 +201,22 @@ int main(int argc, char** argv) {
                 ->Iterations(1)
                 ->UseRealTime();
         };
-        reg("ferx_seq", [name](benchmark::State& s) { ferx_tvl1(s, name, ferx::exec::seq); });
-        reg("ferx_par", [name](benchmark::State& s) { ferx_tvl1(s, name, ferx::exec::par); });
+        const ferx::tvl1_sequence tv{};
+        reg("ferx_seq", [name, tv](benchmark::State& s) { ferx_flow(s, name, ferx::exec::seq, tv); });
+        reg("ferx_par", [name, tv](benchmark::State& s) { ferx_flow(s, name, ferx::exec::par, tv); });
         reg("opencv_1thread", [name](benchmark::State& s) { opencv_tvl1(s, name, 1); });
         reg("opencv", [name](benchmark::State& s) { opencv_tvl1(s, name, 0); });
     }
+    for (const std::string name : {"640x480", "1024x436", "clip16_340x256"}) {
+        auto reg = [&](const std::string& impl, auto fn) {
+            benchmark::RegisterBenchmark(("flow/farneback/" + impl + "/" + name).c_str(), fn)->Unit(benchmark::kMillisecond)->UseRealTime();
+        };
+        const ferx::farneback_sequence fb(readme_farneback());
+        reg("ferx_seq", [name, fb](benchmark::State& s) { ferx_flow(s, name, ferx::exec::seq, fb); });
+        reg("ferx_par", [name, fb](benchmark::State& s) { ferx_flow(s, name, ferx::exec::par, fb); });
+        reg("opencv_1thread", [name](benchmark::State& s) { opencv_farneback(s, name, 1); });
+        reg("opencv", [name](benchmark::State& s) { opencv_farneback(s, name, 0); });
+    }
+    benchmark::RegisterBenchmark("hof/ferx_seq/640x480", [](benchmark::State& s) { ferx_hof(s, ferx::exec::seq); })->Unit(benchmark::kMillisecond)->UseRealTime();
     return ferx_bench::run_registered(argc, argv);
 }
