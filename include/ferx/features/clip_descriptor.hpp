@@ -109,6 +109,20 @@ template <class Traits>
 struct has_clip_compute_par<Traits, std::void_t<decltype(&Traits::template compute_par<std::uint8_t>)>>
     : std::true_type {};
 
+/// Checks a host clip (non-empty, packed rows, finite pixels) and the parameters against its size
+/// (descriptor_traits<Params>::length); returns the const view.
+template <class Params, class T>
+volume_view<const std::remove_const_t<T>> check_host_clip(const volume_view<T>& clip) {
+    using U = std::remove_const_t<T>;
+    check_descriptor_pixel<U>();
+    const char* where = descriptor_traits<Params>::name;
+    const volume_view<const U> v(clip);
+    if (v.data() == nullptr || v.size() == 0) throw error(where, "the clip is empty");
+    require_packed_rows(v, where, "the clip");
+    require_finite(v, where);
+    return v;
+}
+
 template <class Policy, class T, class Params>
 constexpr void check_host_clip_describe() {
     static_assert(is_host_policy_v<Policy>, "ferx::describe: host clips need exec::seq or exec::par");
@@ -125,9 +139,7 @@ void describe(const Policy& policy, const volume_view<const T>& clip, const Para
     detail::check_host_clip_describe<Policy, T, Params>();
     using traits = descriptor_traits<Params>;
     const char* where = traits::name;
-    if (clip.data() == nullptr || clip.size() == 0) throw error(where, "the clip is empty");
-    detail::require_packed_rows(clip, where, "the clip");
-    detail::require_finite(clip, where);
+    detail::check_host_clip<Params>(clip);
     const index_t len = traits::length(params, clip.shape(0), clip.rows(), clip.cols());
     if (out.shape(0) != len || (len > 1 && out.stride(0) != 1))
         throw error(where, "the output must hold " + std::to_string(len) + " contiguous floats, got " +

@@ -237,13 +237,8 @@ template <class Mapping = lbp_u2, class Policy, class T>
 std::array<volume<std::uint16_t>, 3> lbp_top_labels(const Policy& policy, const volume_view<T>& clip,
                                                     const lbp_top_params<Mapping>& p) {
     static_assert(is_host_policy_v<Policy>, "ferx::lbp_top_labels: host clips need exec::seq or exec::par");
-    using U = std::remove_const_t<T>;
     using traits = descriptor_traits<lbp_top_params<Mapping>>;
-    detail::check_descriptor_pixel<U>();
-    const volume_view<const U> v(clip);
-    if (v.data() == nullptr || v.size() == 0) throw error(traits::name, "the clip is empty");
-    detail::require_packed_rows(v, traits::name, "the clip");
-    detail::require_finite(v, traits::name);
+    const auto v = detail::check_host_clip<lbp_top_params<Mapping>>(clip);
     traits::length(p, v.shape(0), v.rows(), v.cols());
     typename traits::workspace ws;
     std::vector<detail::lbp_top_tap> taps[3];

@@ -181,13 +181,8 @@ struct descriptor_traits<lpq_top_params> {
 template <class Policy, class T>
 std::array<volume<std::uint8_t>, 3> lpq_top_codes(const Policy& policy, const volume_view<T>& clip, const lpq_top_params& p = {}) {
     static_assert(is_host_policy_v<Policy>, "ferx::lpq_top_codes: host clips need exec::seq or exec::par");
-    using U = std::remove_const_t<T>;
     using traits = descriptor_traits<lpq_top_params>;
-    detail::check_descriptor_pixel<U>();
-    const volume_view<const U> v(clip);
-    if (v.data() == nullptr || v.size() == 0) throw error(traits::name, "the clip is empty");
-    detail::require_packed_rows(v, traits::name, "the clip");
-    detail::require_finite(v, traits::name);
+    const auto v = detail::check_host_clip<lpq_top_params>(clip);
     traits::length(p, v.shape(0), v.rows(), v.cols());
     typename traits::workspace ws;
     traits::prepare(p, v, ws);

@@ -274,14 +274,8 @@ struct descriptor_traits<vlpq_params> {
 template <class Policy, class T>
 volume<std::uint16_t> vlpq_codes(const Policy& policy, const volume_view<T>& clip, const vlpq_params& p = {}) {
     static_assert(is_host_policy_v<Policy>, "ferx::vlpq_codes: host clips need exec::seq or exec::par");
-    using U = std::remove_const_t<T>;
-    detail::check_descriptor_pixel<U>();
-    const volume_view<const U> v(clip);
-    constexpr const char* where = "ferx::vlpq_codes";
-    if (v.data() == nullptr || v.size() == 0) throw error(where, "the clip is empty");
-    detail::require_packed_rows(v, where, "the clip");
-    detail::require_finite(v, where);
-    detail::vlpq_check(p, v.shape(0), v.rows(), v.cols(), where);
+    const auto v = detail::check_host_clip<vlpq_params>(clip);
+    detail::vlpq_check(p, v.shape(0), v.rows(), v.cols(), "ferx::vlpq_codes");
     const index_t ct = v.shape(0) - p.window_t + 1, ch = v.rows() - p.window + 1, cw = v.cols() - p.window + 1;
     volume<std::uint16_t> out(std::array<std::size_t, 3>{std::size_t(ct), std::size_t(ch), std::size_t(cw)});
     detail::vlpq_plan plan;
