@@ -29,6 +29,7 @@
 
 #include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
+#include <opencv2/videoio/registry.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -170,6 +171,14 @@ inline clip_list ckplus48_clips(const std::filesystem::path& root) {
 }
 
 namespace detail {
+/// Opens a video file with OpenCV's FFmpeg backend where OpenCV has it (files are what it is for;
+/// letting OpenCV fall through to GStreamer on a file FFmpeg cannot read leaks the plugins'
+/// allocations), with any backend otherwise.
+inline bool open_video(cv::VideoCapture& cap, const std::string& path) {
+    if (cv::videoio_registry::hasBackend(cv::CAP_FFMPEG)) return cap.open(path, cv::CAP_FFMPEG);
+    return cap.open(path);
+}
+
 inline bool is_video_file(const std::filesystem::path& p) {
     std::string ext = p.extension().string();
     std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -217,8 +226,8 @@ inline clip_list video_folder(const std::filesystem::path& root) {
 /// its video (decoded, since containers' frame counts are estimates).
 inline index_t clip_length(const clip_source& c) {
     if (c.video.empty()) return static_cast<index_t>(c.frames.size());
-    cv::VideoCapture cap(c.video);
-    if (!cap.isOpened()) throw error("ferx::clip_length", "cannot open the video", c.video);
+    cv::VideoCapture cap;
+    if (!detail::open_video(cap, c.video)) throw error("ferx::clip_length", "cannot open the video", c.video);
     index_t n = 0;
     while (cap.grab()) ++n;
     return n;
@@ -239,8 +248,8 @@ inline volume<std::uint8_t> load_clip(const clip_source& c, const frame_selectio
             names.push_back(f);
         }
     } else {
-        cv::VideoCapture cap(c.video);
-        if (!cap.isOpened()) throw error(where, "cannot open the video", c.video);
+        cv::VideoCapture cap;
+        if (!detail::open_video(cap, c.video)) throw error(where, "cannot open the video", c.video);
         cv::Mat f, g;
         while (cap.read(f)) {
             if (f.channels() == 3) cv::cvtColor(f, g, cv::COLOR_BGR2GRAY);

@@ -448,11 +448,12 @@ void farneback_window(const Policy& policy, const fb_plane& m, fb_plane& tmp, fb
                 float acc[5] = {0, 0, 0, 0, 0};
                 for (index_t k = 0; k <= 2 * r; ++k)
                     for (int c = 0; c < 5; ++c) acc[c] += ext[std::size_t(k * 5 + c)];
-                for (index_t x = 0; x < C; ++x)
-                    for (int c = 0; c < 5; ++c) {
-                        d[x * 5 + c] = acc[c];
+                for (index_t x = 0; x < C; ++x) {
+                    for (int c = 0; c < 5; ++c) d[x * 5 + c] = acc[c];
+                    if (x + 1 == C) break;  // the window of x + 1 would read past the padded row
+                    for (int c = 0; c < 5; ++c)
                         acc[c] += ext[std::size_t((x + 2 * r + 1) * 5 + c)] - ext[std::size_t(x * 5 + c)];
-                    }
+                }
             }
         }
     });
