@@ -18,8 +18,8 @@
 ///
 /// Pyramid: the levels k = L .. 0 of scale pyr_scale^k (L = `levels`, fewer where a side would fall
 /// under 32 pixels: L + 1 passes, as OpenCV), each the frame smoothed by a Gaussian of sigma
-/// (1 / scale - 1) / 2 (kernel max(3, round(5 sigma) | 1) taps; at level 0 the 3x3 Gaussian of
-/// sigma 0.8 OpenCV applies, unless smooth_first_level is false) and resampled bilinearly (pixel
+/// (1 / scale - 1) / 2 (kernel max(3, round(5 sigma) | 1) taps; at level 0 the [1 2 1] / 4 OpenCV
+/// applies, unless smooth_first_level is false) and resampled bilinearly (pixel
 /// centres); the flow is resampled to the next level and divided by pyr_scale.
 /// Frames: 8-bit (0..255) or float in [0, 1] (scaled by 255), grey, one size.
 ///
@@ -62,8 +62,8 @@ struct farneback_params {
     double poly_sigma = 1.1;       ///< Gaussian sigma of the polynomial fit, > 0 (1.1 for 5, 1.5 for 7)
     bool gaussian_window = false;  ///< OPTFLOW_FARNEBACK_GAUSSIAN: a Gaussian window instead of a box
     bool use_initial_flow = false; ///< OPTFLOW_USE_INITIAL_FLOW: start from the given flow
-    /// Smooth the finest level too (3x3 Gaussian, sigma 0.8), as OpenCV does (its code passes
-    /// sigma 0 there, which cv::GaussianBlur turns into the 3x3 kernel's default 0.8). false fits
+    /// Smooth the finest level too, by [1 2 1] / 4 in each direction, as OpenCV does (its code
+    /// passes sigma 0 there, for which cv::GaussianBlur takes its fixed 3-tap kernel). false fits
     /// the polynomials to the frame itself: measured better EPE on the shared pairs (docs/flow.md).
     bool smooth_first_level = true;
 };
@@ -516,7 +516,7 @@ void farneback_prepare_frame(const Policy& policy, const image_view<const T>& f,
     for (std::size_t l = 0; l < sizes.size(); ++l) {
         if (l == 0) {
             if (p.smooth_first_level) {
-                fb_blur(policy, base, tmp, blurred, fb_gaussian(1, 0.8));
+                fb_blur(policy, base, tmp, blurred, std::vector<float>{0.25f, 0.5f, 0.25f});
                 farneback_expand(policy, blurred, k, out.expansion[0]);
             } else {
                 farneback_expand(policy, base, k, out.expansion[0]);
