@@ -113,23 +113,31 @@ inline std::vector<float> fb_gaussian(index_t r, double sigma) {
 
 inline index_t fb_clamp(index_t v, index_t n) { return v < 0 ? 0 : v >= n ? n - 1 : v; }
 
+/// dst row y = sum over k of g[k] * src row clamp(y + k - r) (r = g.size() / 2), every channel:
+/// the vertical pass of the separable filters. dst must have src's size and channels.
+template <class Policy>
+void fb_vertical_taps(const Policy& policy, const fb_plane& src, fb_plane& dst, const std::vector<float>& g) {
+    const index_t R = src.rows, W = src.cols * src.ch, r = index_t(g.size() / 2);
+    fb_rows(policy, R, [&](index_t lo, index_t hi) {
+        for (index_t y = lo; y < hi; ++y) {
+            float* d = dst.row(y);
+            std::fill(d, d + W, 0.f);
+            for (index_t k = -r; k <= r; ++k) {
+                const float* s = src.row(fb_clamp(y + k, R));
+                const float w = g[std::size_t(k + r)];
+                for (index_t i = 0; i < W; ++i) d[i] += w * s[i];
+            }
+        }
+    });
+}
+
 /// Separable Gaussian blur (1 channel), replicated borders: src -> dst (same size), via tmp.
 template <class Policy>
 void fb_blur(const Policy& policy, const fb_plane& src, fb_plane& tmp, fb_plane& dst, const std::vector<float>& g) {
     const index_t R = src.rows, C = src.cols, r = index_t(g.size() / 2);
     tmp.resize(R, C);
     dst.resize(R, C);
-    fb_rows(policy, R, [&](index_t lo, index_t hi) {  // vertical
-        for (index_t y = lo; y < hi; ++y) {
-            float* d = tmp.row(y);
-            std::fill(d, d + C, 0.f);
-            for (index_t k = -r; k <= r; ++k) {
-                const float* s = src.row(fb_clamp(y + k, R));
-                const float w = g[std::size_t(k + r)];
-                for (index_t x = 0; x < C; ++x) d[x] += w * s[x];
-            }
-        }
-    });
+    fb_vertical_taps(policy, src, tmp, g);
     fb_rows(policy, R, [&](index_t lo, index_t hi) {  // horizontal
         std::vector<float> ext(static_cast<std::size_t>(C + 2 * r));
         for (index_t y = lo; y < hi; ++y) {
@@ -402,17 +410,7 @@ void farneback_window(const Policy& policy, const fb_plane& m, fb_plane& tmp, fb
     s.resize(R, C, 5);
     const index_t r = p.gaussian_window ? index_t(gauss.size() / 2) : index_t(p.winsize / 2);
     if (p.gaussian_window) {
-        fb_rows(policy, R, [&](index_t lo, index_t hi) {
-            for (index_t y = lo; y < hi; ++y) {
-                float* d = tmp.row(y);
-                std::fill(d, d + W, 0.f);
-                for (index_t k = -r; k <= r; ++k) {
-                    const float* src = m.row(fb_clamp(y + k, R));
-                    const float w = gauss[std::size_t(k + r)];
-                    for (index_t i = 0; i < W; ++i) d[i] += w * src[i];
-                }
-            }
-        });
+        fb_vertical_taps(policy, m, tmp, gauss);
     } else {
         // running sums down each column: columns split over the pool (each sweeps all rows)
         fb_rows(policy, W, [&](index_t lo, index_t hi) {
