@@ -48,6 +48,17 @@
 #include <utility>
 #include <vector>
 
+#ifndef FERX_FARNEBACK_SSE2  // define as 0 to test the portable loops
+#if defined(__SSE2__) || defined(_M_X64)
+#define FERX_FARNEBACK_SSE2 1
+#else
+#define FERX_FARNEBACK_SSE2 0
+#endif
+#endif
+#if FERX_FARNEBACK_SSE2
+#include <emmintrin.h>
+#endif
+
 FERX_NAMESPACE_BEGIN
 
 /// Farneback parameters: the names and meanings of cv::calcOpticalFlowFarneback's, with the
@@ -275,18 +286,37 @@ void farneback_expand(const Policy& policy, const fb_plane& img, const fb_expans
             float* a0 = v0.data() + r;
             float* a1 = v1.data() + r;
             float* a2 = v2.data() + r;
-            std::fill(v1.begin(), v1.end(), 0.f);
-            std::fill(v2.begin(), v2.end(), 0.f);
-            {  // g and y^2 g are even, y g odd: fold the rows y + t and y - t
+            // g and y^2 g are even, y g odd: fold the rows y + t and y - t
+            index_t xv = 0;  // columns [0, xv) done by the SSE2 loop (same order of operations)
+#if FERX_FARNEBACK_SSE2
+            for (; xv + 4 <= C; xv += 4) {
+                __m128 c0 = _mm_mul_ps(_mm_set1_ps(k.g[std::size_t(r)]), _mm_loadu_ps(img.row(y) + xv));
+                __m128 c1 = _mm_setzero_ps(), c2 = _mm_setzero_ps();
+                for (index_t t = 1; t <= r; ++t) {
+                    const __m128 sp = _mm_loadu_ps(img.row(fb_clamp(y + t, R)) + xv);
+                    const __m128 sm = _mm_loadu_ps(img.row(fb_clamp(y - t, R)) + xv);
+                    const __m128 e = _mm_add_ps(sp, sm), o = _mm_sub_ps(sp, sm);
+                    c0 = _mm_add_ps(c0, _mm_mul_ps(_mm_set1_ps(k.g[std::size_t(t + r)]), e));
+                    c1 = _mm_add_ps(c1, _mm_mul_ps(_mm_set1_ps(k.xg[std::size_t(t + r)]), o));
+                    c2 = _mm_add_ps(c2, _mm_mul_ps(_mm_set1_ps(k.xxg[std::size_t(t + r)]), e));
+                }
+                _mm_storeu_ps(a0 + xv, c0);
+                _mm_storeu_ps(a1 + xv, c1);
+                _mm_storeu_ps(a2 + xv, c2);
+            }
+#endif
+            std::fill(a1 + xv, a1 + C, 0.f);
+            std::fill(a2 + xv, a2 + C, 0.f);
+            {
                 const float* s0 = img.row(y);
                 const float g0 = k.g[std::size_t(r)];
-                for (index_t x = 0; x < C; ++x) a0[x] = g0 * s0[x];
+                for (index_t x = xv; x < C; ++x) a0[x] = g0 * s0[x];
             }
             for (index_t t = 1; t <= r; ++t) {
                 const float* sp = img.row(fb_clamp(y + t, R));
                 const float* sm = img.row(fb_clamp(y - t, R));
                 const float g = k.g[std::size_t(t + r)], yg = k.xg[std::size_t(t + r)], yyg = k.xxg[std::size_t(t + r)];
-                for (index_t x = 0; x < C; ++x) {
+                for (index_t x = xv; x < C; ++x) {
                     const float e = sp[x] + sm[x], o = sp[x] - sm[x];
                     a0[x] += g * e;
                     a1[x] += yg * o;
@@ -302,7 +332,48 @@ void farneback_expand(const Policy& policy, const fb_plane& img, const fb_expans
                 a2[C - 1 + x] = a2[C - 1];
             }
             float* o = out.row(y);
-            // horizontal pass, tap-outer so the x loops vectorise: the six moments
+            index_t xh = 0;  // pixels [0, xh) done by the SSE2 loop (same order of operations)
+#if FERX_FARNEBACK_SSE2
+            const __m128 vi1 = _mm_set1_ps(i1), vi2 = _mm_set1_ps(i2), vh5 = _mm_set1_ps(0.5f * i5);
+            const __m128 vi30 = _mm_set1_ps(i30), vi33 = _mm_set1_ps(i33), vi34 = _mm_set1_ps(i34);
+            const __m128 vi40 = _mm_set1_ps(i40), vi43 = _mm_set1_ps(i43), vi44 = _mm_set1_ps(i44);
+            for (; xh + 4 <= C; xh += 4) {
+                const __m128 g0 = _mm_set1_ps(k.g[std::size_t(r)]);
+                __m128 m0 = _mm_mul_ps(g0, _mm_loadu_ps(a0 + xh)), m2 = _mm_mul_ps(g0, _mm_loadu_ps(a1 + xh));
+                __m128 m4 = _mm_mul_ps(g0, _mm_loadu_ps(a2 + xh));
+                __m128 m1 = _mm_setzero_ps(), m3 = _mm_setzero_ps(), m5 = _mm_setzero_ps();
+                for (index_t t = 1; t <= r; ++t) {
+                    const __m128 g = _mm_set1_ps(k.g[std::size_t(t + r)]), xg = _mm_set1_ps(k.xg[std::size_t(t + r)]);
+                    const __m128 xxg = _mm_set1_ps(k.xxg[std::size_t(t + r)]);
+                    const __m128 p0 = _mm_loadu_ps(a0 + xh + t), q0 = _mm_loadu_ps(a0 + xh - t);
+                    const __m128 p1 = _mm_loadu_ps(a1 + xh + t), q1 = _mm_loadu_ps(a1 + xh - t);
+                    const __m128 e0 = _mm_add_ps(p0, q0), o0 = _mm_sub_ps(p0, q0);
+                    const __m128 e1 = _mm_add_ps(p1, q1), o1 = _mm_sub_ps(p1, q1);
+                    m0 = _mm_add_ps(m0, _mm_mul_ps(g, e0));
+                    m1 = _mm_add_ps(m1, _mm_mul_ps(xg, o0));
+                    m2 = _mm_add_ps(m2, _mm_mul_ps(g, e1));
+                    m3 = _mm_add_ps(m3, _mm_mul_ps(xxg, e0));
+                    m4 = _mm_add_ps(m4, _mm_mul_ps(g, _mm_add_ps(_mm_loadu_ps(a2 + xh + t), _mm_loadu_ps(a2 + xh - t))));
+                    m5 = _mm_add_ps(m5, _mm_mul_ps(xg, o1));
+                }
+                __m128 c0 = _mm_mul_ps(vi1, m1), c1 = _mm_mul_ps(vi2, m2);
+                __m128 c2 = _mm_add_ps(_mm_add_ps(_mm_mul_ps(vi30, m0), _mm_mul_ps(vi33, m3)), _mm_mul_ps(vi34, m4));
+                __m128 c3 = _mm_add_ps(_mm_add_ps(_mm_mul_ps(vi40, m0), _mm_mul_ps(vi43, m3)), _mm_mul_ps(vi44, m4));
+                alignas(16) float c4[4];
+                _mm_store_ps(c4, _mm_mul_ps(vh5, m5));
+                _MM_TRANSPOSE4_PS(c0, c1, c2, c3);  // c_j: channels 0-3 of pixel xh + j
+                float* q = o + 5 * xh;
+                _mm_storeu_ps(q, c0);
+                q[4] = c4[0];
+                _mm_storeu_ps(q + 5, c1);
+                q[9] = c4[1];
+                _mm_storeu_ps(q + 10, c2);
+                q[14] = c4[2];
+                _mm_storeu_ps(q + 15, c3);
+                q[19] = c4[3];
+            }
+#endif
+            // horizontal pass of the remaining pixels, tap-outer: the six moments
             std::fill(mom.begin() + C, mom.begin() + 2 * C, 0.f);  // m1
             std::fill(mom.begin() + 3 * C, mom.begin() + 4 * C, 0.f);  // m3
             std::fill(mom.begin() + 5 * C, mom.end(), 0.f);  // m5
@@ -314,7 +385,7 @@ void farneback_expand(const Policy& policy, const fb_plane& img, const fb_expans
             float* m5 = m4 + C;
             {
                 const float g0 = k.g[std::size_t(r)];
-                for (index_t x = 0; x < C; ++x) {
+                for (index_t x = xh; x < C; ++x) {
                     m0[x] = g0 * a0[x];
                     m2[x] = g0 * a1[x];
                     m4[x] = g0 * a2[x];
@@ -328,7 +399,7 @@ void farneback_expand(const Policy& policy, const fb_plane& img, const fb_expans
                 const float* q1 = a1 - t;
                 const float* p2 = a2 + t;
                 const float* q2 = a2 - t;
-                for (index_t x = 0; x < C; ++x) {
+                for (index_t x = xh; x < C; ++x) {
                     const float e0 = p0[x] + q0[x], o0 = p0[x] - q0[x], e1 = p1[x] + q1[x], o1 = p1[x] - q1[x];
                     m0[x] += g * e0;                  // sum w f
                     m1[x] += xg * o0;                 // sum w x f
@@ -338,7 +409,7 @@ void farneback_expand(const Policy& policy, const fb_plane& img, const fb_expans
                     m5[x] += xg * o1;                 // sum w x y f
                 }
             }
-            for (index_t x = 0; x < C; ++x) {
+            for (index_t x = xh; x < C; ++x) {
                 float* q = o + 5 * x;
                 q[0] = i1 * m1[x];                                     // bx
                 q[1] = i2 * m2[x];                                     // by
@@ -351,6 +422,118 @@ void farneback_expand(const Policy& policy, const fb_plane& img, const fb_expans
 }
 
 /// The five window-summed terms per pixel (G11, G12, G22, h1, h2) of the current flow.
+/// One pixel, the portable reference; the SSE2 loop below does four at a time with the same
+/// operations in the same order per lane, so both give the same bits.
+inline void fb_matrices_pixel(const fb_plane& r1, const float* e0, const float* f, float* o, index_t x, index_t y,
+                              float wy, float wx) {
+    const index_t R = r1.rows, C = r1.cols;
+    const float dx = f[2 * x], dy = f[2 * x + 1];
+    const float fx = float(x) + dx, fy = float(y) + dy;
+    // inside: the bilinear neighbours (x1, y1) .. (x1 + 1, y1 + 1) are in the frame. Tested on
+    // the floats, so a huge or NaN flow never reaches the integer conversion.
+    const bool inside = fx >= 0 && fy >= 0 && fx < float(C - 1) && fy < float(R - 1);
+    float q[5] = {0, 0, 0, 0, 0};
+    if (inside) {
+        const index_t x1 = static_cast<index_t>(fx), y1 = static_cast<index_t>(fy);  // floor: both >= 0
+        const float ax = fx - float(x1), ay = fy - float(y1);
+        const float w00 = (1 - ax) * (1 - ay), w01 = ax * (1 - ay), w10 = (1 - ax) * ay, w11 = ax * ay;
+        const float* p0 = r1.row(y1) + 5 * x1;
+        const float* p1 = r1.row(y1 + 1) + 5 * x1;
+        for (int c = 0; c < 5; ++c) q[c] = w00 * p0[c] + w01 * p0[5 + c] + w10 * p1[c] + w11 * p1[5 + c];
+    }
+    const float* a = e0 + 5 * x;
+    // outside the frame the second expansion is unknown: A is the first frame's alone
+    const float half = inside ? 0.5f : 1.f;
+    const float a11 = (a[2] + q[2]) * half, a22 = (a[3] + q[3]) * half, a12 = (a[4] + q[4]) * half;
+    float b1 = (a[0] - q[0]) * 0.5f, b2 = (a[1] - q[1]) * 0.5f;
+    b1 += a11 * dx + a12 * dy;
+    b2 += a12 * dx + a22 * dy;
+    const float w = wy * wx;
+    const float s11 = a11 * w, s22 = a22 * w, s12 = a12 * w, t1 = b1 * w, t2 = b2 * w;
+    float* d = o + 5 * x;
+    d[0] = s11 * s11 + s12 * s12;
+    d[1] = s12 * (s11 + s22);
+    d[2] = s12 * s12 + s22 * s22;
+    d[3] = s11 * t1 + s12 * t2;
+    d[4] = s12 * t1 + s22 * t2;
+}
+
+#if FERX_FARNEBACK_SSE2
+/// Pixels x .. x + 3 of fb_matrices_pixel, in SSE2 (lanes = pixels; the bilinear gathers are
+/// four-channel loads per neighbour, transposed to lanes).
+inline void fb_matrices_4(const fb_plane& r1, const float* e0, const float* f, float* o, index_t x, index_t y,
+                          float wy, const float* wxs) {
+    const index_t C = r1.cols, R = r1.rows;
+    const __m128 f0 = _mm_loadu_ps(f + 2 * x), f1 = _mm_loadu_ps(f + 2 * x + 4);
+    const __m128 dx = _mm_shuffle_ps(f0, f1, _MM_SHUFFLE(2, 0, 2, 0));
+    const __m128 dy = _mm_shuffle_ps(f0, f1, _MM_SHUFFLE(3, 1, 3, 1));
+    const __m128 fx = _mm_add_ps(_mm_set_ps(float(x + 3), float(x + 2), float(x + 1), float(x)), dx);
+    const __m128 fy = _mm_add_ps(_mm_set1_ps(float(y)), dy);
+    const __m128 zero = _mm_setzero_ps(), one = _mm_set1_ps(1.f), halfv = _mm_set1_ps(0.5f);
+    const __m128 in = _mm_and_ps(_mm_and_ps(_mm_cmpge_ps(fx, zero), _mm_cmpge_ps(fy, zero)),
+                                 _mm_and_ps(_mm_cmplt_ps(fx, _mm_set1_ps(float(C - 1))),
+                                            _mm_cmplt_ps(fy, _mm_set1_ps(float(R - 1)))));
+    const int mask = _mm_movemask_ps(in);
+    // floor of the in-frame lanes (>= 0: truncation), zero elsewhere
+    const __m128i ix = _mm_cvttps_epi32(_mm_and_ps(in, fx)), iy = _mm_cvttps_epi32(_mm_and_ps(in, fy));
+    const __m128 ax = _mm_sub_ps(fx, _mm_cvtepi32_ps(ix)), ay = _mm_sub_ps(fy, _mm_cvtepi32_ps(iy));
+    const __m128 oax = _mm_sub_ps(one, ax), oay = _mm_sub_ps(one, ay);
+    alignas(16) float w00[4], w01[4], w10[4], w11[4];
+    alignas(16) std::int32_t xs[4], ys[4];
+    _mm_store_ps(w00, _mm_mul_ps(oax, oay));
+    _mm_store_ps(w01, _mm_mul_ps(ax, oay));
+    _mm_store_ps(w10, _mm_mul_ps(oax, ay));
+    _mm_store_ps(w11, _mm_mul_ps(ax, ay));
+    _mm_store_si128(reinterpret_cast<__m128i*>(xs), ix);
+    _mm_store_si128(reinterpret_cast<__m128i*>(ys), iy);
+    __m128 q[4];
+    alignas(16) float q4[4] = {0, 0, 0, 0};
+    for (int j = 0; j < 4; ++j) {
+        if (!(mask & (1 << j))) {
+            q[j] = zero;
+            continue;
+        }
+        const float* p0 = r1.row(ys[j]) + 5 * index_t(xs[j]);
+        const float* p1 = r1.row(ys[j] + 1) + 5 * index_t(xs[j]);
+        q[j] = _mm_add_ps(_mm_add_ps(_mm_add_ps(_mm_mul_ps(_mm_set1_ps(w00[j]), _mm_loadu_ps(p0)),
+                                                _mm_mul_ps(_mm_set1_ps(w01[j]), _mm_loadu_ps(p0 + 5))),
+                                     _mm_mul_ps(_mm_set1_ps(w10[j]), _mm_loadu_ps(p1))),
+                          _mm_mul_ps(_mm_set1_ps(w11[j]), _mm_loadu_ps(p1 + 5)));
+        q4[j] = w00[j] * p0[4] + w01[j] * p0[9] + w10[j] * p1[4] + w11[j] * p1[9];
+    }
+    _MM_TRANSPOSE4_PS(q[0], q[1], q[2], q[3]);  // q[c]: channel c of the four pixels
+    const float* a = e0 + 5 * x;
+    __m128 A0 = _mm_loadu_ps(a), A1 = _mm_loadu_ps(a + 5), A2 = _mm_loadu_ps(a + 10), A3 = _mm_loadu_ps(a + 15);
+    _MM_TRANSPOSE4_PS(A0, A1, A2, A3);
+    const __m128 A4 = _mm_set_ps(a[19], a[14], a[9], a[4]);
+    const __m128 hv = _mm_or_ps(_mm_and_ps(in, halfv), _mm_andnot_ps(in, one));
+    const __m128 a11 = _mm_mul_ps(_mm_add_ps(A2, q[2]), hv), a22 = _mm_mul_ps(_mm_add_ps(A3, q[3]), hv);
+    const __m128 a12 = _mm_mul_ps(_mm_add_ps(A4, _mm_load_ps(q4)), hv);
+    __m128 b1 = _mm_mul_ps(_mm_sub_ps(A0, q[0]), halfv), b2 = _mm_mul_ps(_mm_sub_ps(A1, q[1]), halfv);
+    b1 = _mm_add_ps(b1, _mm_add_ps(_mm_mul_ps(a11, dx), _mm_mul_ps(a12, dy)));
+    b2 = _mm_add_ps(b2, _mm_add_ps(_mm_mul_ps(a12, dx), _mm_mul_ps(a22, dy)));
+    const __m128 w = _mm_mul_ps(_mm_set1_ps(wy), _mm_loadu_ps(wxs + x));
+    const __m128 s11 = _mm_mul_ps(a11, w), s22 = _mm_mul_ps(a22, w), s12 = _mm_mul_ps(a12, w);
+    const __m128 t1 = _mm_mul_ps(b1, w), t2 = _mm_mul_ps(b2, w);
+    __m128 d0 = _mm_add_ps(_mm_mul_ps(s11, s11), _mm_mul_ps(s12, s12));
+    __m128 d1 = _mm_mul_ps(s12, _mm_add_ps(s11, s22));
+    __m128 d2 = _mm_add_ps(_mm_mul_ps(s12, s12), _mm_mul_ps(s22, s22));
+    __m128 d3 = _mm_add_ps(_mm_mul_ps(s11, t1), _mm_mul_ps(s12, t2));
+    alignas(16) float d4[4];
+    _mm_store_ps(d4, _mm_add_ps(_mm_mul_ps(s12, t1), _mm_mul_ps(s22, t2)));
+    _MM_TRANSPOSE4_PS(d0, d1, d2, d3);  // d_j: channels 0-3 of pixel x + j
+    float* d = o + 5 * x;
+    _mm_storeu_ps(d, d0);
+    d[4] = d4[0];
+    _mm_storeu_ps(d + 5, d1);
+    d[9] = d4[1];
+    _mm_storeu_ps(d + 10, d2);
+    d[14] = d4[2];
+    _mm_storeu_ps(d + 15, d3);
+    d[19] = d4[3];
+}
+#endif
+
 template <class Policy>
 void farneback_matrices(const Policy& policy, const fb_plane& r0, const fb_plane& r1, const fb_plane& flow, fb_plane& m) {
     const index_t R = r0.rows, C = r0.cols;
@@ -364,40 +547,57 @@ void farneback_matrices(const Policy& policy, const fb_plane& r0, const fb_plane
             const float* e0 = r0.row(y);
             float* o = m.row(y);
             const float wy = (y < 5 ? border[y] : 1.f) * (y >= R - 5 ? border[R - 1 - y] : 1.f);
-            for (index_t x = 0; x < C; ++x) {
-                const float dx = f[2 * x], dy = f[2 * x + 1];
-                const float fx = float(x) + dx, fy = float(y) + dy;
-                // floor without a libm call (no SSE4.1 assumed): truncate, then step down for negatives
-                const int tx = static_cast<int>(fx), ty = static_cast<int>(fy);
-                const float flx = float(tx - (fx < float(tx))), fly = float(ty - (fy < float(ty)));
-                const index_t x1 = static_cast<index_t>(flx), y1 = static_cast<index_t>(fly);
-                float q[5] = {0, 0, 0, 0, 0};
-                const bool inside = fx >= 0 && fy >= 0 && x1 < C - 1 && y1 < R - 1;
-                if (inside) {
-                    const float ax = fx - flx, ay = fy - fly;
-                    const float w00 = (1 - ax) * (1 - ay), w01 = ax * (1 - ay), w10 = (1 - ax) * ay, w11 = ax * ay;
-                    const float* p0 = r1.row(y1) + 5 * x1;
-                    const float* p1 = r1.row(y1 + 1) + 5 * x1;
-                    for (int c = 0; c < 5; ++c) q[c] = w00 * p0[c] + w01 * p0[5 + c] + w10 * p1[c] + w11 * p1[5 + c];
-                }
-                const float* a = e0 + 5 * x;
-                // outside the frame the second expansion is unknown: A is the first frame's alone
-                const float half = inside ? 0.5f : 1.f;
-                const float a11 = (a[2] + q[2]) * half, a22 = (a[3] + q[3]) * half, a12 = (a[4] + q[4]) * half;
-                float b1 = (a[0] - q[0]) * 0.5f, b2 = (a[1] - q[1]) * 0.5f;
-                b1 += a11 * dx + a12 * dy;
-                b2 += a12 * dx + a22 * dy;
-                const float w = wy * wxs[std::size_t(x)];
-                const float s11 = a11 * w, s22 = a22 * w, s12 = a12 * w, t1 = b1 * w, t2 = b2 * w;
-                float* d = o + 5 * x;
-                d[0] = s11 * s11 + s12 * s12;
-                d[1] = s12 * (s11 + s22);
-                d[2] = s12 * s12 + s22 * s22;
-                d[3] = s11 * t1 + s12 * t2;
-                d[4] = s12 * t1 + s22 * t2;
-            }
+            index_t x = 0;
+#if FERX_FARNEBACK_SSE2
+            for (; x + 4 <= C; x += 4) fb_matrices_4(r1, e0, f, o, x, y, wy, wxs.data());
+#endif
+            for (; x < C; ++x) fb_matrices_pixel(r1, e0, f, o, x, y, wy, wxs[std::size_t(x)]);
         }
     });
+}
+
+/// Horizontal box sums (2r + 1 pixels) of G rows at once: e[j] is row j padded by r replicated
+/// pixels each side (5 channels), d[j] its C output pixels. Running sums per channel; the G rows
+/// are interleaved only so that their dependency chains overlap, each row's arithmetic is the same
+/// for every G (and for the SSE2 and portable loops).
+template <int G>
+inline void fb_box_rows(const float* const* e, float* const* d, index_t C, index_t r) {
+#if FERX_FARNEBACK_SSE2
+    __m128 acc[G];
+    float acc4[G];
+    for (int j = 0; j < G; ++j) {
+        acc[j] = _mm_setzero_ps();
+        acc4[j] = 0.f;
+        for (index_t k = 0; k <= 2 * r; ++k) {
+            acc[j] = _mm_add_ps(acc[j], _mm_loadu_ps(e[j] + k * 5));
+            acc4[j] += e[j][k * 5 + 4];
+        }
+    }
+    for (index_t x = 0; x < C; ++x) {
+        for (int j = 0; j < G; ++j) {
+            _mm_storeu_ps(d[j] + 5 * x, acc[j]);
+            d[j][5 * x + 4] = acc4[j];
+        }
+        if (x + 1 == C) break;  // the window of x + 1 would read past the padded row
+        const index_t in = (x + 2 * r + 1) * 5, out = x * 5;
+        for (int j = 0; j < G; ++j) {
+            acc[j] = _mm_add_ps(acc[j], _mm_sub_ps(_mm_loadu_ps(e[j] + in), _mm_loadu_ps(e[j] + out)));
+            acc4[j] += e[j][in + 4] - e[j][out + 4];
+        }
+    }
+#else
+    float acc[G][5] = {};
+    for (int j = 0; j < G; ++j)
+        for (index_t k = 0; k <= 2 * r; ++k)
+            for (int c = 0; c < 5; ++c) acc[j][c] += e[j][k * 5 + c];
+    for (index_t x = 0; x < C; ++x) {
+        for (int j = 0; j < G; ++j)
+            for (int c = 0; c < 5; ++c) d[j][x * 5 + c] = acc[j][c];
+        if (x + 1 == C) break;  // the window of x + 1 would read past the padded row
+        for (int j = 0; j < G; ++j)
+            for (int c = 0; c < 5; ++c) acc[j][c] += e[j][(x + 2 * r + 1) * 5 + c] - e[j][x * 5 + c];
+    }
+#endif
 }
 
 /// Window sums of the 5 channels of m into s (box: winsize x winsize running sums with replicated
@@ -429,29 +629,34 @@ void farneback_window(const Policy& policy, const fb_plane& m, fb_plane& tmp, fb
         });
     }
     fb_rows(policy, R, [&](index_t lo, index_t hi) {
-        std::vector<float> ext(static_cast<std::size_t>((C + 2 * r) * 5));
-        for (index_t y = lo; y < hi; ++y) {
-            const float* src = tmp.row(y);
-            for (index_t x = -r; x < C + r; ++x)
-                for (int c = 0; c < 5; ++c) ext[std::size_t((x + r) * 5 + c)] = src[fb_clamp(x, C) * 5 + c];
-            float* d = s.row(y);
+        constexpr index_t G = 4;  // box rows summed together (independent chains, same arithmetic)
+        const std::size_t n = static_cast<std::size_t>((C + 2 * r) * 5);
+        std::vector<float> ext(n * std::size_t(G));
+        for (index_t y0 = lo; y0 < hi; y0 += G) {
+            const index_t g = std::min(G, hi - y0);
+            const float* e[G];
+            float* d[G];
+            for (index_t j = 0; j < g; ++j) {
+                const float* src = tmp.row(y0 + j);
+                float* x0 = ext.data() + n * std::size_t(j);
+                for (index_t x = -r; x < C + r; ++x)
+                    for (int c = 0; c < 5; ++c) x0[(x + r) * 5 + c] = src[fb_clamp(x, C) * 5 + c];
+                e[j] = x0;
+                d[j] = s.row(y0 + j);
+            }
             if (p.gaussian_window) {
-                std::fill(d, d + W, 0.f);
-                for (index_t k = 0; k <= 2 * r; ++k) {
-                    const float w = gauss[std::size_t(k)];
-                    const float* e = ext.data() + k * 5;
-                    for (index_t i = 0; i < W; ++i) d[i] += w * e[i];
+                for (index_t j = 0; j < g; ++j) {
+                    std::fill(d[j], d[j] + W, 0.f);
+                    for (index_t k = 0; k <= 2 * r; ++k) {
+                        const float w = gauss[std::size_t(k)];
+                        const float* ek = e[j] + k * 5;
+                        for (index_t i = 0; i < W; ++i) d[j][i] += w * ek[i];
+                    }
                 }
+            } else if (g == G) {
+                fb_box_rows<G>(e, d, C, r);
             } else {
-                float acc[5] = {0, 0, 0, 0, 0};
-                for (index_t k = 0; k <= 2 * r; ++k)
-                    for (int c = 0; c < 5; ++c) acc[c] += ext[std::size_t(k * 5 + c)];
-                for (index_t x = 0; x < C; ++x) {
-                    for (int c = 0; c < 5; ++c) d[x * 5 + c] = acc[c];
-                    if (x + 1 == C) break;  // the window of x + 1 would read past the padded row
-                    for (int c = 0; c < 5; ++c)
-                        acc[c] += ext[std::size_t((x + 2 * r + 1) * 5 + c)] - ext[std::size_t(x * 5 + c)];
-                }
+                for (index_t j = 0; j < g; ++j) fb_box_rows<1>(e + j, d + j, C, r);
             }
         }
     });
@@ -466,7 +671,27 @@ void farneback_solve(const Policy& policy, const fb_plane& s, fb_plane& flow, fl
         for (index_t y = lo; y < hi; ++y) {
             const float* a = s.row(y);
             float* f = flow.row(y);
-            for (index_t x = 0; x < s.cols; ++x) {
+            index_t x = 0;
+#if FERX_FARNEBACK_SSE2
+            const __m128 sc = _mm_set1_ps(scale), reg = _mm_set1_ps(1e-3f), one = _mm_set1_ps(1.f);
+            for (; x + 4 <= s.cols; x += 4) {  // four pixels, the portable loop's operations per lane
+                const float* q = a + 5 * x;
+                __m128 g11 = _mm_loadu_ps(q), g12 = _mm_loadu_ps(q + 5), g22 = _mm_loadu_ps(q + 10);
+                __m128 h1 = _mm_loadu_ps(q + 15);
+                _MM_TRANSPOSE4_PS(g11, g12, g22, h1);
+                g11 = _mm_mul_ps(g11, sc);
+                g12 = _mm_mul_ps(g12, sc);
+                g22 = _mm_mul_ps(g22, sc);
+                h1 = _mm_mul_ps(h1, sc);
+                const __m128 h2 = _mm_mul_ps(_mm_set_ps(q[19], q[14], q[9], q[4]), sc);
+                const __m128 idet = _mm_div_ps(one, _mm_add_ps(_mm_sub_ps(_mm_mul_ps(g11, g22), _mm_mul_ps(g12, g12)), reg));
+                const __m128 u = _mm_mul_ps(_mm_sub_ps(_mm_mul_ps(g22, h1), _mm_mul_ps(g12, h2)), idet);
+                const __m128 v = _mm_mul_ps(_mm_sub_ps(_mm_mul_ps(g11, h2), _mm_mul_ps(g12, h1)), idet);
+                _mm_storeu_ps(f + 2 * x, _mm_unpacklo_ps(u, v));
+                _mm_storeu_ps(f + 2 * x + 4, _mm_unpackhi_ps(u, v));
+            }
+#endif
+            for (; x < s.cols; ++x) {
                 const float* q = a + 5 * x;
                 const float g11 = q[0] * scale, g12 = q[1] * scale, g22 = q[2] * scale, h1 = q[3] * scale, h2 = q[4] * scale;
                 const float idet = 1.f / (g11 * g22 - g12 * g12 + 1e-3f);
