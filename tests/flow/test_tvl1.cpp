@@ -1,16 +1,15 @@
-// TV-L1 optical flow: a known sub-pixel translation, exec::par against exec::seq bit for bit, the
-// sequence and clip forms against pair calls, bad input; and (label heavy) end-point error on
-// Middlebury, Sintel and KITTI ground truth beside OpenCV's DualTVL1OpticalFlow, same parameters.
+// TV-L1 optical flow: known motions, exec::par against exec::seq bit for bit, the sequence and
+// clip forms against pair calls, bad input; and (label heavy) end-point error on Middlebury,
+// Sintel and KITTI ground truth beside OpenCV's DualTVL1OpticalFlow, same parameters.
 #include <ferx/core/opencv.hpp>
+#include <ferx/flow/metrics.hpp>
 #include <ferx/flow/tvl1.hpp>
 
 #include <boost/test/unit_test.hpp>
 
-#include "../support/ferx_test.hpp"
+#include "flow_test.hpp"
 
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/optflow.hpp>
-#include <opencv2/video.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -24,92 +23,24 @@
 
 namespace {
 
-namespace fs = std::filesystem;
-
-fs::path flow_dir() { return ferx_test::shared_dir() / "data" / "flow"; }
-
-cv::Mat grey(const fs::path& p) { return cv::imread(p.string(), cv::IMREAD_GRAYSCALE); }
-
-/// Mean end-point error of `f` (CV_32FC2) against `gt` over pixels where `valid` (CV_8U) is set.
-double epe(const cv::Mat& f, const cv::Mat& gt, const cv::Mat& valid) {
-    double s = 0;
-    long n = 0;
-    for (int y = 0; y < f.rows; ++y)
-        for (int x = 0; x < f.cols; ++x) {
-            if (!valid.empty() && !valid.at<std::uint8_t>(y, x)) continue;
-            const cv::Vec2f a = f.at<cv::Vec2f>(y, x), b = gt.at<cv::Vec2f>(y, x);
-            s += std::hypot(double(a[0]) - b[0], double(a[1]) - b[1]);
-            ++n;
-        }
-    return n ? s / double(n) : 0.0;
-}
-
-cv::Mat to_cv(const ferx::flow_field& f) {
-    cv::Mat m(int(f.shape()[0]), int(f.shape()[1]), CV_32FC2);
-    for (int y = 0; y < m.rows; ++y)
-        for (int x = 0; x < m.cols; ++x) m.at<cv::Vec2f>(y, x) = cv::Vec2f(f(y, x).u, f(y, x).v);
-    return m;
-}
-
 cv::Ptr<cv::optflow::DualTVL1OpticalFlow> opencv_tvl1(const ferx::tvl1_params& p) {
     return cv::optflow::DualTVL1OpticalFlow::create(p.tau, p.lambda, p.theta, p.nscales, p.warps, p.epsilon,
                                                     p.inner_iterations, p.outer_iterations, p.scale_step, p.gamma,
                                                     p.median_filtering, p.use_initial_flow);
 }
 
-/// Runs both on (a, b) and checks ferx's EPE against OpenCV's.
-void compare_with_opencv(const std::string& name, const cv::Mat& a, const cv::Mat& b, const cv::Mat& gt,
-                         const cv::Mat& valid) {
-    const ferx::tvl1_params p;
-    auto t0 = std::chrono::steady_clock::now();
-    const cv::Mat ours = to_cv(ferx::tvl1(ferx::exec::seq, ferx::view<std::uint8_t>(a), ferx::view<std::uint8_t>(b), p));
-    auto t1 = std::chrono::steady_clock::now();
-    cv::Mat theirs;
-    opencv_tvl1(p)->calc(a, b, theirs);
-    auto t2 = std::chrono::steady_clock::now();
-    const cv::Mat zero = cv::Mat::zeros(a.size(), CV_32FC2);
-    const double e_ours = epe(ours, gt, valid), e_cv = epe(theirs, gt, valid), e_zero = epe(zero, gt, valid);
-    const double diff = epe(ours, theirs, cv::Mat());
-    BOOST_TEST_MESSAGE(name << " " << a.cols << "x" << a.rows << ": EPE ferx " << e_ours << " (seq "
-                            << std::chrono::duration<double>(t1 - t0).count() << " s), OpenCV " << e_cv << " ("
-                            << std::chrono::duration<double>(t2 - t1).count() << " s), zero flow " << e_zero
-                            << ", mean |ferx - OpenCV| " << diff);
-    BOOST_TEST(e_ours <= e_cv * 1.02);
-    BOOST_TEST(e_ours < 0.5 * e_zero);
-    ferx::tvl1_params pe;
-    pe.exact_median = true;
-    const cv::Mat exact = to_cv(ferx::tvl1(ferx::exec::seq, ferx::view<std::uint8_t>(a), ferx::view<std::uint8_t>(b), pe));
-    const double e_exact = epe(exact, gt, valid);
-    BOOST_TEST_MESSAGE(name << ": EPE ferx with exact_median " << e_exact);
-    BOOST_TEST(e_exact <= e_cv * 1.02);
-}
-
-/// The bilinear sample of `m` (CV_8U) at (x, y), in double, clamped.
-double bilinear(const cv::Mat& m, double x, double y) {
-    x = std::min(std::max(x, 0.0), double(m.cols - 1));
-    y = std::min(std::max(y, 0.0), double(m.rows - 1));
-    const int x0 = std::min(int(x), m.cols - 2), y0 = std::min(int(y), m.rows - 2);
-    const double fx = x - x0, fy = y - y0;
-    auto at = [&](int r, int c) { return double(m.at<std::uint8_t>(r, c)); };
-    return (1 - fy) * ((1 - fx) * at(y0, x0) + fx * at(y0, x0 + 1)) + fy * ((1 - fx) * at(y0 + 1, x0) + fx * at(y0 + 1, x0 + 1));
-}
-
-/// A rows x cols crop of `src` at (x0, y0) and the same crop moved by (du, dv): float [0, 1]
-/// frames with i1(x + du, y + dv) = i0(x, y).
-std::pair<cv::Mat, cv::Mat> translated_pair(const cv::Mat& src, int x0, int y0, int rows, int cols, double du, double dv) {
-    cv::Mat a(rows, cols, CV_32F), b(rows, cols, CV_32F);
-    for (int y = 0; y < rows; ++y)
-        for (int x = 0; x < cols; ++x) {
-            a.at<float>(y, x) = float(src.at<std::uint8_t>(y0 + y, x0 + x) / 255.0);
-            b.at<float>(y, x) = float(bilinear(src, x0 + x - du, y0 + y - dv) / 255.0);
-        }
-    return {a, b};
-}
-
 cv::Mat test_image() {
-    const fs::path p = flow_dir() / "middlebury" / "Dimetrodon" / "frame10.png";
-    if (fs::is_regular_file(p)) return grey(p);
+    const auto p = flow_test::flow_dir() / "middlebury" / "Dimetrodon" / "frame10.png";
+    if (std::filesystem::is_regular_file(p)) return ferx::read_image(p.string());
     return ferx_test::random_grey(240, 320, 7, true);  // smooth random texture without the data
+}
+
+/// A known motion of a crop of the test image, as float frames in [0, 1].
+std::pair<cv::Mat, cv::Mat> float_pair(const flow_test::known_pair& k) {
+    cv::Mat a, b;
+    k.frame0.convertTo(a, CV_32F, 1 / 255.0);
+    k.frame1.convertTo(b, CV_32F, 1 / 255.0);
+    return {a, b};
 }
 
 bool same_bits(const ferx::flow_field& a, const ferx::flow_field& b) {
@@ -121,24 +52,34 @@ bool same_bits(const ferx::flow_field& a, const ferx::flow_field& b) {
 
 BOOST_AUTO_TEST_SUITE(tvl1)
 
-BOOST_AUTO_TEST_CASE(recovers_a_subpixel_translation) {
-    const cv::Mat src = test_image();
-    const auto [a, b] = translated_pair(src, 100, 60, 80, 100, 1.3, -0.7);
-    const ferx::flow_field f = ferx::tvl1(ferx::exec::seq, ferx::view<float>(a), ferx::view<float>(b));
-    double s = 0;
-    int n = 0;
-    for (int y = 8; y < 72; ++y)
-        for (int x = 8; x < 92; ++x) {
-            s += std::hypot(f(y, x).u - 1.3, f(y, x).v + 0.7);
-            ++n;
-        }
-    BOOST_TEST_MESSAGE("translation (1.3, -0.7): mean EPE inside an 8-pixel border " << s / n);
-    BOOST_TEST(s / n < 0.05);  // measured 0.0152 (Dimetrodon frame10 crop, default parameters)
+BOOST_AUTO_TEST_CASE(known_motions) {
+    const cv::Mat f0 = test_image()(cv::Rect(60, 40, 200, 160)).clone();
+    struct named {
+        const char* name;
+        flow_test::affine_motion m;
+        double bound;  // set from the measurement in the comment
+    } motions[] = {
+        {"translation (1.3, -0.7)", flow_test::affine_motion::translation(1.3, -0.7), 0.05},  // measured 0.0226
+        {"rotation 2 degrees", flow_test::affine_motion::rotation(2.0), 0.12},            // measured 0.0590
+        {"zoom 1.03", flow_test::affine_motion::zoom(1.03), 0.14},                // measured 0.0689
+    };
+    for (const auto& k : motions) {
+        const auto pair = flow_test::make_known_pair(f0, k.m, 8);
+        const auto f = ferx::tvl1(ferx::exec::seq, ferx::view<std::uint8_t>(pair.frame0), ferx::view<std::uint8_t>(pair.frame1));
+        const auto e = ferx::compare_flow(ferx::view(f), ferx::view(pair.truth), ferx::view(pair.mask));
+        const auto [a, b] = float_pair(pair);
+        const auto ff = ferx::tvl1(ferx::exec::seq, ferx::view<float>(a), ferx::view<float>(b));
+        const auto ef = ferx::compare_flow(ferx::view(ff), ferx::view(pair.truth), ferx::view(pair.mask));
+        BOOST_TEST_MESSAGE("TV-L1, " << k.name << ": EPE " << e.epe << " px (float frames " << ef.epe
+                                                          << "), angular " << e.angular << " deg");
+        BOOST_TEST(e.epe < k.bound, k.name);
+        BOOST_TEST(ef.epe < k.bound, k.name << " (float frames)");
+    }
 }
 
 BOOST_AUTO_TEST_CASE(par_equals_seq_bit_for_bit) {
-    const cv::Mat src = test_image();
-    const auto [a, b] = translated_pair(src, 20, 20, 200, 260, -2.2, 1.6);
+    const auto [a, b] = float_pair(flow_test::make_known_pair(test_image()(cv::Rect(20, 20, 260, 200)).clone(),
+                                                             flow_test::affine_motion::translation(-2.2, 1.6)));
     ferx::tvl1_params p;
     p.nscales = 3;
     p.warps = 2;
@@ -205,8 +146,8 @@ BOOST_AUTO_TEST_CASE(sequence_and_clip_equal_pair_calls) {
 }
 
 BOOST_AUTO_TEST_CASE(initial_flow_is_used) {
-    const cv::Mat src = test_image();
-    const auto [a, b] = translated_pair(src, 100, 60, 80, 100, 1.3, -0.7);
+    const auto [a, b] = float_pair(flow_test::make_known_pair(test_image()(cv::Rect(100, 60, 100, 80)).clone(),
+                                                             flow_test::affine_motion::translation(1.3, -0.7), 8));
     ferx::tvl1_params p;
     p.nscales = 1;
     p.warps = 1;
@@ -269,51 +210,39 @@ BOOST_AUTO_TEST_CASE(bad_input_throws) {
     BOOST_CHECK_THROW(ferx::tvl1(ferx::exec::seq, va, vb, ferx::view(init), p), ferx::error);
 }
 
-BOOST_AUTO_TEST_CASE(middlebury_dimetrodon_vs_opencv, *boost::unit_test::label("heavy")) {
-    const fs::path d = flow_dir() / "middlebury" / "Dimetrodon";
-    if (!fs::is_regular_file(d / "flow10.flo")) {
-        BOOST_TEST_MESSAGE("Middlebury Dimetrodon not found under " << d.string() << "; skipping");
-        return;
+BOOST_AUTO_TEST_CASE(ground_truth_against_opencv,
+                     *boost::unit_test::label("heavy") * boost::unit_test::precondition(ferx_test::shared_data_present{})) {
+    const auto pairs = flow_test::truth_pairs();
+    BOOST_TEST_REQUIRE(!pairs.empty());
+    for (const auto& tp : pairs) {
+        const ferx::tvl1_params p;
+        const auto a = ferx::view<std::uint8_t>(tp.frame0), b = ferx::view<std::uint8_t>(tp.frame1);
+        const auto t0 = std::chrono::steady_clock::now();
+        const auto ours = ferx::tvl1(ferx::exec::seq, a, b, p);
+        const auto t1 = std::chrono::steady_clock::now();
+        cv::Mat theirs;
+        opencv_tvl1(p)->calc(tp.frame0, tp.frame1, theirs);
+        const auto t2 = std::chrono::steady_clock::now();
+        const auto zero = ferx::make_flow_field(tp.truth.shape()[0], tp.truth.shape()[1]);
+        const auto truth = ferx::view(tp.truth);
+        const auto valid = ferx::view(tp.valid);
+        const double e_ours = ferx::endpoint_error(ferx::view(ours), truth, valid);
+        const double e_cv = ferx::endpoint_error(ferx::flow_view_of(theirs), truth, valid);
+        const double e_zero = ferx::endpoint_error(ferx::view(zero), truth, valid);
+        const double diff = ferx::mean_flow_difference(ferx::view(ours), ferx::flow_view_of(theirs));
+        BOOST_TEST_MESSAGE(tp.name << " " << tp.frame0.cols << "x" << tp.frame0.rows << ": EPE ferx " << e_ours << " (seq "
+                                   << std::chrono::duration<double>(t1 - t0).count() << " s), OpenCV " << e_cv << " ("
+                                   << std::chrono::duration<double>(t2 - t1).count() << " s), zero flow " << e_zero
+                                   << ", mean |ferx - OpenCV| " << diff);
+        BOOST_TEST(e_ours <= e_cv * 1.02, tp.name);
+        BOOST_TEST(e_ours < 0.5 * e_zero, tp.name);
+        ferx::tvl1_params pe;
+        pe.exact_median = true;
+        const auto exact = ferx::tvl1(ferx::exec::seq, a, b, pe);
+        const double e_exact = ferx::endpoint_error(ferx::view(exact), truth, valid);
+        BOOST_TEST_MESSAGE(tp.name << ": EPE ferx with exact_median " << e_exact);
+        BOOST_TEST(e_exact <= e_cv * 1.02, tp.name << " (exact_median)");
     }
-    const cv::Mat gt = cv::readOpticalFlow((d / "flow10.flo").string());
-    cv::Mat valid(gt.size(), CV_8U);
-    for (int y = 0; y < gt.rows; ++y)
-        for (int x = 0; x < gt.cols; ++x) {
-            const cv::Vec2f v = gt.at<cv::Vec2f>(y, x);
-            valid.at<std::uint8_t>(y, x) = std::abs(v[0]) < 1e9f && std::abs(v[1]) < 1e9f;
-        }
-    compare_with_opencv("Middlebury Dimetrodon", grey(d / "frame10.png"), grey(d / "frame11.png"), gt, valid);
-}
-
-BOOST_AUTO_TEST_CASE(sintel_vs_opencv, *boost::unit_test::label("heavy")) {
-    for (const char* scene : {"alley_1/clean", "alley_1/final", "cave_2/clean", "cave_2/final"}) {
-        const fs::path d = flow_dir() / "sintel" / scene;
-        if (!fs::is_regular_file(d / "gt" / "frame_0002.flo")) {
-            BOOST_TEST_MESSAGE("Sintel " << scene << " not found; skipping");
-            continue;
-        }
-        const cv::Mat gt = cv::readOpticalFlow((d / "gt" / "frame_0002.flo").string());
-        const cv::Mat invalid = grey(d / "gt" / "invalid" / "frame_0002.png");
-        cv::Mat valid = invalid.empty() ? cv::Mat(gt.size(), CV_8U, cv::Scalar(1)) : (invalid < 128);
-        compare_with_opencv(std::string("Sintel ") + scene, grey(d / "frame_0002.png"), grey(d / "frame_0003.png"), gt, valid);
-    }
-}
-
-BOOST_AUTO_TEST_CASE(kitti_vs_opencv, *boost::unit_test::label("heavy")) {
-    const fs::path d = flow_dir() / "kitti";
-    if (!fs::is_regular_file(d / "flow_occ_000010_10.png")) {
-        BOOST_TEST_MESSAGE("KITTI not found under " << d.string() << "; skipping");
-        return;
-    }
-    const cv::Mat raw = cv::imread((d / "flow_occ_000010_10.png").string(), cv::IMREAD_UNCHANGED);  // BGR, 16-bit
-    cv::Mat gt(raw.size(), CV_32FC2), valid(raw.size(), CV_8U);
-    for (int y = 0; y < raw.rows; ++y)
-        for (int x = 0; x < raw.cols; ++x) {
-            const cv::Vec3w p = raw.at<cv::Vec3w>(y, x);
-            gt.at<cv::Vec2f>(y, x) = cv::Vec2f((float(p[2]) - 32768.f) / 64.f, (float(p[1]) - 32768.f) / 64.f);
-            valid.at<std::uint8_t>(y, x) = p[0] != 0;
-        }
-    compare_with_opencv("KITTI 000010", grey(d / "kitti_000010_10.png"), grey(d / "kitti_000010_11.png"), gt, valid);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
