@@ -14,6 +14,8 @@
 #include <ferx/core/opencv.hpp>
 #include <ferx/flow/farneback.hpp>
 #include <ferx/flow/hof.hpp>
+#include <ferx/flow/io.hpp>
+#include <ferx/flow/metrics.hpp>
 #include <ferx/flow/tvl1.hpp>
 
 #include <benchmark/benchmark.h>
@@ -84,35 +86,11 @@ const flow_case& get_case(const std::string& name) {
     return cache.back();
 }
 
-double mean_epe(const cv::Mat& f, const cv::Mat& gt, const cv::Mat& valid) {
-    double s = 0;
-    long n = 0;
-    for (int y = 0; y < f.rows; ++y)
-        for (int x = 0; x < f.cols; ++x) {
-            if (!valid.empty() && !valid.at<std::uint8_t>(y, x)) continue;
-            const cv::Vec2f a = f.at<cv::Vec2f>(y, x), b = gt.at<cv::Vec2f>(y, x);
-            s += std::hypot(double(a[0]) - b[0], double(a[1]) - b[1]);
-            ++n;
-        }
-    return n ? s / double(n) : 0.0;
-}
-
 void set_counters(benchmark::State& state, const flow_case& c, const cv::Mat& last) {
     const double pairs = double(c.frames.size() - 1);
     state.counters["pairs_per_s"] = benchmark::Counter(pairs, benchmark::Counter::kIsIterationInvariantRate);
     state.SetItemsProcessed(static_cast<std::int64_t>(double(state.iterations()) * pairs * c.frames[0].total()));
-    if (!c.gt.empty() && !last.empty()) state.counters["epe"] = mean_epe(last, c.gt, c.valid);
-}
-
-ferx::farneback_params readme_farneback() {
-    ferx::farneback_params p;
-    p.pyr_scale = 0.5;
-    p.levels = 3;
-    p.winsize = 15;
-    p.iterations = 3;
-    p.poly_n = 5;
-    p.poly_sigma = 1.2;
-    return p;
+    if (!c.gt.empty() && !last.empty()) state.counters["epe"] = ferx::endpoint_error(ferx::flow_view_of(last), ferx::flow_view_of(c.gt), ferx::view<std::uint8_t>(c.valid));
 }
 
 template <class Sequence, class Policy>
@@ -161,7 +139,7 @@ void opencv_farneback(benchmark::State& state, const std::string& name, int thre
     }
     const int previous = cv::getNumThreads();
     if (threads > 0) cv::setNumThreads(threads);
-    const auto p = readme_farneback();
+    const auto p = ferx::farneback_params::opencv_sample();
     cv::Mat flow;
     for (auto _ : state) {
         for (std::size_t i = 0; i + 1 < c.frames.size(); ++i)
@@ -182,7 +160,7 @@ void ferx_hof(benchmark::State& state, Policy policy) {
         return;
     }
     const auto f = ferx::farneback(ferx::exec::par, ferx::view<std::uint8_t>(c.frames[0]), ferx::view<std::uint8_t>(c.frames[1]),
-                                   readme_farneback());
+                                   ferx::farneback_params::opencv_sample());
     ferx::hof_params p;
     for (auto _ : state) {
         auto h = ferx::describe(policy, ferx::view(f), p);
@@ -211,7 +189,7 @@ int main(int argc, char** argv) {
         auto reg = [&](const std::string& impl, auto fn) {
             benchmark::RegisterBenchmark(("flow/farneback/" + impl + "/" + name).c_str(), fn)->Unit(benchmark::kMillisecond)->UseRealTime();
         };
-        const ferx::farneback_sequence fb(readme_farneback());
+        const ferx::farneback_sequence fb(ferx::farneback_params::opencv_sample());
         reg("ferx_seq", [name, fb](benchmark::State& s) { ferx_flow(s, name, ferx::exec::seq, fb); });
         reg("ferx_par", [name, fb](benchmark::State& s) { ferx_flow(s, name, ferx::exec::par, fb); });
         reg("opencv_1thread", [name](benchmark::State& s) { opencv_farneback(s, name, 1); });

@@ -96,22 +96,12 @@ options parse(int argc, char** argv) {
     return o;
 }
 
-/// The parameters of ../shared/README.md's Farneback figures (OpenCV's documented example).
-ferx::farneback_params readme_farneback() {
-    ferx::farneback_params p;
-    p.levels = 3;
-    p.winsize = 15;
-    p.iterations = 3;
-    p.poly_sigma = 1.2;
-    return p;
-}
-
 /// The flow of one pair with the chosen method, on the pool.
 ferx::flow_field flow_of(const options& o, ferx::thread_pool& pool, const ferx::image<std::uint8_t>& a,
                          const ferx::image<std::uint8_t>& b) {
     const auto policy = ferx::exec::par.on(pool);
     const ferx::image_view<const std::uint8_t> va = ferx::view(a), vb = ferx::view(b);
-    if (o.method == "farneback") return ferx::farneback(policy, va, vb, readme_farneback());
+    if (o.method == "farneback") return ferx::farneback(policy, va, vb, ferx::farneback_params::opencv_sample());
     ferx::tvl1_params p;
     if (o.scales) p.nscales = o.scales;
     if (o.warps) p.warps = o.warps;
@@ -167,7 +157,7 @@ int video(const options& o, ferx::thread_pool& pool) {
     if (o.scales) tp.nscales = o.scales;
     if (o.warps) tp.warps = o.warps;
     ferx::tvl1_sequence tvl1(tp);
-    ferx::farneback_sequence farneback(readme_farneback());
+    ferx::farneback_sequence farneback(ferx::farneback_params::opencv_sample());
     cv::VideoWriter writer;
     cv::Mat frame, grey;
     int n = 0, pairs = 0;

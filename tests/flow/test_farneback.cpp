@@ -17,13 +17,7 @@ namespace {
 
 /// The README's parameters (../shared/README.md's OpenCV table).
 ferx::farneback_params readme_params(bool gaussian) {
-    ferx::farneback_params p;
-    p.pyr_scale = 0.5;
-    p.levels = 3;
-    p.winsize = 15;
-    p.iterations = 3;
-    p.poly_n = 5;
-    p.poly_sigma = 1.2;
+    auto p = ferx::farneback_params::opencv_sample();
     p.gaussian_window = gaussian;
     return p;
 }

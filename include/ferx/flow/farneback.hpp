@@ -77,6 +77,20 @@ struct farneback_params {
     /// passes sigma 0 there, for which cv::GaussianBlur takes its fixed 3-tap kernel). false fits
     /// the polynomials to the frame itself: measured better EPE on the shared pairs (docs/flow.md).
     bool smooth_first_level = true;
+
+    /// The parameters of OpenCV's dense optical-flow sample and tutorial,
+    /// calcOpticalFlowFarneback(prev, next, flow, 0.5, 3, 15, 3, 5, 1.2, 0), which most published
+    /// uses copy (and ../shared/README.md's timings and docs/flow.md's tables use).
+    static farneback_params opencv_sample() {
+        farneback_params p;
+        p.pyr_scale = 0.5;
+        p.levels = 3;
+        p.winsize = 15;
+        p.iterations = 3;
+        p.poly_n = 5;
+        p.poly_sigma = 1.2;
+        return p;
+    }
 };
 
 namespace detail {

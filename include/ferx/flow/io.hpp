@@ -41,15 +41,27 @@ inline cv::Mat flow_to_mat(const flow_view<>& f) {
                    static_cast<std::size_t>(f.stride(0)) * sizeof(flow_vector));
 }
 
-/// A ferx view of a CV_32FC2 cv::Mat (no copy; ROIs keep their row step).
-inline flow_view<> flow_view_of(cv::Mat& m) {
-    const char* where = "ferx::flow_view_of";
+namespace detail {
+inline void check_flow_mat(const cv::Mat& m, const char* where) {
     if (m.empty()) throw error(where, "the cv::Mat is empty");
     if (m.dims != 2 || m.type() != CV_32FC2)
         throw error(where, "the cv::Mat must be 2-D CV_32FC2, got " + detail::cv_type_name(m.type()));
     if (m.step[0] % sizeof(flow_vector) != 0) throw error(where, "the row step is not a multiple of 8 bytes");
+}
+}  // namespace detail
+
+/// A ferx view of a CV_32FC2 cv::Mat (no copy; ROIs keep their row step).
+inline flow_view<> flow_view_of(cv::Mat& m) {
+    detail::check_flow_mat(m, "ferx::flow_view_of");
     return flow_view<>(reinterpret_cast<flow_vector*>(m.data), {m.rows, m.cols},
                        {static_cast<index_t>(m.step[0] / sizeof(flow_vector)), 1});
+}
+
+/// A read-only ferx view of a CV_32FC2 cv::Mat (no copy).
+inline const_flow_view<> flow_view_of(const cv::Mat& m) {
+    detail::check_flow_mat(m, "ferx::flow_view_of");
+    return const_flow_view<>(reinterpret_cast<const flow_vector*>(m.data), {m.rows, m.cols},
+                             {static_cast<index_t>(m.step[0] / sizeof(flow_vector)), 1});
 }
 
 namespace detail {
