@@ -45,6 +45,7 @@
 #include <ferx/flow/hof.hpp>
 #include <ferx/flow/io.hpp>
 #include <ferx/flow/metrics.hpp>
+#include <ferx/flow/sequence.hpp>
 #include <ferx/flow/tvl1.hpp>
 
 #include <ferx/data/ckplus.hpp>

@@ -80,6 +80,8 @@ struct hof_params;
 struct farneback_params;
 struct tvl1_params;
 class farneback_flow;
+template <class Derived>
+class flow_sequence;
 class farneback_sequence;
 class tvl1_flow;
 class tvl1_sequence;

@@ -38,6 +38,7 @@
 #include <ferx/core/tensor.hpp>
 #include <ferx/core/view.hpp>
 #include <ferx/flow/field.hpp>
+#include <ferx/flow/sequence.hpp>
 
 #include <algorithm>
 #include <array>
@@ -850,44 +851,26 @@ protected:
 };
 
 /// Flows of consecutive frames of a video, each frame's pyramid and expansions computed once.
-class farneback_sequence : public farneback_flow {
+class farneback_sequence : public farneback_flow, public flow_sequence<farneback_sequence> {
 public:
     using farneback_flow::farneback_flow;
-
-    /// Adds a frame; returns the flow from the previous frame to it (an empty 0 x 0 field for the
-    /// first frame, or after a change of frame size), from zero.
-    template <class Policy, class T>
-    flow_field next(const Policy& policy, const image_view<const T>& frame) {
-        constexpr const char* where = "ferx::farneback_sequence::next";
-        static_assert(is_host_policy_v<Policy>, "ferx::farneback: use exec::seq or exec::par");
-        detail::check_frame_pair(frame, frame, where);
-        kernel_.prepare(params_.poly_n, params_.poly_sigma);
-        const bool first = count_ == 0 || frame.rows() != rows_ || frame.cols() != cols_;
-        rows_ = frame.rows();
-        cols_ = frame.cols();
-        std::swap(f0_, f1_);
-        prepare(policy, frame, f1_);
-        if (first) {
-            count_ = 1;
-            return make_flow_field(0, 0);
-        }
-        ++count_;
-        flow_field f = make_flow_field(rows_, cols_);
-        const bool init = params_.use_initial_flow;
-        params_.use_initial_flow = false;
-        solve(policy, f0_, f1_, view(f));
-        params_.use_initial_flow = init;
-        return f;
-    }
-    template <class Policy, class T, class = std::enable_if_t<!std::is_const<T>::value>>
-    flow_field next(const Policy& policy, const image_view<T>& frame) {
-        return next(policy, image_view<const T>(frame));
-    }
-    /// Forgets the previous frame.
-    void reset() { count_ = 0; }
+    static constexpr const char* sequence_name = "ferx::farneback_sequence";
 
 private:
-    index_t count_ = 0, rows_ = 0, cols_ = 0;
+    friend class flow_sequence<farneback_sequence>;
+    template <class Policy, class T>
+    void push_frame(const Policy& policy, const image_view<const T>& frame) {
+        kernel_.prepare(params_.poly_n, params_.poly_sigma);
+        std::swap(f0_, f1_);
+        prepare(policy, frame, f1_);
+    }
+    template <class Policy>
+    void solve_last_pair(const Policy& policy, const flow_view<>& flow) {
+        const bool init = params_.use_initial_flow;
+        params_.use_initial_flow = false;
+        solve(policy, f0_, f1_, flow);
+        params_.use_initial_flow = init;
+    }
 };
 
 /// The flow from i0 to i1 into `flow` (see the file comment).
@@ -923,14 +906,9 @@ void farneback(const Policy& policy, const image_view<T>& i0, const image_view<T
 /// The flows of a clip's consecutive frames (frames x rows x cols): T - 1 fields.
 template <class Policy, class T>
 std::vector<flow_field> farneback(const Policy& policy, const volume_view<const T>& clip, const farneback_params& params = {}) {
-    if (clip.empty() || clip.shape(0) < 2) throw error("ferx::farneback", "a clip needs at least 2 frames");
+    detail::check_farneback_params(params, "ferx::farneback");
     farneback_sequence s(params);
-    std::vector<flow_field> out;
-    for (index_t t = 0; t < clip.shape(0); ++t) {
-        auto f = s.next(policy, clip[t]);
-        if (t > 0) out.push_back(std::move(f));
-    }
-    return out;
+    return detail::clip_flows(s, policy, clip, "ferx::farneback");
 }
 
 FERX_NAMESPACE_END

@@ -36,6 +36,7 @@
 #include <ferx/core/tensor.hpp>
 #include <ferx/core/view.hpp>
 #include <ferx/flow/field.hpp>
+#include <ferx/flow/sequence.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -769,43 +770,24 @@ protected:
 
 /// The flows of a video's consecutive frames: each frame's pyramid is built once and serves as
 /// the second frame of one pair and the first of the next.
-class tvl1_sequence : public tvl1_flow {
+class tvl1_sequence : public tvl1_flow, public flow_sequence<tvl1_sequence> {
 public:
     using tvl1_flow::tvl1_flow;
-
-    /// Adds a frame; returns the flow from the previous frame to it (an empty 0 x 0 field for
-    /// the first frame), from zero (use_initial_flow does not apply). A frame of another size
-    /// than the previous one restarts the sequence.
-    template <class Policy, class T>
-    flow_field next(const Policy& policy, const image_view<const T>& frame) {
-        constexpr const char* where = "ferx::tvl1_sequence::next";
-        static_assert(is_host_policy_v<Policy>, "ferx::tvl1: use exec::seq or exec::par");
-        detail::check_frame_pair(frame, frame, where);
-        const bool first = count_ == 0 || frame.rows() != rows_ || frame.cols() != cols_;
-        rows_ = frame.rows();
-        cols_ = frame.cols();
-        s_.push_frame(policy, frame);
-        if (first) {
-            count_ = 1;
-            return make_flow_field(0, 0);
-        }
-        ++count_;
-        flow_field f = make_flow_field(rows_, cols_);
-        tvl1_params p = s_.params;
-        s_.params.use_initial_flow = false;
-        s_.solve(policy, view(f));
-        s_.params = p;
-        return f;
-    }
-    template <class Policy, class T, class = std::enable_if_t<!std::is_const<T>::value>>
-    flow_field next(const Policy& policy, const image_view<T>& frame) {
-        return next(policy, image_view<const T>(frame));
-    }
-    /// Forgets the previous frame.
-    void reset() { count_ = 0; }
+    static constexpr const char* sequence_name = "ferx::tvl1_sequence";
 
 private:
-    index_t count_ = 0, rows_ = 0, cols_ = 0;
+    friend class flow_sequence<tvl1_sequence>;
+    template <class Policy, class T>
+    void push_frame(const Policy& policy, const image_view<const T>& frame) {
+        s_.push_frame(policy, frame);
+    }
+    template <class Policy>
+    void solve_last_pair(const Policy& policy, const flow_view<>& flow) {
+        const tvl1_params p = s_.params;
+        s_.params.use_initial_flow = false;
+        s_.solve(policy, flow);
+        s_.params = p;
+    }
 };
 
 /// The TV-L1 flow from i0 to i1 into `flow` (rows x cols; its input is the initial flow when
@@ -844,16 +826,9 @@ void tvl1(const Policy& policy, const image_view<T>& i0, const image_view<T>& i1
 /// pyramid built once.
 template <class Policy, class T>
 std::vector<flow_field> tvl1(const Policy& policy, const volume_view<const T>& clip, const tvl1_params& params = {}) {
-    constexpr const char* where = "ferx::tvl1";
-    detail::check_tvl1_params(params, where);
-    if (clip.empty()) throw error(where, "the clip is empty");
+    detail::check_tvl1_params(params, "ferx::tvl1");
     tvl1_sequence s(params);
-    std::vector<flow_field> out;
-    for (index_t t = 0; t < clip.shape(0); ++t) {
-        flow_field f = s.next(policy, clip[t]);
-        if (t > 0) out.push_back(std::move(f));
-    }
-    return out;
+    return detail::clip_flows(s, policy, clip, "ferx::tvl1");
 }
 
 FERX_NAMESPACE_END
