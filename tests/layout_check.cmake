@@ -15,6 +15,7 @@ set(areas core imgproc detect features flow nn data learn pipeline)
 # Test files that cover several headers of their area (each named here with the reason).
 set(exempt_tests
     "tests/nn/test_ops.cpp"  # the small op headers (activation, elementwise, pool, softmax, ...)
+    "tests/flow/simd_probe.cpp"  # a probe program built twice (SSE2 and portable loops), not a test file
 )
 
 list(JOIN areas " < " order)
