@@ -1,0 +1,136 @@
+/// \file ferx/flow/detail/farneback_core.hpp
+/// What the host Farneback (ferx/flow/farneback.hpp) and its CUDA backend
+/// (ferx/cuda/dispatch/farneback.cuh, ferx/cuda/kernels/farneback.cuh) share:
+///   - fb_cuda_plan: the tables the host computes once (the polynomial filters and the entries of
+///     the inverse normal matrix, the blur taps of every level, the window's taps, the level
+///     sizes), filled by ferx::cuda::farneback_estimator from the very functions the host solver
+///     uses, so the device starts from the same floats;
+///   - fb_resize_axis: the bilinear resampling tables of one axis (detail::fb_resize's arithmetic);
+///   - FERX_HOST_DEVICE per-pixel steps written with the `_rn` helpers of ferx/core/rounding.hpp in
+///     the host loops' order of operations (every product and sum rounded on its own, no fused
+///     multiply-add), so that each step gives the host's floats bit for bit.
+#pragma once
+
+#include <ferx/core/config.hpp>
+#include <ferx/core/rounding.hpp>
+#include <ferx/core/view.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+FERX_NAMESPACE_BEGIN
+namespace detail {
+
+/// Everything a device Farneback needs from the parameters, computed on the host.
+struct fb_cuda_plan {
+    index_t rows = 0, cols = 0;
+    std::vector<std::pair<index_t, index_t>> sizes;  ///< level k = 0 .. L: rows, cols
+    int iterations = 1;
+    int poly_n = 5;                ///< the expansion's radius
+    bool gaussian_window = false;
+    bool smooth_first_level = true;
+    double pyr_scale = 0.5;
+    float box_scale = 1.f;         ///< 1 / winsize^2 for the box (r = winsize / 2), 1 for the Gaussian
+    index_t box_radius = 0;        ///< winsize / 2
+    std::vector<float> g, xg, xxg; ///< the expansion's 1-D filters (2 poly_n + 1 taps)
+    /// The inverse normal matrix's entries the expansion uses (fb_expansion_kernel::ig, as floats).
+    float i1 = 0, i2 = 0, i5 = 0, i30 = 0, i33 = 0, i34 = 0, i40 = 0, i43 = 0, i44 = 0;
+    std::vector<float> smooth0;                   ///< level 0's blur taps ([1 2 1] / 4)
+    std::vector<std::vector<float>> level_blur;   ///< taps of the blur before level l (index l; [0] unused)
+    std::vector<float> window;                    ///< the Gaussian window's taps (2 (winsize / 2) + 1)
+};
+
+/// The bilinear resampling table of one axis, src -> dst samples (pixel centres, clamped): for
+/// each destination index, the two source indices and the weight of the second, as
+/// detail::fb_resize computes them (in double, the weight rounded to float).
+struct fb_axis_table {
+    std::vector<int> i0, i1;
+    std::vector<float> w;
+};
+inline fb_axis_table fb_resize_axis(index_t src, index_t dst) {
+    fb_axis_table t;
+    t.i0.resize(static_cast<std::size_t>(dst));
+    t.i1.resize(t.i0.size());
+    t.w.resize(t.i0.size());
+    const double s = double(src) / double(dst);
+    for (index_t x = 0; x < dst; ++x) {
+        double p = (double(x) + 0.5) * s - 0.5;
+        if (p < 0) p = 0;
+        index_t i = static_cast<index_t>(std::floor(p));
+        if (i >= src - 1) {
+            i = src - 1;
+            p = double(i);
+        }
+        t.i0[std::size_t(x)] = static_cast<int>(i);
+        t.i1[std::size_t(x)] = static_cast<int>(std::min(i + 1, src - 1));
+        t.w[std::size_t(x)] = static_cast<float>(p - double(i));
+    }
+    return t;
+}
+
+FERX_HOST_DEVICE inline index_t fb_clamp_idx(index_t v, index_t n) { return v < 0 ? 0 : v >= n ? n - 1 : v; }
+
+/// The border weight of index i of n (0.14, 0.14, 0.4472, 0.8781, 1 from either edge inwards),
+/// as detail::farneback_matrices: the product of the two edges' factors.
+FERX_HOST_DEVICE inline float fb_border_weight(index_t i, index_t n) {
+    const float border[5] = {0.14f, 0.14f, 0.4472f, 0.8781f, 1.f};
+    const float lo = i < 5 ? border[i] : 1.f;
+    const float hi = i >= n - 5 ? border[n - 1 - i] : 1.f;
+    return mul_rn(lo, hi);
+}
+
+/// a * (1 - w) + b * w, rounded step by step (detail::fb_resize's interpolation).
+FERX_HOST_DEVICE inline float fb_lerp(float a, float b, float w) {
+    return add_rn(mul_rn(a, sub_rn(1.f, w)), mul_rn(b, w));
+}
+
+/// One pixel of detail::farneback_matrices: e0 = the first frame's expansion at (x, y) (bx, by,
+/// a11, a22, a12), r1 = the second frame's expansion (rows x cols x 5, packed), (dx, dy) the
+/// current flow at the pixel, w the border weight; writes G11, G12, G22, h1, h2 to d.
+FERX_HOST_DEVICE inline void fb_matrices_pixel(const float* e0, const float* r1, index_t rows, index_t cols, index_t x,
+                                               index_t y, float dx, float dy, float w, float* d) {
+    const float fx = add_rn(float(x), dx), fy = add_rn(float(y), dy);
+    const int tx = static_cast<int>(fx), ty = static_cast<int>(fy);
+    const float flx = float(tx - (fx < float(tx))), fly = float(ty - (fy < float(ty)));
+    const index_t x1 = static_cast<index_t>(flx), y1 = static_cast<index_t>(fly);
+    float q[5] = {0, 0, 0, 0, 0};
+    const bool inside = fx >= 0 && fy >= 0 && x1 < cols - 1 && y1 < rows - 1;
+    if (inside) {
+        const float ax = sub_rn(fx, flx), ay = sub_rn(fy, fly);
+        const float w00 = mul_rn(sub_rn(1.f, ax), sub_rn(1.f, ay)), w01 = mul_rn(ax, sub_rn(1.f, ay));
+        const float w10 = mul_rn(sub_rn(1.f, ax), ay), w11 = mul_rn(ax, ay);
+        const float* p0 = r1 + (y1 * cols + x1) * 5;
+        const float* p1 = p0 + cols * 5;
+        for (int c = 0; c < 5; ++c)
+            q[c] = add_rn(add_rn(add_rn(mul_rn(w00, p0[c]), mul_rn(w01, p0[5 + c])), mul_rn(w10, p1[c])),
+                          mul_rn(w11, p1[5 + c]));
+    }
+    const float half = inside ? 0.5f : 1.f;
+    const float a11 = mul_rn(add_rn(e0[2], q[2]), half), a22 = mul_rn(add_rn(e0[3], q[3]), half);
+    const float a12 = mul_rn(add_rn(e0[4], q[4]), half);
+    float b1 = mul_rn(sub_rn(e0[0], q[0]), 0.5f), b2 = mul_rn(sub_rn(e0[1], q[1]), 0.5f);
+    b1 = add_rn(b1, add_rn(mul_rn(a11, dx), mul_rn(a12, dy)));
+    b2 = add_rn(b2, add_rn(mul_rn(a12, dx), mul_rn(a22, dy)));
+    const float s11 = mul_rn(a11, w), s22 = mul_rn(a22, w), s12 = mul_rn(a12, w), t1 = mul_rn(b1, w), t2 = mul_rn(b2, w);
+    d[0] = add_rn(mul_rn(s11, s11), mul_rn(s12, s12));
+    d[1] = mul_rn(s12, add_rn(s11, s22));
+    d[2] = add_rn(mul_rn(s12, s12), mul_rn(s22, s22));
+    d[3] = add_rn(mul_rn(s11, t1), mul_rn(s12, t2));
+    d[4] = add_rn(mul_rn(s12, t1), mul_rn(s22, t2));
+}
+
+/// One pixel of detail::farneback_solve: the window sums q (G11, G12, G22, h1, h2) times `scale`,
+/// the 2 x 2 system solved with the determinant regularised by 1e-3; writes (dx, dy) to f.
+FERX_HOST_DEVICE inline void fb_solve_pixel(const float* q, float scale, float* f) {
+    const float g11 = mul_rn(q[0], scale), g12 = mul_rn(q[1], scale), g22 = mul_rn(q[2], scale);
+    const float h1 = mul_rn(q[3], scale), h2 = mul_rn(q[4], scale);
+    const float idet = div_rn(1.f, add_rn(sub_rn(mul_rn(g11, g22), mul_rn(g12, g12)), 1e-3f));
+    f[0] = mul_rn(sub_rn(mul_rn(g22, h1), mul_rn(g12, h2)), idet);
+    f[1] = mul_rn(sub_rn(mul_rn(g11, h2), mul_rn(g12, h1)), idet);
+}
+
+}  // namespace detail
+FERX_NAMESPACE_END
