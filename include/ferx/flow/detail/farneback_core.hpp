@@ -132,5 +132,150 @@ FERX_HOST_DEVICE inline void fb_solve_pixel(const float* q, float scale, float* 
     f[1] = mul_rn(sub_rn(mul_rn(g11, h2), mul_rn(g12, h1)), idet);
 }
 
+
+// ---- one work item of each device kernel (ferx/cuda/kernels/farneback.cuh), host-callable too ----
+
+/// The bilinear table of one axis in (device) memory (see fb_axis_table).
+struct fb_axis_view {
+    const int* i0;
+    const int* i1;
+    const float* w;
+};
+
+/// The expansion's entries of the inverse normal matrix (see fb_cuda_plan).
+struct fb_expand_coeffs {
+    float i1, i2, i5, i30, i33, i34, i40, i43, i44;
+};
+
+/// Pixel i of rows x cols: dst[i] = mul * float(src(y, x)), src rows `pitch` pixels apart.
+template <class T>
+FERX_HOST_DEVICE inline void fb_convert_item(const T* src, index_t pitch, index_t cols, float mul, float* dst, index_t i) {
+    const index_t y = i / cols, x = i - y * cols;
+    dst[i] = mul_rn(mul, static_cast<float>(src[y * pitch + x]));
+}
+
+/// Float i of rows x width: the vertical taps (radius r) of its column, replicated rows
+/// (detail::fb_vertical_taps).
+FERX_HOST_DEVICE inline void fb_vtaps_item(const float* src, float* dst, index_t rows, index_t width, const float* taps,
+                                           index_t r, index_t i) {
+    const index_t y = i / width, c = i - y * width;
+    float d = 0.f;
+    for (index_t k = -r; k <= r; ++k) d = add_rn(d, mul_rn(taps[k + r], src[fb_clamp_idx(y + k, rows) * width + c]));
+    dst[i] = d;
+}
+
+/// Float i of rows x cols x ch: the horizontal taps (radius r) of its row and channel, replicated
+/// columns (detail::fb_blur's and detail::farneback_window's horizontal passes).
+FERX_HOST_DEVICE inline void fb_htaps_item(const float* src, float* dst, index_t cols, index_t ch, const float* taps,
+                                           index_t r, index_t i) {
+    const index_t width = cols * ch, y = i / width, j = i - y * width, x = j / ch, c = j - x * ch;
+    const float* s = src + y * width + c;
+    float d = 0.f;
+    for (index_t k = 0; k <= 2 * r; ++k) d = add_rn(d, mul_rn(taps[k], s[fb_clamp_idx(x + k - r, cols) * ch]));
+    dst[i] = d;
+}
+
+/// Float i of the resampled plane (cols x ch per row; src rows `pitch` floats apart), times mul
+/// (detail::fb_resize).
+FERX_HOST_DEVICE inline void fb_resize_item(const float* src, index_t pitch, index_t ch, float* dst, index_t cols,
+                                            fb_axis_view ax, fb_axis_view ay, float mul, index_t i) {
+    const index_t width = cols * ch, y = i / width, j = i - y * width, x = j / ch, c = j - x * ch;
+    const float* a = src + index_t(ay.i0[y]) * pitch;
+    const float* b = src + index_t(ay.i1[y]) * pitch;
+    const index_t x0 = index_t(ax.i0[x]) * ch + c, x1 = index_t(ax.i1[x]) * ch + c;
+    const float top = fb_lerp(a[x0], a[x1], ax.w[x]), bot = fb_lerp(b[x0], b[x1], ax.w[x]);
+    dst[i] = mul_rn(fb_lerp(top, bot, ay.w[y]), mul);
+}
+
+/// Pixel i of the expansion's vertical pass: v0 = sum g f, v1 = sum y g f, v2 = sum y^2 g f over
+/// rows y - r .. y + r (replicated), rows y + t and y - t folded (detail::farneback_expand).
+FERX_HOST_DEVICE inline void fb_expand_v_item(const float* img, index_t rows, index_t cols, const float* g, const float* xg,
+                                              const float* xxg, index_t r, float* out3, index_t i) {
+    const index_t y = i / cols, x = i - y * cols;
+    float a0 = mul_rn(g[r], img[i]), a1 = 0.f, a2 = 0.f;
+    for (index_t t = 1; t <= r; ++t) {
+        const float sp = img[fb_clamp_idx(y + t, rows) * cols + x], sm = img[fb_clamp_idx(y - t, rows) * cols + x];
+        const float e = add_rn(sp, sm), o = sub_rn(sp, sm);
+        a0 = add_rn(a0, mul_rn(g[t + r], e));
+        a1 = add_rn(a1, mul_rn(xg[t + r], o));
+        a2 = add_rn(a2, mul_rn(xxg[t + r], e));
+    }
+    out3[3 * i] = a0;
+    out3[3 * i + 1] = a1;
+    out3[3 * i + 2] = a2;
+}
+
+/// Pixel i of the expansion's horizontal pass: the six moments along the row (replicated
+/// columns), then bx, by, a11, a22, a12 (detail::farneback_expand).
+FERX_HOST_DEVICE inline void fb_expand_h_item(const float* v3, index_t cols, const float* g, const float* xg,
+                                              const float* xxg, index_t r, const fb_expand_coeffs& k, float* out5,
+                                              index_t i) {
+    const index_t y = i / cols, x = i - y * cols;
+    const float* row = v3 + y * cols * 3;
+    const float g0 = g[r];
+    float m0 = mul_rn(g0, row[3 * x]), m2 = mul_rn(g0, row[3 * x + 1]), m4 = mul_rn(g0, row[3 * x + 2]);
+    float m1 = 0.f, m3 = 0.f, m5 = 0.f;
+    for (index_t t = 1; t <= r; ++t) {
+        const float* p = row + 3 * fb_clamp_idx(x + t, cols);
+        const float* q = row + 3 * fb_clamp_idx(x - t, cols);
+        const float gt = g[t + r], xgt = xg[t + r], xxgt = xxg[t + r];
+        const float e0 = add_rn(p[0], q[0]), o0 = sub_rn(p[0], q[0]);
+        const float e1 = add_rn(p[1], q[1]), o1 = sub_rn(p[1], q[1]);
+        m0 = add_rn(m0, mul_rn(gt, e0));
+        m1 = add_rn(m1, mul_rn(xgt, o0));
+        m2 = add_rn(m2, mul_rn(gt, e1));
+        m3 = add_rn(m3, mul_rn(xxgt, e0));
+        m4 = add_rn(m4, mul_rn(gt, add_rn(p[2], q[2])));
+        m5 = add_rn(m5, mul_rn(xgt, o1));
+    }
+    float* o = out5 + 5 * i;
+    o[0] = mul_rn(k.i1, m1);
+    o[1] = mul_rn(k.i2, m2);
+    o[2] = add_rn(add_rn(mul_rn(k.i30, m0), mul_rn(k.i33, m3)), mul_rn(k.i34, m4));
+    o[3] = add_rn(add_rn(mul_rn(k.i40, m0), mul_rn(k.i43, m3)), mul_rn(k.i44, m4));
+    o[4] = mul_rn(mul_rn(0.5f, k.i5), m5);
+}
+
+/// Pixel i: G11, G12, G22, h1, h2 for the current flow (rows x cols x 2, packed).
+FERX_HOST_DEVICE inline void fb_matrices_item(const float* r0, const float* r1, const float* flow, index_t rows,
+                                              index_t cols, float* m, index_t i) {
+    const index_t y = i / cols, x = i - y * cols;
+    const float w = mul_rn(fb_border_weight(y, rows), fb_border_weight(x, cols));
+    fb_matrices_pixel(r0 + 5 * i, r1, rows, cols, x, y, flow[2 * i], flow[2 * i + 1], w, m + 5 * i);
+}
+
+/// Float column i of rows x width: the box window's running sum down the column, rows
+/// y - r .. y + r replicated (detail::farneback_window).
+FERX_HOST_DEVICE inline void fb_box_v_item(const float* m, float* dst, index_t rows, index_t width, index_t r, index_t i) {
+    float acc = 0.f;
+    for (index_t k = -r; k <= r; ++k) acc = add_rn(acc, m[fb_clamp_idx(k, rows) * width + i]);
+    for (index_t y = 0; y < rows; ++y) {
+        dst[y * width + i] = acc;
+        acc = add_rn(acc, sub_rn(m[fb_clamp_idx(y + r + 1, rows) * width + i], m[fb_clamp_idx(y - r, rows) * width + i]));
+    }
+}
+
+/// Row and channel i (= y * 5 + c) of rows x cols x 5: the box window's running sum along the row,
+/// columns x - r .. x + r replicated (detail::farneback_window).
+FERX_HOST_DEVICE inline void fb_box_h_item(const float* src, float* dst, index_t cols, index_t r, index_t i) {
+    const index_t y = i / 5, c = i - y * 5;
+    const float* s = src + y * cols * 5 + c;
+    float* d = dst + y * cols * 5 + c;
+    float acc = 0.f;
+    for (index_t k = 0; k <= 2 * r; ++k) acc = add_rn(acc, s[fb_clamp_idx(k - r, cols) * 5]);
+    for (index_t x = 0; x < cols; ++x) {
+        d[x * 5] = acc;
+        if (x + 1 == cols) break;
+        acc = add_rn(acc, sub_rn(s[fb_clamp_idx(x + r + 1, cols) * 5], s[fb_clamp_idx(x - r, cols) * 5]));
+    }
+}
+
+/// Pixel i: the flow plane (rows x cols x 2, packed) into a flow_vector array (rows `pitch` apart).
+FERX_HOST_DEVICE inline void fb_store_item(const float* flow, index_t cols, float* out, index_t pitch, index_t i) {
+    const index_t y = i / cols, x = i - y * cols;
+    out[2 * (y * pitch + x)] = flow[2 * i];
+    out[2 * (y * pitch + x) + 1] = flow[2 * i + 1];
+}
+
 }  // namespace detail
 FERX_NAMESPACE_END
