@@ -11,7 +11,7 @@
 ///   fb_resize       bilinear resampling through host tables (detail::fb_resize_axis), times mul
 ///   fb_expand_v/_h  the polynomial expansion: column moments (3 channels), then the six moments
 ///                   along the rows and the five coefficients (bx, by, a11, a22, a12)
-///   fb_matrices     G11, G12, G22, h1, h2 per pixel (detail::fb_matrices_pixel)
+///   fb_matrices     G11, G12, G22, h1, h2 per pixel (detail::fb_matrices_terms)
 ///   fb_box_v/_h     the box window's running sums: a thread per column (down the rows), then a
 ///                   thread per row and channel (along the row), in the host's order
 ///   fb_solve        the 2 x 2 solve per pixel (detail::fb_solve_pixel)

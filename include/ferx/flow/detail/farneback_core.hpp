@@ -90,16 +90,17 @@ FERX_HOST_DEVICE inline float fb_lerp(float a, float b, float w) {
 /// One pixel of detail::farneback_matrices: e0 = the first frame's expansion at (x, y) (bx, by,
 /// a11, a22, a12), r1 = the second frame's expansion (rows x cols x 5, packed), (dx, dy) the
 /// current flow at the pixel, w the border weight; writes G11, G12, G22, h1, h2 to d.
-FERX_HOST_DEVICE inline void fb_matrices_pixel(const float* e0, const float* r1, index_t rows, index_t cols, index_t x,
+FERX_HOST_DEVICE inline void fb_matrices_terms(const float* e0, const float* r1, index_t rows, index_t cols, index_t x,
                                                index_t y, float dx, float dy, float w, float* d) {
     const float fx = add_rn(float(x), dx), fy = add_rn(float(y), dy);
-    const int tx = static_cast<int>(fx), ty = static_cast<int>(fy);
-    const float flx = float(tx - (fx < float(tx))), fly = float(ty - (fy < float(ty)));
-    const index_t x1 = static_cast<index_t>(flx), y1 = static_cast<index_t>(fly);
+    // inside: the bilinear neighbours (x1, y1) .. (x1 + 1, y1 + 1) are in the frame, tested on the
+    // floats (a huge or NaN flow never reaches the integer conversion); for finite flows the same
+    // test as floor(fx) < cols - 1, floor(fy) < rows - 1.
+    const bool inside = fx >= 0 && fy >= 0 && fx < float(cols - 1) && fy < float(rows - 1);
     float q[5] = {0, 0, 0, 0, 0};
-    const bool inside = fx >= 0 && fy >= 0 && x1 < cols - 1 && y1 < rows - 1;
     if (inside) {
-        const float ax = sub_rn(fx, flx), ay = sub_rn(fy, fly);
+        const index_t x1 = static_cast<index_t>(fx), y1 = static_cast<index_t>(fy);  // floor: both >= 0
+        const float ax = sub_rn(fx, float(x1)), ay = sub_rn(fy, float(y1));
         const float w00 = mul_rn(sub_rn(1.f, ax), sub_rn(1.f, ay)), w01 = mul_rn(ax, sub_rn(1.f, ay));
         const float w10 = mul_rn(sub_rn(1.f, ax), ay), w11 = mul_rn(ax, ay);
         const float* p0 = r1 + (y1 * cols + x1) * 5;
@@ -241,7 +242,7 @@ FERX_HOST_DEVICE inline void fb_matrices_item(const float* r0, const float* r1, 
                                               index_t cols, float* m, index_t i) {
     const index_t y = i / cols, x = i - y * cols;
     const float w = mul_rn(fb_border_weight(y, rows), fb_border_weight(x, cols));
-    fb_matrices_pixel(r0 + 5 * i, r1, rows, cols, x, y, flow[2 * i], flow[2 * i + 1], w, m + 5 * i);
+    fb_matrices_terms(r0 + 5 * i, r1, rows, cols, x, y, flow[2 * i], flow[2 * i + 1], w, m + 5 * i);
 }
 
 /// Float column i of rows x width: the box window's running sum down the column, rows
