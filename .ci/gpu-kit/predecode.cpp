@@ -1,7 +1,8 @@
 // The GPU kit's data, written at kit-build time with this machine's full OpenCV (the kit itself
 // links no imgcodecs/videoio): every image the CUDA tests and benchmarks read, decoded with
 // cv::imread(..., IMREAD_GRAYSCALE) and written as binary PGM under the same name, and the 64
-// frames of Megamind.avi that bench_detect_frames.hpp reads (60..123, cvtColor BGR2GRAY).
+// frames of Megamind.avi that bench_detect_frames.hpp reads (60..123, cvtColor BGR2GRAY), and
+// the flow frames of test_farneback_cuda and bench_flow_cuda (see below).
 //   ferx_kit_predecode <shared dir> <opencv-doc samples dir> <out dir> <fer n>
 // writes <out>/shared/data/{faces,ckplus48,fer2013} and <out>/opencv-doc/Megamind.avi.frames.
 // FER2013: index.csv keeps the PrivateTest rows (test_cuda lists the test split through it and
@@ -135,6 +136,29 @@ int main(int argc, char** argv) try {
             ++frames;
         }
     if (frames != 64) throw std::runtime_error("Megamind.avi: read " + std::to_string(frames) + " of the 64 frames");
+    // Farneback flow (test_farneback_cuda, bench_flow_cuda): Middlebury Dimetrodon 10/11 and
+    // RubberWhale 07..14, Sintel alley_1 clean frames 2 and 3, opencv-doc's basketball1/2, and the
+    // first 16 frames of mmaction2's test.mp4 (grey, BGR2GRAY as bench_flow_cuda reads them
+    // without the kit) as test.mp4.frames/<i>.pgm.
+    const fs::path mb = shared / "data/flow/middlebury";
+    for (const char* file : {"Dimetrodon/frame10.png", "Dimetrodon/frame11.png"}) decode(mb / file, out / "shared/data/flow/middlebury" / file);
+    for (int i = 7; i <= 14; ++i) {
+        const std::string file = std::string("RubberWhale/frame") + (i < 10 ? "0" : "") + std::to_string(i) + ".png";
+        decode(mb / file, out / "shared/data/flow/middlebury" / file);
+    }
+    for (const char* file : {"alley_1/clean/frame_0002.png", "alley_1/clean/frame_0003.png"})
+        decode(shared / "data/flow/sintel" / file, out / "shared/data/flow/sintel" / file);
+    for (const char* file : {"basketball1.png", "basketball2.png"}) decode(samples / file, out / "opencv-doc" / file);
+    cv::VideoCapture clip((shared / "data/video/mmaction2/test.mp4").string());
+    int clip_frames = 0;
+    for (; clip.isOpened() && clip_frames < 16 && clip.read(f); ++clip_frames) {
+        cv::Mat g;
+        cv::cvtColor(f, g, cv::COLOR_BGR2GRAY);
+        char name[32];
+        std::snprintf(name, sizeof name, "%04d.pgm", clip_frames);
+        write_pgm(g, out / "shared/data/video/mmaction2/test.mp4.frames" / name);
+    }
+    if (clip_frames != 16) throw std::runtime_error("test.mp4: read " + std::to_string(clip_frames) + " of the 16 frames");
     std::ofstream list(out / "kit-files.txt");  // ferx_kit_data_check checks each is present
     for (const auto& p : listing) list << fs::relative(p, out).string() << "\n";
     std::cout << "ferx_kit_predecode: wrote " << written << " PGM files and " << placeholders

@@ -912,3 +912,191 @@ std::vector<flow_field> farneback(const Policy& policy, const volume_view<const 
 }
 
 FERX_NAMESPACE_END
+
+// ---- exec::cuda: ferx::cuda::farneback_estimator (device side: ferx/cuda/dispatch/farneback.cuh) ----
+
+#include <ferx/flow/detail/farneback_core.hpp>
+
+#include <cstddef>
+#include <memory>
+
+FERX_NAMESPACE_BEGIN
+
+namespace detail {
+
+/// The device plan of checked parameters for rows x cols frames: the tables the host solver
+/// computes (fb_expansion_kernel, fb_gaussian, farneback_level_sizes), as the host computes them.
+inline fb_cuda_plan farneback_make_plan(index_t rows, index_t cols, const farneback_params& p) {
+    fb_cuda_plan plan;
+    plan.rows = rows;
+    plan.cols = cols;
+    plan.sizes = farneback_level_sizes(rows, cols, p);
+    plan.iterations = p.iterations;
+    plan.poly_n = p.poly_n;
+    plan.gaussian_window = p.gaussian_window;
+    plan.smooth_first_level = p.smooth_first_level;
+    plan.pyr_scale = p.pyr_scale;
+    fb_expansion_kernel k;
+    k.prepare(p.poly_n, p.poly_sigma);
+    plan.g = k.g;
+    plan.xg = k.xg;
+    plan.xxg = k.xxg;
+    plan.i1 = float(k.ig[1][1]);
+    plan.i2 = float(k.ig[2][2]);
+    plan.i5 = float(k.ig[5][5]);
+    plan.i30 = float(k.ig[3][0]);
+    plan.i33 = float(k.ig[3][3]);
+    plan.i34 = float(k.ig[3][4]);
+    plan.i40 = float(k.ig[4][0]);
+    plan.i43 = float(k.ig[4][3]);
+    plan.i44 = float(k.ig[4][4]);
+    plan.smooth0 = {0.25f, 0.5f, 0.25f};
+    plan.level_blur.resize(plan.sizes.size());
+    double scale = 1;
+    for (std::size_t l = 1; l < plan.sizes.size(); ++l) {
+        scale *= p.pyr_scale;
+        const double sigma = (1.0 / scale - 1.0) * 0.5;
+        const index_t ksize = std::max<index_t>(3, index_t(std::lround(sigma * 5)) | 1);
+        plan.level_blur[l] = fb_gaussian(ksize / 2, sigma);
+    }
+    const index_t gr = p.winsize / 2;
+    plan.box_radius = gr;
+    if (p.gaussian_window) plan.window = fb_gaussian(gr, 0.3 * double(gr));
+    plan.box_scale = p.gaussian_window ? 1.f : 1.f / float((2 * gr + 1) * (2 * gr + 1));
+    return plan;
+}
+
+FERX_ARCH_NAMESPACE_BEGIN
+/// The device side of cuda::farneback_estimator and its operations: defined in
+/// ferx/cuda/dispatch/farneback.cuh (included at the end of this header under nvcc).
+struct farneback_device_state;
+/// Allocates the buffers and uploads the plan's tables; synchronises once. Needs a device.
+std::shared_ptr<farneback_device_state> farneback_cuda_create(const exec::cuda_policy& policy, const fb_cuda_plan& plan);
+/// Enqueues the flow of one checked pair (init: the flow view holds the initial flow).
+template <class T>
+void farneback_cuda_pair(farneback_device_state& s, const device_image_view<const T>& i0,
+                         const device_image_view<const T>& i1, const flow_view<memory_space::device>& flow, bool init);
+/// Enqueues the flows of a checked clip's consecutive pairs.
+template <class T>
+void farneback_cuda_clip(farneback_device_state& s, const device_volume_view<const T>& clip,
+                         const tensor_view<flow_vector, 3, memory_space::device>& out);
+/// Device memory the state holds, bytes.
+std::size_t farneback_cuda_bytes(const farneback_device_state& s) noexcept;
+FERX_ARCH_NAMESPACE_END
+
+}  // namespace detail
+
+namespace cuda {
+FERX_ARCH_NAMESPACE_BEGIN
+
+/// Farneback flow on the device for frames of one size and one set of parameters: the pyramids,
+/// expansions and per-pixel buffers of two frames are allocated and the tables uploaded once, so
+/// a call allocates nothing and returns at once (work enqueued on the policy's stream; the caller
+/// synchronises). Use it from .cu files; the device side is ferx/cuda/dispatch/farneback.cuh.
+///
+///     ferx::cuda::stream s;
+///     ferx::cuda::farneback_estimator fb(s.policy(), 480, 640, params);       // once
+///     fb.run(d_i0.cview(), d_i1.cview(), d_flow.view());                       // per pair
+///     fb.run(d_clip.cview(), d_flows.view());   // N + 1 frames -> N flows, each frame expanded once
+///     s.synchronize();
+///
+/// The arithmetic is the host solver's, step by step and rounded as on the host (docs/flow.md,
+/// "CUDA": where results equal exec::seq and within what tolerance). The object's buffers serve
+/// one call at a time: calls on its stream are ordered; from another stream, synchronise first.
+/// Float frames are not checked for non-finite pixels on the device (the host solver checks).
+class farneback_estimator {
+public:
+    /// Checks the size and the parameters (ferx::error), then needs a device (ferx::error).
+    farneback_estimator(const exec::cuda_policy& policy, index_t rows, index_t cols, const farneback_params& params = {})
+        : s_(create(policy, rows, cols, params)), rows_(rows), cols_(cols), params_(params) {}
+    farneback_estimator(farneback_estimator&&) noexcept = default;
+    farneback_estimator& operator=(farneback_estimator&&) noexcept = default;
+    farneback_estimator(const farneback_estimator&) = delete;
+    farneback_estimator& operator=(const farneback_estimator&) = delete;
+
+    /// Enqueues the flow from i0 to i1 (rows x cols, 8-bit or float in [0, 1], packed rows) into
+    /// `flow` (rows x cols, packed rows; read first as the initial flow under use_initial_flow).
+    template <class T>
+    void run(const device_image_view<const T>& i0, const device_image_view<const T>& i1,
+             const flow_view<memory_space::device>& flow) {
+        constexpr const char* where = "ferx::cuda::farneback_estimator::run";
+        check_frame(i0, where, "the first frame");
+        check_frame(i1, where, "the second frame");
+        check_out(flow.data(), flow.rows(), flow.cols(), where, "the flow");
+        ferx::detail::require_packed_rows(flow, where, "the flow");
+        ferx::detail::farneback_cuda_pair<T>(*s_, i0, i1, flow, params_.use_initial_flow);
+    }
+    template <class T, class = std::enable_if_t<!std::is_const<T>::value>>
+    void run(const device_image_view<T>& i0, const device_image_view<T>& i1, const flow_view<memory_space::device>& flow) {
+        run(device_image_view<const T>(i0), device_image_view<const T>(i1), flow);
+    }
+
+    /// Enqueues the flows of a clip's consecutive frames (N + 1 x rows x cols, packed rows) into
+    /// out (N x rows x cols, packed rows), each from zero (use_initial_flow does not apply, as in
+    /// farneback_sequence); every frame is expanded once. Equals N calls of the pair run exactly.
+    template <class T>
+    void run(const device_volume_view<const T>& clip, const tensor_view<flow_vector, 3, memory_space::device>& out) {
+        constexpr const char* where = "ferx::cuda::farneback_estimator::run";
+        if (!s_) throw error(where, "the estimator was moved from");
+        if (clip.data() == nullptr || clip.size() == 0 || clip.shape(0) < 2) throw error(where, "a clip needs at least 2 frames");
+        check_size(clip.rows(), clip.cols(), where, "the clip's frames");
+        ferx::detail::require_packed_rows(clip, where, "the clip");
+        if (out.shape(0) != clip.shape(0) - 1)
+            throw error(where, "the output must hold " + std::to_string(clip.shape(0) - 1) + " flows (one per pair), got " +
+                                   std::to_string(out.shape(0)));
+        check_out(out.data(), out.rows(), out.cols(), where, "the output");
+        ferx::detail::require_packed_rows(out, where, "the output");
+        ferx::detail::farneback_cuda_clip<T>(*s_, clip, out);
+    }
+    template <class T, class = std::enable_if_t<!std::is_const<T>::value>>
+    void run(const device_volume_view<T>& clip, const tensor_view<flow_vector, 3, memory_space::device>& out) {
+        run(device_volume_view<const T>(clip), out);
+    }
+
+    index_t rows() const noexcept { return rows_; }
+    index_t cols() const noexcept { return cols_; }
+    const farneback_params& params() const noexcept { return params_; }
+    /// Device memory held (buffers and tables), bytes.
+    std::size_t device_bytes() const noexcept { return s_ ? ferx::detail::farneback_cuda_bytes(*s_) : 0; }
+
+private:
+    static std::shared_ptr<ferx::detail::farneback_device_state> create(const exec::cuda_policy& policy, index_t rows,
+                                                                        index_t cols, const farneback_params& p) {
+        constexpr const char* where = "ferx::cuda::farneback_estimator";
+        ferx::detail::check_farneback_params(p, where);
+        if (rows < 1 || cols < 1)
+            throw error(where, "the frame size must be positive, got " + std::to_string(cols) + "x" + std::to_string(rows));
+        return ferx::detail::farneback_cuda_create(policy, ferx::detail::farneback_make_plan(rows, cols, p));
+    }
+    void check_size(index_t rows, index_t cols, const char* where, const char* what) const {
+        if (rows != rows_ || cols != cols_)
+            throw error(where, std::string(what) + ": the estimator was built for " + std::to_string(cols_) + "x" +
+                                   std::to_string(rows_) + " frames, got " + std::to_string(cols) + "x" + std::to_string(rows));
+    }
+    template <class T>
+    void check_frame(const device_image_view<const T>& f, const char* where, const char* what) const {
+        static_assert(std::is_same<T, std::uint8_t>::value || std::is_same<T, float>::value,
+                      "ferx::cuda::farneback_estimator: frames must be 8-bit or float grey images");
+        if (!s_) throw error(where, "the estimator was moved from");
+        if (f.data() == nullptr || f.size() == 0) throw error(where, std::string(what) + " is empty");
+        check_size(f.rows(), f.cols(), where, what);
+        ferx::detail::require_packed_rows(f, where, what);
+    }
+    void check_out(const flow_vector* data, index_t rows, index_t cols, const char* where, const char* what) const {
+        if (data == nullptr) throw error(where, std::string(what) + " has no data");
+        check_size(rows, cols, where, what);
+    }
+
+    std::shared_ptr<ferx::detail::farneback_device_state> s_;  // device buffers (ferx/cuda/dispatch/farneback.cuh)
+    index_t rows_ = 0, cols_ = 0;
+    farneback_params params_;
+};
+
+FERX_ARCH_NAMESPACE_END
+}  // namespace cuda
+
+FERX_NAMESPACE_END
+
+#if defined(__CUDACC__)
+#include <ferx/cuda/dispatch/farneback.cuh>
+#endif
