@@ -153,6 +153,28 @@ void lbp_top_check_points(int p, const char* plane, const char* where) {
 
 }  // namespace detail
 
+namespace detail {
+/// The CUDA launch arguments of LBP-TOP (the planes' samples, the margins; no label tables), as
+/// compute_cuda fills them; the host tests evaluate lbp_top_codes_at with them.
+template <class Mapping>
+lbp_top_cuda_args lbp_top_cuda_args_for(const lbp_top_params<Mapping>& p) {
+    lbp_top_cuda_args a{};
+    const std::vector<lbp_top_sample> s[3] = {lbp_top_samples(p.p_xy, p.ry, -1.0, p.rx),   // XY: a = y, b = x
+                                              lbp_top_samples(p.p_xt, p.rt, +1.0, p.rx),   // XT: a = t, b = x
+                                              lbp_top_samples(p.p_yt, p.ry, -1.0, p.rt)};  // YT: a = y, b = t
+    const int points[3] = {p.p_xy, p.p_xt, p.p_yt};
+    for (int k = 0; k < 3; ++k) {
+        std::copy(s[k].begin(), s[k].end(), a.samples[k]);
+        a.points[k] = points[k];
+    }
+    a.mt = lbp_top_margin(p.rt);
+    a.my = lbp_top_margin(p.ry);
+    a.mx = lbp_top_margin(p.rx);
+    a.table = false;
+    return a;
+}
+}  // namespace detail
+
 #if defined(__CUDACC__)
 namespace detail {
 FERX_ARCH_NAMESPACE_BEGIN
@@ -186,21 +208,10 @@ struct descriptor_traits<lbp_top_params<Mapping>> {
                              const params& p, const tensor_view<float, 2, memory_space::device>& out, detail::arch_tag) {
         constexpr const char* where = "ferx::lbp_top (cuda)";
         length(p, clips.shape(1), clips.rows(), clips.cols());  // checks
-        detail::lbp_top_cuda_args a{};
-        const std::vector<detail::lbp_top_sample> s[3] = {detail::lbp_top_samples(p.p_xy, p.ry, -1.0, p.rx),
-                                                          detail::lbp_top_samples(p.p_xt, p.rt, +1.0, p.rx),
-                                                          detail::lbp_top_samples(p.p_yt, p.ry, -1.0, p.rt)};
-        const int points[3] = {p.p_xy, p.p_xt, p.p_yt};
+        detail::lbp_top_cuda_args a = detail::lbp_top_cuda_args_for(p);
         const index_t nb[3] = {Mapping::bins(p.p_xy), Mapping::bins(p.p_xt), Mapping::bins(p.p_yt)};
         index_t table = 0;
-        for (int k = 0; k < 3; ++k) {
-            std::copy(s[k].begin(), s[k].end(), a.samples[k]);
-            a.points[k] = points[k];
-            table += index_t{1} << points[k];
-        }
-        a.mt = detail::lbp_top_margin(p.rt);
-        a.my = detail::lbp_top_margin(p.ry);
-        a.mx = detail::lbp_top_margin(p.rx);
+        for (int k = 0; k < 3; ++k) table += index_t{1} << a.points[k];
         const index_t ct = clips.shape(1) - 2 * a.mt, ch = clips.rows() - 2 * a.my, cw = clips.cols() - 2 * a.mx;
         const detail::clip_hist_args h = detail::clip_hist_args_for(p.grid, ct, ch, cw, 3, nb, out.stride(0), where);
         a.table = !std::is_same<Mapping, lbp_none>::value && std::max({p.p_xy, p.p_xt, p.p_yt}) <= 10 &&

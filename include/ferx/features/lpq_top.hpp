@@ -63,6 +63,35 @@ struct lpq_top_workspace {
 
 }  // namespace detail
 
+namespace detail {
+/// The CUDA launch arguments of LPQ-TOP (each plane's STFT kernel and whitening, the margins), as
+/// compute_cuda fills them; throws ferx::error naming `where` for a window above 31. The host
+/// tests evaluate lpq_top_codes_at with them.
+inline lpq_top_cuda_args lpq_top_cuda_args_for(const lpq_top_params& p, const char* where) {
+    const int windows[3] = {p.window_xy, p.window_xt, p.window_yt};
+    lpq_top_cuda_args a{};
+    for (int k = 0; k < 3; ++k) {
+        if (windows[k] > 31)
+            throw error(where, "the CUDA backend takes windows up to 31 on every plane, got " + std::to_string(windows[k]));
+        std::vector<double> kre, kim;
+        stft_kernel(windows[k], kre, kim);
+        std::copy(kre.begin(), kre.end(), a.kre[k]);
+        std::copy(kim.begin(), kim.end(), a.kim[k]);
+        if (p.decorrelate) {
+            const auto v = lpq_whitening_matrix(windows[k], p.rho);
+            std::copy(v.begin(), v.end(), a.v[k]);
+        }
+        a.window[k] = windows[k];
+    }
+    a.decorrelate = p.decorrelate;
+    const auto m = lpq_top_margins(p);
+    a.mt = m[0];
+    a.my = m[1];
+    a.mx = m[2];
+    return a;
+}
+}  // namespace detail
+
 #if defined(__CUDACC__)
 namespace detail {
 FERX_ARCH_NAMESPACE_BEGIN
@@ -91,26 +120,8 @@ struct descriptor_traits<lpq_top_params> {
                              detail::arch_tag) {
         constexpr const char* where = "ferx::lpq_top (cuda)";
         length(p, clips.shape(1), clips.rows(), clips.cols());  // checks
-        const int windows[3] = {p.window_xy, p.window_xt, p.window_yt};
-        detail::lpq_top_cuda_args a{};
-        for (int k = 0; k < 3; ++k) {
-            if (windows[k] > 31)
-                throw error(where, "the CUDA backend takes windows up to 31 on every plane, got " + std::to_string(windows[k]));
-            std::vector<double> kre, kim;
-            detail::stft_kernel(windows[k], kre, kim);
-            std::copy(kre.begin(), kre.end(), a.kre[k]);
-            std::copy(kim.begin(), kim.end(), a.kim[k]);
-            if (p.decorrelate) {
-                const auto v = detail::lpq_whitening_matrix(windows[k], p.rho);
-                std::copy(v.begin(), v.end(), a.v[k]);
-            }
-            a.window[k] = windows[k];
-        }
-        a.decorrelate = p.decorrelate;
+        const detail::lpq_top_cuda_args a = detail::lpq_top_cuda_args_for(p, where);
         const auto m = detail::lpq_top_margins(p);
-        a.mt = m[0];
-        a.my = m[1];
-        a.mx = m[2];
         const index_t nb[3] = {256, 256, 256};
         const detail::clip_hist_args h = detail::clip_hist_args_for(p.grid, clips.shape(1) - 2 * m[0], clips.rows() - 2 * m[1],
                                                                     clips.cols() - 2 * m[2], 3, nb, out.stride(0), where);

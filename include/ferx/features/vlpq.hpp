@@ -227,6 +227,28 @@ void vlpq_code_row(const volume_view<const T>& v, const vlpq_plan& plan, index_t
     }
 }
 
+/// The CUDA launch arguments of VLPQ (the plan's projection), as compute_cuda fills them; throws
+/// ferx::error naming `where` beyond the backend's limits (L <= 13, L x Ws^2 x Wt <= 1536). The
+/// host tests evaluate vlpq_code_at with them.
+inline vlpq_cuda_args vlpq_cuda_args_for(const vlpq_params& p, const char* where) {
+    const index_t n = index_t{p.window} * p.window * p.window_t;
+    if (p.components > 13)
+        throw error(where, "the CUDA backend takes at most L = 13 components (2^L bins in shared memory), got " +
+                               std::to_string(p.components));
+    if (n * p.components > vlpq_cuda_max_proj)
+        throw error(where, "the CUDA backend takes L x Ws^2 x Wt <= " + std::to_string(vlpq_cuda_max_proj) +
+                               " (the projection travels in the kernel arguments), got " + std::to_string(n * p.components));
+    vlpq_plan plan;
+    plan.prepare(p);
+    vlpq_cuda_args a{};
+    std::copy(plan.proj.begin(), plan.proj.end(), a.proj);
+    a.ws = p.window;
+    a.wt = p.window_t;
+    a.l = p.components;
+    a.n = static_cast<int>(n);
+    return a;
+}
+
 }  // namespace detail
 
 #if defined(__CUDACC__)
@@ -258,22 +280,7 @@ struct descriptor_traits<vlpq_params> {
                              detail::arch_tag) {
         constexpr const char* where = "ferx::vlpq (cuda)";
         length(p, clips.shape(1), clips.rows(), clips.cols());  // checks
-        const index_t n = index_t{p.window} * p.window * p.window_t;
-        if (p.components > 13)
-            throw error(where, "the CUDA backend takes at most L = 13 components (2^L bins in shared memory), got " +
-                                   std::to_string(p.components));
-        if (n * p.components > detail::vlpq_cuda_max_proj)
-            throw error(where, "the CUDA backend takes L x Ws^2 x Wt <= " + std::to_string(detail::vlpq_cuda_max_proj) +
-                                   " (the projection travels in the kernel arguments), got " +
-                                   std::to_string(n * p.components));
-        detail::vlpq_plan plan;
-        plan.prepare(p);
-        detail::vlpq_cuda_args a{};
-        std::copy(plan.proj.begin(), plan.proj.end(), a.proj);
-        a.ws = p.window;
-        a.wt = p.window_t;
-        a.l = p.components;
-        a.n = static_cast<int>(n);
+        const detail::vlpq_cuda_args a = detail::vlpq_cuda_args_for(p, where);
         const index_t nb[1] = {index_t{1} << p.components};
         const detail::clip_hist_args h =
             detail::clip_hist_args_for(p.grid, clips.shape(1) - p.window_t + 1, clips.rows() - p.window + 1,

@@ -34,11 +34,10 @@ struct lbp_top_coder {
 
     __device__ void count(const std::uint8_t* clip, index_t st, index_t sy, index_t t, index_t y, index_t x,
                           unsigned* hist, const unsigned* table) const {
-        const std::uint8_t* c = clip + (t + a.mt) * st + (y + a.my) * sy + x + a.mx;
-        const index_t stride_a[3] = {sy, st, sy}, stride_b[3] = {1, 1, st};  // XY: (y, x), XT: (t, x), YT: (y, t)
+        std::uint32_t codes[3];
+        ferx::detail::lbp_top_codes_at(clip, st, sy, t, y, x, a, codes);
         for (int k = 0; k < 3; ++k) {
-            const std::uint32_t code = ferx::detail::lbp_top_code_at(c, a.samples[k], a.points[k], stride_a[k], stride_b[k]);
-            const std::uint32_t label = a.table ? table[code] : ferx::detail::lbp_label_direct<Mapping>(code, a.points[k]);
+            const std::uint32_t label = a.table ? table[codes[k]] : ferx::detail::lbp_label_direct<Mapping>(codes[k], a.points[k]);
             atomicAdd(hist + label, 1u);
             hist += nb[k];
             if (a.table) table += std::uint32_t{1} << a.points[k];

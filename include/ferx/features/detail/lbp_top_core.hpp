@@ -50,5 +50,14 @@ struct lbp_top_cuda_args {
     bool table;
 };
 
+/// The raw XY, XT and YT codes of code voxel (t, y, x) of a clip (8-bit voxels, frame and row
+/// pitch st, sy): what the CUDA kernel computes per voxel, callable on the host for the tests.
+FERX_HOST_DEVICE inline void lbp_top_codes_at(const std::uint8_t* clip, index_t st, index_t sy, index_t t, index_t y,
+                                              index_t x, const lbp_top_cuda_args& a, std::uint32_t (&codes)[3]) {
+    const std::uint8_t* c = clip + (t + a.mt) * st + (y + a.my) * sy + x + a.mx;
+    const index_t stride_a[3] = {sy, st, sy}, stride_b[3] = {1, 1, st};  // XY: (y, x), XT: (t, x), YT: (y, t)
+    for (int k = 0; k < 3; ++k) codes[k] = lbp_top_code_at(c, a.samples[k], a.points[k], stride_a[k], stride_b[k]);
+}
+
 }  // namespace detail
 FERX_NAMESPACE_END

@@ -20,5 +20,20 @@ struct lpq_top_cuda_args {
     bool decorrelate;
 };
 
+/// The XY, XT and YT codes of code voxel (t, y, x) of a clip (8-bit voxels, frame and row pitch
+/// st, sy): lpq_code_at on the window centred on the voxel in each plane (XY: frame T, rows y,
+/// columns x; XT: row Y, rows t, columns x; YT: column X, rows t, columns y). What the CUDA
+/// kernel computes per voxel, callable on the host for the tests.
+FERX_HOST_DEVICE inline void lpq_top_codes_at(const std::uint8_t* clip, index_t st, index_t sy, index_t t, index_t y,
+                                              index_t x, const lpq_top_cuda_args& a, std::uint8_t (&codes)[3]) {
+    const index_t T = t + a.mt, Y = y + a.my, X = x + a.mx;
+    const index_t rxy = (a.window[0] - 1) / 2, rxt = (a.window[1] - 1) / 2, ryt = (a.window[2] - 1) / 2;
+    const std::uint8_t* f[3] = {clip + T * st + (Y - rxy) * sy + (X - rxy), clip + (T - rxt) * st + Y * sy + (X - rxt),
+                                clip + (T - ryt) * st + (Y - ryt) * sy + X};
+    const index_t pitch[3] = {sy, st, st}, col[3] = {1, 1, sy};
+    for (int k = 0; k < 3; ++k)
+        codes[k] = lpq_code_at(f[k], pitch[k], col[k], a.window[k], a.kre[k], a.kim[k], a.v[k], a.decorrelate);
+}
+
 }  // namespace detail
 FERX_NAMESPACE_END
