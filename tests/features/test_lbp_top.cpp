@@ -236,3 +236,65 @@ BOOST_AUTO_TEST_CASE(bad_input) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+namespace {
+/// A copy of a clip with padded rows (3 more voxels) and frames (2 more rows): what a strided
+/// device clip looks like; returns the frame and row pitch.
+std::vector<std::uint8_t> lbp_top_padded_clip(const ferx::volume<std::uint8_t>& v, ferx::index_t& st, ferx::index_t& sy) {
+    const auto T = ferx::index_t(v.shape(0)), H = ferx::index_t(v.shape(1)), W = ferx::index_t(v.shape(2));
+    sy = W + 3;
+    st = (H + 2) * sy;
+    std::vector<std::uint8_t> pad(static_cast<std::size_t>(T * st), 0);
+    for (ferx::index_t t = 0; t < T; ++t)
+        for (ferx::index_t y = 0; y < H; ++y)
+            for (ferx::index_t x = 0; x < W; ++x) pad[std::size_t(t * st + y * sy + x)] = v(std::size_t(t), std::size_t(y), std::size_t(x));
+    return pad;
+}
+
+template <class Mapping>
+void lbp_top_check_per_voxel(const ferx::volume<std::uint8_t>& v, const ferx::lbp_top_params<Mapping>& p, const std::string& what) {
+    const auto ref = ferx::lbp_top_labels(ferx::exec::seq, ferx::view(v), p);
+    const auto a = ferx::detail::lbp_top_cuda_args_for(p);
+    ferx::index_t st = 0, sy = 0;
+    const auto pad = lbp_top_padded_clip(v, st, sy);
+    std::size_t bad = 0;
+    for (std::size_t t = 0; t < ref[0].shape(0); ++t)
+        for (std::size_t y = 0; y < ref[0].shape(1); ++y)
+            for (std::size_t x = 0; x < ref[0].shape(2); ++x) {
+                std::uint32_t codes[3];
+                ferx::detail::lbp_top_codes_at(pad.data(), st, sy, ferx::index_t(t), ferx::index_t(y), ferx::index_t(x), a, codes);
+                for (std::size_t k = 0; k < 3; ++k)
+                    bad += ferx::detail::lbp_label_direct<Mapping>(codes[k], a.points[k]) != ref[k](t, y, x);
+            }
+    BOOST_TEST(bad == 0u, what << ": " << bad << " labels differ");
+}
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(lbp_top_kernel_arithmetic)
+
+// What the CUDA kernel evaluates per voxel (lbp_top_codes_at with compute_cuda's arguments, on a
+// clip with padded rows and frames, mapped by lbp_label_direct) equals seq's label volumes.
+BOOST_AUTO_TEST_CASE(per_voxel_function_reproduces_seq) {
+    const auto v = random_clip(9, 17, 19, 501);
+    lbp_top_check_per_voxel(v, ferx::lbp_top_params<ferx::lbp_u2>{}, "u2 (1,1,1; 8,8,8)");
+    ferx::lbp_top_params<ferx::lbp_riu2> r;
+    r.rx = 2;
+    r.ry = 1.5;
+    r.rt = 2;
+    r.p_xy = 8;
+    r.p_xt = 6;
+    r.p_yt = 4;
+    lbp_top_check_per_voxel(v, r, "riu2 (2,1.5,2; 8,6,4)");
+    ferx::lbp_top_params<ferx::lbp_none> n;
+    n.ry = 2;
+    n.rt = 3;
+    n.p_yt = 12;
+    lbp_top_check_per_voxel(v, n, "none (1,2,3; 8,8,12)");
+    ferx::lbp_top_params<ferx::lbp_u2> big;
+    big.rx = big.ry = 3;
+    big.p_xy = 24;
+    big.p_yt = 16;
+    lbp_top_check_per_voxel(v, big, "u2 (3,3,1; 24,8,16)");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -117,3 +117,51 @@ BOOST_AUTO_TEST_CASE(bad_input) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+namespace {
+/// A copy of a clip with padded rows and frames (what a strided device clip looks like).
+std::vector<std::uint8_t> lpq_top_padded_clip(const ferx::volume<std::uint8_t>& v, ferx::index_t& st, ferx::index_t& sy) {
+    const auto T = ferx::index_t(v.shape(0)), H = ferx::index_t(v.shape(1)), W = ferx::index_t(v.shape(2));
+    sy = W + 3;
+    st = (H + 2) * sy;
+    std::vector<std::uint8_t> pad(static_cast<std::size_t>(T * st), 0);
+    for (ferx::index_t t = 0; t < T; ++t)
+        for (ferx::index_t y = 0; y < H; ++y)
+            for (ferx::index_t x = 0; x < W; ++x) pad[std::size_t(t * st + y * sy + x)] = v(std::size_t(t), std::size_t(y), std::size_t(x));
+    return pad;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(lpq_top_kernel_arithmetic)
+
+// What the CUDA kernel evaluates per voxel (lpq_top_codes_at with compute_cuda's arguments, on a
+// clip with padded rows and frames) equals seq's code volumes.
+BOOST_AUTO_TEST_CASE(per_voxel_function_reproduces_seq) {
+    const auto v = lpq_top_clip(11, 17, 19, 601);
+    ferx::lpq_top_params plain;
+    plain.decorrelate = false;
+    plain.window_xy = 7;
+    plain.window_xt = 3;
+    plain.window_yt = 5;
+    for (const auto& p : {ferx::lpq_top_params{}, plain}) {
+        const auto ref = ferx::lpq_top_codes(ferx::exec::seq, ferx::view(v), p);
+        const auto a = ferx::detail::lpq_top_cuda_args_for(p, "test");
+        ferx::index_t st = 0, sy = 0;
+        const auto pad = lpq_top_padded_clip(v, st, sy);
+        std::size_t bad = 0;
+        for (std::size_t t = 0; t < ref[0].shape(0); ++t)
+            for (std::size_t y = 0; y < ref[0].shape(1); ++y)
+                for (std::size_t x = 0; x < ref[0].shape(2); ++x) {
+                    std::uint8_t codes[3];
+                    ferx::detail::lpq_top_codes_at(pad.data(), st, sy, ferx::index_t(t), ferx::index_t(y), ferx::index_t(x), a, codes);
+                    for (std::size_t k = 0; k < 3; ++k) bad += codes[k] != ref[k](t, y, x);
+                }
+        BOOST_TEST(bad == 0u, "windows " << p.window_xy << "/" << p.window_xt << "/" << p.window_yt << ": " << bad
+                                         << " codes differ");
+    }
+    ferx::lpq_top_params wide;
+    wide.window_yt = 33;
+    BOOST_CHECK_THROW(ferx::detail::lpq_top_cuda_args_for(wide, "test"), ferx::error);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -240,3 +240,47 @@ BOOST_AUTO_TEST_CASE(bad_input) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(vlpq_kernel_arithmetic)
+
+// What the CUDA kernel evaluates per voxel (vlpq_code_at with compute_cuda's arguments, on a clip
+// with padded rows and frames) equals seq's codes: the same products summed in the same order.
+BOOST_AUTO_TEST_CASE(per_voxel_function_reproduces_seq) {
+    const auto v = vlpq_random_clip(9, 17, 19, 701);
+    const auto T = ferx::index_t(v.shape(0)), H = ferx::index_t(v.shape(1)), W = ferx::index_t(v.shape(2));
+    const ferx::index_t sy = W + 3, st = (H + 2) * sy;
+    std::vector<std::uint8_t> pad(static_cast<std::size_t>(T * st), 0);
+    for (ferx::index_t t = 0; t < T; ++t)
+        for (ferx::index_t y = 0; y < H; ++y)
+            for (ferx::index_t x = 0; x < W; ++x) pad[std::size_t(t * st + y * sy + x)] = v(std::size_t(t), std::size_t(y), std::size_t(x));
+    ferx::vlpq_params big;
+    big.window = 5;
+    big.window_t = 3;
+    big.components = 13;
+    big.rho_s = 0.9;
+    big.rho_t = 0.5;
+    ferx::vlpq_params cube;
+    cube.window = cube.window_t = 5;
+    cube.components = 12;
+    for (const auto& p : {ferx::vlpq_params{}, big, cube}) {
+        const auto ref = ferx::vlpq_codes(ferx::exec::seq, ferx::view(v), p);
+        const auto a = ferx::detail::vlpq_cuda_args_for(p, "test");
+        std::size_t bad = 0;
+        for (std::size_t t = 0; t < ref.shape(0); ++t)
+            for (std::size_t y = 0; y < ref.shape(1); ++y)
+                for (std::size_t x = 0; x < ref.shape(2); ++x)
+                    bad += ferx::detail::vlpq_code_at(pad.data() + ferx::index_t(t) * st + ferx::index_t(y) * sy + ferx::index_t(x), st, sy,
+                                                      a.proj, a.ws, a.l, a.n) != ref(t, y, x);
+        BOOST_TEST(bad == 0u, p.window << "x" << p.window << "x" << p.window_t << " L = " << p.components << ": " << bad
+                                       << " codes differ");
+    }
+    ferx::vlpq_params many;
+    many.components = 14;
+    BOOST_CHECK_THROW(ferx::detail::vlpq_cuda_args_for(many, "test"), ferx::error);
+    ferx::vlpq_params large;
+    large.window = large.window_t = 5;
+    large.components = 13;  // 1625 projection entries
+    BOOST_CHECK_THROW(ferx::detail::vlpq_cuda_args_for(large, "test"), ferx::error);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

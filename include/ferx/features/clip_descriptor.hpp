@@ -1,7 +1,8 @@
 /// \file ferx/features/clip_descriptor.hpp
-/// `describe` for clip descriptors (LBP-TOP; VLPQ and LPQ-TOP to come): one call for a clip
-/// (a volume view, frames x rows x cols) or a batch of clips (a 4-D view, clips x frames x rows x
-/// cols), on `seq` or `par`, with the output length known from the parameters and the clip's size:
+/// `describe` for clip descriptors (LBP-TOP, LPQ-TOP, VLPQ): one call for a clip (a volume view,
+/// frames x rows x cols) or a batch of clips (a 4-D view, clips x frames x rows x cols), on `seq`,
+/// `par` or (device batches of clips, in .cu files) `exec::cuda`, with the output length known
+/// from the parameters and the clip's size:
 ///
 ///     ferx::lbp_top_params<> p;                                     // LBP-TOP(8,8,8; 1,1,1), 4x4x1 blocks
 ///     auto f  = ferx::describe(ferx::exec::seq, clip, p);           // 1-D: clip_descriptor_length(p, T, H, W)
@@ -19,6 +20,7 @@
 #include <ferx/core/tensor.hpp>
 #include <ferx/core/view.hpp>
 #include <ferx/features/descriptor.hpp>
+#include <ferx/features/detail/clip_core.hpp>
 #include <ferx/features/detail/grid.hpp>
 
 #include <algorithm>
@@ -30,15 +32,6 @@
 #include <type_traits>
 
 FERX_NAMESPACE_BEGIN
-
-/// Blocks of a clip descriptor: cells.rows x cells.cols spatial blocks in each of `slices` time
-/// slices; neighbouring blocks overlap by `overlap` of a block on every axis.
-struct clip_grid {
-    patch_size cells{4, 4};
-    index_t slices = 1;
-    double overlap = 0;
-    hist_norm norm = hist_norm::l1;
-};
 
 namespace detail {
 
@@ -199,5 +192,59 @@ xt::xtensor<float, 2> describe(const Policy& policy, const batch_view<T>& clips,
     describe(policy, batch_view<const T>(clips), params, view(out));
     return out;
 }
+
+namespace detail {
+/// The block-histogram launch arguments of a clip descriptor's CUDA backend for a ct x ch x cw
+/// code volume and `planes` histograms of nb[k] bins per block (the output's row stride
+/// `out_stride`); throws ferx::error naming `where` when a block's histograms exceed the 12288
+/// bins (48 KB) of shared memory the kernel holds them in.
+inline clip_hist_args clip_hist_args_for(const clip_grid& g, index_t ct, index_t ch, index_t cw, int planes,
+                                         const index_t* nb, index_t out_stride, const char* where) {
+    clip_hist_args h;
+    h.grid = g;
+    h.ct = ct;
+    h.ch = ch;
+    h.cw = cw;
+    h.planes = planes;
+    h.total = 0;
+    for (int k = 0; k < planes; ++k) {
+        h.nb[k] = nb[k];
+        h.total += nb[k];
+    }
+    if (h.total > 12288)
+        throw error(where, "the CUDA backend holds a block's histograms in shared memory, at most 12288 bins, got " +
+                               std::to_string(h.total));
+    h.blocks = g.slices * g.cells.rows * g.cells.cols;
+    h.out_stride = out_stride;
+    return h;
+}
+}  // namespace detail
+
+#if defined(__CUDACC__)
+FERX_ARCH_NAMESPACE_BEGIN
+/// Describes every clip of a device batch of clips (n x frames x rows x cols, 8-bit pixels, packed
+/// rows) into a device n x clip_descriptor_length(params, frames, rows, cols) output (packed rows),
+/// with the host describe's layout and normalisation. Asynchronous: the work is enqueued on the
+/// policy's stream and the call returns without waiting (synchronise the stream, or copy the output
+/// back with ferx::cuda::to_host, before reading it); it allocates no device memory. Compiled by
+/// nvcc only: the descriptor's header brings its CUDA backend (ferx/cuda/dispatch/<descriptor>.cuh)
+/// in .cu translation units. Clip descriptors with a CUDA backend: LBP-TOP, LPQ-TOP, VLPQ.
+template <class Params, class = std::enable_if_t<is_clip_descriptor_v<Params>>>
+void describe(const exec::cuda_policy& policy, const device_batch_view<const std::uint8_t>& clips, const Params& params,
+              const tensor_view<float, 2, memory_space::device>& out) {
+    using traits = descriptor_traits<Params>;
+    const char* where = traits::name;
+    if (clips.data() == nullptr || clips.size() == 0) throw error(where, "the batch of clips is empty");
+    detail::require_packed_rows(clips, where, "the batch of clips");
+    const index_t n = clips.shape(0);
+    const index_t len = traits::length(params, clips.shape(1), clips.rows(), clips.cols());
+    if (out.data() == nullptr || out.shape(0) != n || out.shape(1) != len || (len > 1 && out.stride(1) != 1))
+        throw error(where, "the output must be " + std::to_string(n) + " x " + std::to_string(len) +
+                               " with packed rows, got " + std::to_string(out.shape(0)) + " x " +
+                               std::to_string(out.shape(1)));
+    traits::compute_cuda(policy, clips, params, out, detail::arch_tag{});
+}
+FERX_ARCH_NAMESPACE_END
+#endif
 
 FERX_NAMESPACE_END

@@ -213,11 +213,14 @@ FERX_ARCH_NAMESPACE_BEGIN
 /// with ferx::cuda::to_host, before reading it); it allocates no device memory. Compiled by nvcc
 /// only: the descriptor's header brings its CUDA backend (ferx/cuda/dispatch/<descriptor>.cuh)
 /// in .cu translation units. Descriptors with a CUDA backend: HOG (blocks of at most 4 cells),
-/// LBP, LPQ.
+/// LBP, LPQ (the clip descriptors: ferx/features/clip_descriptor.hpp).
 template <class Params>
 void describe(const exec::cuda_policy& policy, const device_volume_view<const std::uint8_t>& batch, const Params& params,
               const tensor_view<float, 2, memory_space::device>& out) {
     static_assert(is_descriptor_params_v<Params>, "ferx::describe: not the parameters of a ferx descriptor");
+    static_assert(!is_clip_descriptor_v<Params>,
+                  "ferx::describe: a clip descriptor on exec::cuda takes a device batch of clips "
+                  "(device_batch_view, clips x frames x rows x cols; ferx/features/clip_descriptor.hpp)");
     using traits = descriptor_traits<Params>;
     const char* where = traits::name;
     if (batch.data() == nullptr || batch.size() == 0) throw error(where, "the batch is empty");

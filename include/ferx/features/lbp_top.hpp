@@ -33,6 +33,7 @@
 #include <ferx/features/descriptor.hpp>
 #include <ferx/features/detail/grid.hpp>
 #include <ferx/features/detail/lbp_core.hpp>
+#include <ferx/features/detail/lbp_top_core.hpp>
 #include <ferx/features/lbp.hpp>
 #include <ferx/fwd.hpp>
 
@@ -64,11 +65,10 @@ struct lbp_top_tap {
     std::int32_t w[4];  // (a0,b0), (a0,b1), (a1,b0), (a1,b1)
 };
 
-/// Taps of one plane: axis a carries `sign_a * r_a * sin(theta)`, axis b `r_b * cos(theta)`,
-/// stride_a and stride_b are the axes' element strides.
-inline std::vector<lbp_top_tap> lbp_top_taps(int points, double r_a, double sign_a, index_t stride_a, double r_b,
-                                             index_t stride_b) {
-    std::vector<lbp_top_tap> taps(static_cast<std::size_t>(points));
+/// Samples of one plane: axis a carries `sign_a * r_a * sin(theta)`, axis b `r_b * cos(theta)`,
+/// offsets rounded to 1/256 voxel (floor offsets and fractions).
+inline std::vector<lbp_top_sample> lbp_top_samples(int points, double r_a, double sign_a, double r_b) {
+    std::vector<lbp_top_sample> out(static_cast<std::size_t>(points));
     const double two_pi = 6.283185307179586476925;
     for (int p = 0; p < points; ++p) {
         const double th = two_pi * p / points;
@@ -76,9 +76,25 @@ inline std::vector<lbp_top_tap> lbp_top_taps(int points, double r_a, double sign
         const long qb = std::lround(r_b * std::cos(th) * 256.0);
         const long fa = qa >= 0 ? qa / 256 : -((-qa + 255) / 256);  // floor(q / 256)
         const long fb = qb >= 0 ? qb / 256 : -((-qb + 255) / 256);
-        const std::int32_t ta = static_cast<std::int32_t>(qa - fa * 256), tb = static_cast<std::int32_t>(qb - fb * 256);
-        lbp_top_tap& t = taps[static_cast<std::size_t>(p)];
-        t.off = fa * stride_a + fb * stride_b;
+        lbp_top_sample& t = out[static_cast<std::size_t>(p)];
+        t.fa = static_cast<std::int32_t>(fa);
+        t.fb = static_cast<std::int32_t>(fb);
+        t.ta = static_cast<std::int32_t>(qa - fa * 256);
+        t.tb = static_cast<std::int32_t>(qb - fb * 256);
+    }
+    return out;
+}
+
+/// Taps of one plane (lbp_top_samples in element offsets): stride_a and stride_b are the axes'
+/// element strides.
+inline std::vector<lbp_top_tap> lbp_top_taps(int points, double r_a, double sign_a, index_t stride_a, double r_b,
+                                             index_t stride_b) {
+    const std::vector<lbp_top_sample> s = lbp_top_samples(points, r_a, sign_a, r_b);
+    std::vector<lbp_top_tap> taps(s.size());
+    for (std::size_t p = 0; p < s.size(); ++p) {
+        const std::int32_t ta = s[p].ta, tb = s[p].tb;
+        lbp_top_tap& t = taps[p];
+        t.off = index_t{s[p].fa} * stride_a + index_t{s[p].fb} * stride_b;
         t.next_a = ta != 0 ? stride_a : 0;
         t.next_b = tb != 0 ? stride_b : 0;
         t.w[0] = (256 - tb) * (256 - ta);
@@ -137,6 +153,39 @@ void lbp_top_check_points(int p, const char* plane, const char* where) {
 
 }  // namespace detail
 
+namespace detail {
+/// The CUDA launch arguments of LBP-TOP (the planes' samples, the margins; no label tables), as
+/// compute_cuda fills them; the host tests evaluate lbp_top_codes_at with them.
+template <class Mapping>
+lbp_top_cuda_args lbp_top_cuda_args_for(const lbp_top_params<Mapping>& p) {
+    lbp_top_cuda_args a{};
+    const std::vector<lbp_top_sample> s[3] = {lbp_top_samples(p.p_xy, p.ry, -1.0, p.rx),   // XY: a = y, b = x
+                                              lbp_top_samples(p.p_xt, p.rt, +1.0, p.rx),   // XT: a = t, b = x
+                                              lbp_top_samples(p.p_yt, p.ry, -1.0, p.rt)};  // YT: a = y, b = t
+    const int points[3] = {p.p_xy, p.p_xt, p.p_yt};
+    for (int k = 0; k < 3; ++k) {
+        std::copy(s[k].begin(), s[k].end(), a.samples[k]);
+        a.points[k] = points[k];
+    }
+    a.mt = lbp_top_margin(p.rt);
+    a.my = lbp_top_margin(p.ry);
+    a.mx = lbp_top_margin(p.rx);
+    a.table = false;
+    return a;
+}
+}  // namespace detail
+
+#if defined(__CUDACC__)
+namespace detail {
+FERX_ARCH_NAMESPACE_BEGIN
+/// Enqueues LBP-TOP's block histograms over a batch of clips (defined in ferx/cuda/dispatch/lbp_top.cuh).
+template <class Mapping>
+void lbp_top_cuda(const exec::cuda_policy& policy, const device_batch_view<const std::uint8_t>& clips,
+                  const lbp_top_cuda_args& a, const clip_hist_args& h, float* d_out);
+FERX_ARCH_NAMESPACE_END
+}  // namespace detail
+#endif
+
 template <class Mapping>
 struct descriptor_traits<lbp_top_params<Mapping>> {
     using params = lbp_top_params<Mapping>;
@@ -148,8 +197,32 @@ struct descriptor_traits<lbp_top_params<Mapping>> {
         return Mapping::bins(p.p_xy) + Mapping::bins(p.p_xt) + Mapping::bins(p.p_yt);
     }
 
+#if defined(__CUDACC__)
+    /// The `exec::cuda` backend (called by ferx::describe after its checks): one thread block per
+    /// (block, clip), or per part of a block for a single long clip, counting the XY, XT and YT
+    /// labels into shared-memory histograms (at most 12288 bins a block in all); the codes are the
+    /// host's integer arithmetic, so the descriptor equals seq's bit for bit. Enqueued on the
+    /// policy's stream, no allocation, no synchronisation. The launch is
+    /// ferx/cuda/dispatch/lbp_top.cuh.
+    static void compute_cuda(const exec::cuda_policy& policy, const device_batch_view<const std::uint8_t>& clips,
+                             const params& p, const tensor_view<float, 2, memory_space::device>& out, detail::arch_tag) {
+        constexpr const char* where = "ferx::lbp_top (cuda)";
+        length(p, clips.shape(1), clips.rows(), clips.cols());  // checks
+        detail::lbp_top_cuda_args a = detail::lbp_top_cuda_args_for(p);
+        const index_t nb[3] = {Mapping::bins(p.p_xy), Mapping::bins(p.p_xt), Mapping::bins(p.p_yt)};
+        index_t table = 0;
+        for (int k = 0; k < 3; ++k) table += index_t{1} << a.points[k];
+        const index_t ct = clips.shape(1) - 2 * a.mt, ch = clips.rows() - 2 * a.my, cw = clips.cols() - 2 * a.mx;
+        const detail::clip_hist_args h = detail::clip_hist_args_for(p.grid, ct, ch, cw, 3, nb, out.stride(0), where);
+        a.table = !std::is_same<Mapping, lbp_none>::value && std::max({p.p_xy, p.p_xt, p.p_yt}) <= 10 &&
+                  h.total + table <= 12288;
+        detail::lbp_top_cuda<Mapping>(policy, clips, a, h, out.data());
+    }
+#endif
+
     static index_t length(const params& p, index_t frames, index_t rows, index_t cols) {
-        for (double r : {p.rx, p.ry, p.rt})
+        const double radii[3] = {p.rx, p.ry, p.rt};  // (an array: nvcc rejects a range-for over a braced list here)
+        for (double r : radii)
             if (!(r > 0) || !std::isfinite(r) || r > 1e4)
                 throw error(name, "the radii must be positive and finite, got " + std::to_string(r));
         detail::lbp_top_check_points<Mapping>(p.p_xy, "XY", name);
@@ -261,3 +334,7 @@ std::array<volume<std::uint16_t>, 3> lbp_top_labels(const Policy& policy, const 
 }
 
 FERX_NAMESPACE_END
+
+#if defined(__CUDACC__)
+#include <ferx/cuda/dispatch/lbp_top.cuh>
+#endif

@@ -21,6 +21,7 @@
 #include <ferx/core/view.hpp>
 #include <ferx/features/clip_descriptor.hpp>
 #include <ferx/features/descriptor.hpp>
+#include <ferx/features/detail/lpq_top_core.hpp>
 #include <ferx/features/lpq.hpp>
 
 #include <algorithm>
@@ -62,14 +63,75 @@ struct lpq_top_workspace {
 
 }  // namespace detail
 
+namespace detail {
+/// The CUDA launch arguments of LPQ-TOP (each plane's STFT kernel and whitening, the margins), as
+/// compute_cuda fills them; throws ferx::error naming `where` for a window above 31. The host
+/// tests evaluate lpq_top_codes_at with them.
+inline lpq_top_cuda_args lpq_top_cuda_args_for(const lpq_top_params& p, const char* where) {
+    const int windows[3] = {p.window_xy, p.window_xt, p.window_yt};
+    lpq_top_cuda_args a{};
+    for (int k = 0; k < 3; ++k) {
+        if (windows[k] > 31)
+            throw error(where, "the CUDA backend takes windows up to 31 on every plane, got " + std::to_string(windows[k]));
+        std::vector<double> kre, kim;
+        stft_kernel(windows[k], kre, kim);
+        std::copy(kre.begin(), kre.end(), a.kre[k]);
+        std::copy(kim.begin(), kim.end(), a.kim[k]);
+        if (p.decorrelate) {
+            const auto v = lpq_whitening_matrix(windows[k], p.rho);
+            std::copy(v.begin(), v.end(), a.v[k]);
+        }
+        a.window[k] = windows[k];
+    }
+    a.decorrelate = p.decorrelate;
+    const auto m = lpq_top_margins(p);
+    a.mt = m[0];
+    a.my = m[1];
+    a.mx = m[2];
+    return a;
+}
+}  // namespace detail
+
+#if defined(__CUDACC__)
+namespace detail {
+FERX_ARCH_NAMESPACE_BEGIN
+/// Enqueues LPQ-TOP's block histograms over a batch of clips (defined in ferx/cuda/dispatch/lpq_top.cuh).
+inline void lpq_top_cuda(const exec::cuda_policy& policy, const device_batch_view<const std::uint8_t>& clips,
+                         const lpq_top_cuda_args& a, const clip_hist_args& h, float* d_out);
+FERX_ARCH_NAMESPACE_END
+}  // namespace detail
+#endif
+
 template <>
 struct descriptor_traits<lpq_top_params> {
     static constexpr const char* name = "ferx::lpq_top";
     static constexpr bool clip = true;
     using workspace = detail::lpq_top_workspace;
 
+#if defined(__CUDACC__)
+    /// The `exec::cuda` backend (called by ferx::describe after its checks): one thread block per
+    /// (block, clip), or per part of a block for a single long clip, with the three planes' codes
+    /// by lpq_code_at (the host's operations, each rounded on its own: seq's codes bit for bit)
+    /// counted into shared-memory histograms; windows up to 31 on every plane (the coefficients
+    /// travel in the launch arguments, 3 KB). Enqueued on the policy's stream, no allocation, no
+    /// synchronisation. The launch is ferx/cuda/dispatch/lpq_top.cuh.
+    static void compute_cuda(const exec::cuda_policy& policy, const device_batch_view<const std::uint8_t>& clips,
+                             const lpq_top_params& p, const tensor_view<float, 2, memory_space::device>& out,
+                             detail::arch_tag) {
+        constexpr const char* where = "ferx::lpq_top (cuda)";
+        length(p, clips.shape(1), clips.rows(), clips.cols());  // checks
+        const detail::lpq_top_cuda_args a = detail::lpq_top_cuda_args_for(p, where);
+        const auto m = detail::lpq_top_margins(p);
+        const index_t nb[3] = {256, 256, 256};
+        const detail::clip_hist_args h = detail::clip_hist_args_for(p.grid, clips.shape(1) - 2 * m[0], clips.rows() - 2 * m[1],
+                                                                    clips.cols() - 2 * m[2], 3, nb, out.stride(0), where);
+        detail::lpq_top_cuda(policy, clips, a, h, out.data());
+    }
+#endif
+
     static index_t length(const lpq_top_params& p, index_t frames, index_t rows, index_t cols) {
-        for (int w : {p.window_xy, p.window_xt, p.window_yt})
+        const int windows[3] = {p.window_xy, p.window_xt, p.window_yt};  // (an array: nvcc rejects a range-for over a braced list here)
+        for (int w : windows)
             if (w < 3 || w % 2 == 0 || w > 255) throw error(name, "the windows must be odd and in [3, 255], got " + std::to_string(w));
         if (p.decorrelate && !(p.rho > 0 && p.rho < 1)) throw error(name, "rho must be in (0, 1), got " + std::to_string(p.rho));
         const auto m = detail::lpq_top_margins(p);
@@ -204,3 +266,7 @@ std::array<volume<std::uint8_t>, 3> lpq_top_codes(const Policy& policy, const vo
 }
 
 FERX_NAMESPACE_END
+
+#if defined(__CUDACC__)
+#include <ferx/cuda/dispatch/lpq_top.cuh>
+#endif

@@ -41,6 +41,7 @@
 #include <ferx/core/view.hpp>
 #include <ferx/features/clip_descriptor.hpp>
 #include <ferx/features/descriptor.hpp>
+#include <ferx/features/detail/vlpq_core.hpp>
 #include <ferx/features/lpq.hpp>
 
 #include <algorithm>
@@ -226,13 +227,67 @@ void vlpq_code_row(const volume_view<const T>& v, const vlpq_plan& plan, index_t
     }
 }
 
+/// The CUDA launch arguments of VLPQ (the plan's projection), as compute_cuda fills them; throws
+/// ferx::error naming `where` beyond the backend's limits (L <= 13, L x Ws^2 x Wt <= 1536). The
+/// host tests evaluate vlpq_code_at with them.
+inline vlpq_cuda_args vlpq_cuda_args_for(const vlpq_params& p, const char* where) {
+    const index_t n = index_t{p.window} * p.window * p.window_t;
+    if (p.components > 13)
+        throw error(where, "the CUDA backend takes at most L = 13 components (2^L bins in shared memory), got " +
+                               std::to_string(p.components));
+    if (n * p.components > vlpq_cuda_max_proj)
+        throw error(where, "the CUDA backend takes L x Ws^2 x Wt <= " + std::to_string(vlpq_cuda_max_proj) +
+                               " (the projection travels in the kernel arguments), got " + std::to_string(n * p.components));
+    vlpq_plan plan;
+    plan.prepare(p);
+    vlpq_cuda_args a{};
+    std::copy(plan.proj.begin(), plan.proj.end(), a.proj);
+    a.ws = p.window;
+    a.wt = p.window_t;
+    a.l = p.components;
+    a.n = static_cast<int>(n);
+    return a;
+}
+
 }  // namespace detail
+
+#if defined(__CUDACC__)
+namespace detail {
+FERX_ARCH_NAMESPACE_BEGIN
+/// Enqueues VLPQ's block histograms over a batch of clips (defined in ferx/cuda/dispatch/vlpq.cuh).
+inline void vlpq_cuda(const exec::cuda_policy& policy, const device_batch_view<const std::uint8_t>& clips,
+                      const vlpq_cuda_args& a, const clip_hist_args& h, float* d_out);
+FERX_ARCH_NAMESPACE_END
+}  // namespace detail
+#endif
 
 template <>
 struct descriptor_traits<vlpq_params> {
     static constexpr const char* name = "ferx::vlpq";
     static constexpr bool clip = true;
     using workspace = detail::vlpq_workspace;
+
+#if defined(__CUDACC__)
+    /// The `exec::cuda` backend (called by ferx::describe after its checks): one thread block per
+    /// (block, clip), or per part of a block for a single long clip, each voxel's code from the
+    /// plan's projection (computed here on the host, as seq does) summed in the host's order with
+    /// every operation rounded on its own, so codes and descriptor equal seq's bit for bit;
+    /// L <= 13 (2^L-bin histograms in shared memory) and L x Ws^2 x Wt <= 1536 (the projection
+    /// travels in the kernel arguments). Enqueued on the policy's stream, no allocation, no
+    /// synchronisation. The launch is ferx/cuda/dispatch/vlpq.cuh.
+    static void compute_cuda(const exec::cuda_policy& policy, const device_batch_view<const std::uint8_t>& clips,
+                             const vlpq_params& p, const tensor_view<float, 2, memory_space::device>& out,
+                             detail::arch_tag) {
+        constexpr const char* where = "ferx::vlpq (cuda)";
+        length(p, clips.shape(1), clips.rows(), clips.cols());  // checks
+        const detail::vlpq_cuda_args a = detail::vlpq_cuda_args_for(p, where);
+        const index_t nb[1] = {index_t{1} << p.components};
+        const detail::clip_hist_args h =
+            detail::clip_hist_args_for(p.grid, clips.shape(1) - p.window_t + 1, clips.rows() - p.window + 1,
+                                       clips.cols() - p.window + 1, 1, nb, out.stride(0), where);
+        detail::vlpq_cuda(policy, clips, a, h, out.data());
+    }
+#endif
 
     static index_t length(const vlpq_params& p, index_t frames, index_t rows, index_t cols) {
         detail::vlpq_check(p, frames, rows, cols, name);
@@ -329,3 +384,7 @@ inline xt::xtensor<double, 2> vlpq_whitening(const vlpq_params& p = {}) {
 }
 
 FERX_NAMESPACE_END
+
+#if defined(__CUDACC__)
+#include <ferx/cuda/dispatch/vlpq.cuh>
+#endif

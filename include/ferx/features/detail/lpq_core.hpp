@@ -18,14 +18,16 @@ namespace detail {
 /// operations of lpq_row_responses and lpq_code_rows (every operation rounded on its own), so
 /// the CUDA kernel, which calls it per pixel, gives the CPU's codes. kre/kim: stft_kernel;
 /// v: the whitening (row-major 8 x 8), used when `decorrelate`.
+/// `col`: the element step between the window's columns (1 in an image; LPQ-TOP's YT plane,
+/// whose columns are a clip's rows, steps by the row pitch).
 template <class T>
-FERX_HOST_DEVICE inline std::uint8_t lpq_code_at(const T* f, index_t pitch, int m, const double* kre, const double* kim,
-                                                 const double* v, bool decorrelate) {
+FERX_HOST_DEVICE inline std::uint8_t lpq_code_at(const T* f, index_t pitch, index_t col, int m, const double* kre,
+                                                 const double* kim, const double* v, bool decorrelate) {
     double f0 = 0, g[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     for (int j = 0; j < m; ++j) {
         double a0 = 0, ar = 0, ai = 0;
         for (int l = 0; l < m; ++l) {
-            const double x = static_cast<double>(f[l * pitch + j]);
+            const double x = static_cast<double>(f[l * pitch + j * col]);
             a0 = add_rn(a0, x);
             ar = add_rn(ar, mul_rn(x, kre[l]));
             ai = add_rn(ai, mul_rn(x, kim[l]));
@@ -52,6 +54,13 @@ FERX_HOST_DEVICE inline std::uint8_t lpq_code_at(const T* f, index_t pitch, int 
         code |= (s > thr ? 1u : 0u) << c;
     }
     return static_cast<std::uint8_t>(code);
+}
+
+/// The code of the window whose top-left pixel is `f` in an image (unit column step).
+template <class T>
+FERX_HOST_DEVICE inline std::uint8_t lpq_code_at(const T* f, index_t pitch, int m, const double* kre, const double* kim,
+                                                 const double* v, bool decorrelate) {
+    return lpq_code_at(f, pitch, index_t{1}, m, kre, kim, v, decorrelate);
 }
 
 /// LPQ launch arguments of the CUDA backend (windows up to 31 x 31; one launch covers crops
