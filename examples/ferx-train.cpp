@@ -53,6 +53,7 @@
 #include <iostream>
 #include <mutex>
 #include <numeric>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <string>
@@ -232,8 +233,15 @@ dataset read_dataset(const Policy& policy, const options& o, const ferx::pipelin
             l.groups = name_groups(l.names);
         }
         l = relabelled(l, o);
-        d.clips = ferx::detail::load_clip_list(policy, spec, l.clips);
-        d.clip_names = ferx::detail::clip_names(l.clips);
+        if (l.empty()) throw ferx::error("ferx-train", "the dataset has no clips", o.data);
+        d.clip_names.reserve(l.size());
+        for (const auto& c : l.clips) d.clip_names.push_back(!c.video.empty() ? c.video : c.frames.at(0));
+        d.clips.resize(l.size());
+        ferx::detail::for_each_range(policy, static_cast<std::ptrdiff_t>(l.size()), 1, [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
+            for (std::ptrdiff_t i = lo; i < hi; ++i)
+                d.clips[std::size_t(i)] = ferx::load_clip_frames(spec, l.clips[std::size_t(i)]);
+        });
+        ferx::check_clips(spec, d.clips, d.clip_names);  // one length, long enough for the descriptors: else the clip is named
         d.labels = l.labels;
         d.classes = l.classes;
         d.groups = l.groups;
@@ -299,6 +307,14 @@ int run(const Policy& policy, options o) {
         apply_frames(o.frames, spec);
     }
     const dataset d = read_dataset(policy, o, spec);
+    // Face detection (pre(source=largest|confident)): OpenCV's Haar cascades (opencv-data).
+    std::optional<ferx::face_detector> detector;
+    if (spec.preprocess.source != ferx::face_source::crop) {
+        const auto dir = ferx::default_cascade_dir();
+        detector = ferx::load_face_detector((dir / "haarcascade_frontalface_default.xml").string(),
+                                            spec.preprocess.align_eyes ? (dir / "haarcascade_eye.xml").string() : std::string());
+    }
+    const ferx::face_detector* det = detector ? &*detector : nullptr;
     const std::string unit = clips ? "clips" : "images";
     std::cerr << d.size() << " training " << unit << ", " << d.classes.size() << " classes; pipeline "
               << ferx::format_spec(spec) << (o.grid ? " with grid search" : "") << "\n";
@@ -333,13 +349,20 @@ int run(const Policy& policy, options o) {
     };
     // Fits the spec on the samples `idx` of the pool; predicts the samples `idx`.
     const auto fit_idx = [&](const auto& pol, const ferx::pipeline_spec& s, const std::vector<std::size_t>& idx,
-                             const ferx::fit_options& fo = {}) {
+                             ferx::fit_options fo = {}) {
+        fo.detector = det;
         if (clips) return ferx::fit_clips(pol, s, take_clips(idx), ferx::take(y, idx), d.classes, fo);
         return ferx::fit(pol, s, take_images(pool, idx), ferx::take(y, idx), d.classes, fo);
     };
     const auto predict_idx = [&](const auto& pol, const ferx::pipeline_model& m, const std::vector<std::size_t>& idx,
                                  ferx::stage_times* st = nullptr) {
-        if (clips) return ferx::predict_clips(pol, m, take_clips(idx), nullptr, st).labels;
+        if (clips) {
+            auto labels = ferx::predict_clips(pol, m, take_clips(idx), det, st).labels;
+            for (std::size_t i = 0; i < labels.size(); ++i)
+                if (labels[i] < 0)
+                    throw ferx::error("ferx-train", "no face was found in the clip", d.clip_names[idx[i]]);
+            return labels;
+        }
         return ferx::predict(pol, m, take_images(pool, idx), st).labels;
     };
     // The grid search of a training set `train` (indices into the pool).

@@ -29,7 +29,7 @@
 ///    the crop size and equalised (pre's eq) as the frame pipeline does; norm applies to the
 ///    whole volume. A clip in which no face is found is left out of training and predicted as
 ///    label -1 (scores 0).
-/// Errors name the clip (its video or its first frame's folder) where the clip is known: a clip
+/// Errors name the clip (its video file or its first frame's file) where the clip is known: a clip
 /// that does not give T frames, or too few frames or too small frames for a descriptor.
 #pragma once
 
@@ -352,11 +352,23 @@ std::vector<volume<std::uint8_t>> load_clip_list(const Policy& policy, const pip
 
 inline std::vector<std::string> clip_names(const std::vector<clip_source>& clips) {
     std::vector<std::string> names;
-    for (const auto& c : clips) names.push_back(c.name());
+    for (const auto& c : clips) names.push_back(!c.video.empty() ? c.video : c.frames.empty() ? std::string() : c.frames[0]);
     return names;
 }
 
 }  // namespace detail
+
+/// Checks clips (their selected frames) against a clip pipeline before any work: each gives
+/// `frames` frames (0: as many as the first), and the descriptors take that many frames of the
+/// crop size. ferx::error naming names[i] (the clip's file) otherwise.
+inline void check_clips(const pipeline_spec& spec, const std::vector<volume<std::uint8_t>>& clips,
+                        const std::vector<std::string>& names, index_t frames = 0) {
+    detail::require_clip_pipeline(spec, "ferx::check_clips");
+    if (clips.empty()) throw error("ferx::check_clips", "no clips");
+    const index_t t = frames > 0 ? frames : static_cast<index_t>(clips[0].shape()[0]);
+    for (std::size_t i = 0; i < clips.size(); ++i)
+        detail::check_clip_frames(spec, static_cast<index_t>(clips[i].shape()[0]), t, detail::clip_name(&names, i));
+}
 
 /// Trains a clip pipeline on clips given as their selected frames (load_clip_frames or
 /// select_clip_frames: [T, rows, cols] 8-bit grey each, one T for all, any frame size), labels
