@@ -1,5 +1,5 @@
 /// \file ferx/features/clip_descriptor.hpp
-/// `describe` for clip descriptors (LBP-TOP; VLPQ and LPQ-TOP to come): one call for a clip
+/// `describe` for clip descriptors (LBP-TOP, LPQ-TOP, VLPQ): one call for a clip
 /// (a volume view, frames x rows x cols) or a batch of clips (a 4-D view, clips x frames x rows x
 /// cols), on `seq` or `par`, with the output length known from the parameters and the clip's size:
 ///
