@@ -84,6 +84,7 @@
 #include <ferx/nn/softmax.hpp>
 #include <ferx/nn/tensor_ref.hpp>
 
+#include <ferx/pipeline/clip_pipeline.hpp>
 #include <ferx/pipeline/cnn_pipeline.hpp>
 #include <ferx/pipeline/pipeline.hpp>
 #include <ferx/pipeline/preprocess.hpp>

@@ -37,6 +37,11 @@ BOOST_AUTO_TEST_CASE(ckplus48_index_groups_and_errors) {
     BOOST_TEST(ck.labels == labels, boost::test_tools::per_element());
     BOOST_TEST(ck.groups == groups, boost::test_tools::per_element());
     BOOST_TEST(ck.sequences == sequences, boost::test_tools::per_element());
+    const std::vector<int> frames = {1, 2, 1, 1};  // the index's frame column, carried
+    BOOST_TEST(ck.frames == frames, boost::test_tools::per_element());
+    const auto kept = ferx::subset(ck, {1, 3});
+    BOOST_TEST(kept.frames == (std::vector<int>{2, 1}), boost::test_tools::per_element());
+    BOOST_TEST(ferx::load(ck).frames == frames, boost::test_tools::per_element());
     const std::vector<std::string> subjects = {"S1", "S2"}, seqs = {"S1_1", "S2_3", "S1_2"};
     BOOST_TEST(ck.group_names == subjects, boost::test_tools::per_element());
     BOOST_TEST(ck.sequence_names == seqs, boost::test_tools::per_element());

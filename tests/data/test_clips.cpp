@@ -77,6 +77,35 @@ BOOST_AUTO_TEST_CASE(ckplus48_as_clips, *boost::unit_test::precondition(ferx_tes
     }
 }
 
+// Frames are ordered by index.csv's frame column, not by their file names.
+BOOST_AUTO_TEST_CASE(ckplus48_clips_follow_the_index_frame_column) {
+    ferx_test::temp_dir dir("ferx_clips_ck");
+    for (const char* f : {"a.png", "b.png", "c.png", "d.png"}) data_test::write_image(dir.path / "happy" / f, data_test::pattern(8, 8, f[0]));
+    data_test::write_text(dir.path / "index.csv",
+                          "path,label,subject,sequence,frame\n"
+                          "happy/a.png,happy,S1,S1_1,30\n"
+                          "happy/b.png,happy,S1,S1_1,10\n"
+                          "happy/c.png,happy,S1,S1_1,20\n"
+                          "happy/d.png,happy,S2,S2_1,5\n");
+    const auto l = ferx::ckplus48_clips(dir.path);
+    BOOST_TEST_REQUIRE(l.size() == 2u);
+    const auto name = [&](std::size_t c, std::size_t k) { return fs::path(l.clips[c].frames[k]).filename().string(); };
+    BOOST_TEST(name(0, 0) == "b.png");
+    BOOST_TEST(name(0, 1) == "c.png");
+    BOOST_TEST(name(0, 2) == "a.png");
+    BOOST_TEST(l.names[1] == "S2_1");
+    BOOST_TEST((l.groups == std::vector<int>{0, 1}));
+    // one frame number listed twice: an error naming the index
+    data_test::write_text(dir.path / "index.csv",
+                          "path,label,subject,sequence,frame\nhappy/a.png,happy,S1,S1_1,3\nhappy/b.png,happy,S1,S1_1,3\n");
+    try {
+        ferx::ckplus48_clips(dir.path);
+        BOOST_ERROR("no error for a frame listed twice");
+    } catch (const ferx::error& e) {
+        BOOST_TEST(e.file() == (dir.path / "index.csv").string());
+    }
+}
+
 BOOST_AUTO_TEST_CASE(video_folder_of_videos_and_frames,
                      *boost::unit_test::precondition(ferx_test::file_present{mmaction2_dir() / "test.mp4", "mmaction2 test.mp4 (../shared)"})) {
     ferx_test::temp_dir dir("ferx_clips");

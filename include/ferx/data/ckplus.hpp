@@ -22,7 +22,8 @@ FERX_NAMESPACE_BEGIN
 ///   5 sadness, 6 surprise; index labels are matched through canonical_emotion),
 /// - groups: one id per subject (0, 1, ... in order of first appearance; names in group_names),
 ///   for ferx::group_kfold / leave_one_group_out (subject-independent evaluation),
-/// - sequences: one id per sequence, likewise (sequence_names).
+/// - sequences: one id per sequence, likewise (sequence_names),
+/// - frames: each image's frame number in its sequence (the index's `frame` column).
 /// Throws ferx::error naming the file (and line) for a missing folder or index.csv, a wrong
 /// header, a row with other than 5 fields, an unknown label, an empty subject or sequence, a
 /// frame that is not a number, or a listed image file that does not exist.
@@ -49,6 +50,7 @@ inline image_list ckplus48(const std::filesystem::path& root) {
                          out.labels.push_back(static_cast<int>(k - classes.begin()));
                          subjects.push_back(f[2]);
                          sequences.push_back(f[3]);
+                         out.frames.push_back(frame);
                      });
     if (out.empty()) throw error(where, "the index lists no images", index.string());
     out.groups = group_ids(subjects);

@@ -130,16 +130,16 @@ inline std::vector<index_t> select_frames(index_t n, const frame_selection& s, s
 }
 
 /// CK+48 as clips: the images of root/index.csv grouped by sequence (in order of first
-/// appearance), frames ordered by their frame number; label and subject of the sequence (a
-/// sequence whose frames disagree on either is an error naming index.csv).
+/// appearance), frames ordered by the index's `frame` column (ferx::ckplus48's image_list::frames);
+/// label and subject of the sequence (a sequence whose frames disagree on either, or list one
+/// frame number twice, is an error naming index.csv).
 inline clip_list ckplus48_clips(const std::filesystem::path& root) {
     const char* where = "ferx::ckplus48_clips";
     const image_list images = ckplus48(root);
-    // frame numbers: the last "_<digits>" of the file stem (S010_004_00000017.png -> 17), as index.csv's order
     clip_list out;
     out.classes = images.classes;
     out.group_names = images.group_names;
-    std::vector<std::vector<std::pair<long, std::string>>> frames(images.sequence_names.size());
+    std::vector<std::vector<std::pair<int, std::string>>> frames(images.sequence_names.size());
     std::vector<int> label(images.sequence_names.size(), -1), group(images.sequence_names.size(), -1);
     std::vector<std::size_t> first;
     for (std::size_t i = 0; i < images.size(); ++i) {
@@ -150,16 +150,14 @@ inline clip_list ckplus48_clips(const std::filesystem::path& root) {
                         (root / "index.csv").string());
         label[s] = images.labels[i];
         group[s] = images.groups[i];
-        const std::string stem = std::filesystem::path(images.paths[i]).stem().string();
-        const auto us = stem.find_last_of('_');
-        long frame = static_cast<long>(frames[s].size());
-        if (us != std::string::npos && us + 1 < stem.size() &&
-            std::all_of(stem.begin() + std::ptrdiff_t(us + 1), stem.end(), [](unsigned char c) { return std::isdigit(c); }))
-            frame = std::stol(stem.substr(us + 1));
-        frames[s].emplace_back(frame, images.paths[i]);
+        frames[s].emplace_back(images.frames[i], images.paths[i]);
     }
     for (std::size_t s : first) {
         std::stable_sort(frames[s].begin(), frames[s].end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+        for (std::size_t k = 1; k < frames[s].size(); ++k)
+            if (frames[s][k].first == frames[s][k - 1].first)
+                throw error(where, "sequence " + images.sequence_names[s] + " lists frame " +
+                                       std::to_string(frames[s][k].first) + " twice", (root / "index.csv").string());
         clip_source c;
         for (auto& f : frames[s]) c.frames.push_back(f.second);
         out.clips.push_back(std::move(c));

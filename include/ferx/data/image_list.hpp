@@ -26,13 +26,14 @@
 
 FERX_NAMESPACE_BEGIN
 
-/// A labelled list of image files. Every per-sample vector has size() entries, except `groups`
-/// and `sequences`, which are empty where the dataset has none.
+/// A labelled list of image files. Every per-sample vector has size() entries, except `groups`,
+/// `sequences` and `frames`, which are empty where the dataset has none.
 struct image_list {
     std::vector<std::string> paths;    ///< image files (root joined with the index's path)
     label_vector labels;               ///< class of each image, 0..K-1
     std::vector<int> groups;           ///< subject id of each image (CK+), for group_kfold; or empty
     std::vector<int> sequences;        ///< sequence id of each image (CK+); or empty
+    std::vector<int> frames;           ///< frame number of each image in its sequence (CK+: index.csv's `frame`); or empty
     std::vector<std::string> classes;  ///< K class names, index = label
     std::vector<std::string> group_names;     ///< subject name of each group id (CK+: "S010")
     std::vector<std::string> sequence_names;  ///< name of each sequence id (CK+: "S010_004")
@@ -47,6 +48,7 @@ struct image_batch {
     label_vector labels;
     std::vector<int> groups;
     std::vector<int> sequences;
+    std::vector<int> frames;  ///< frame number of each image in its sequence; or empty
     std::vector<std::string> classes;
     std::vector<std::string> group_names;
     std::vector<std::string> sequence_names;
@@ -89,6 +91,7 @@ inline void check_list(const image_list& list, const char* where) {
     require(list.groups.empty() || list.groups.size() == list.paths.size(), where, "groups and paths differ in length");
     require(list.sequences.empty() || list.sequences.size() == list.paths.size(), where,
             "sequences and paths differ in length");
+    require(list.frames.empty() || list.frames.size() == list.paths.size(), where, "frames and paths differ in length");
     check_labels(list, where);
 }
 
@@ -168,6 +171,7 @@ inline image_batch load(const image_list& list, const load_options& opt = {}) {
     out.labels = list.labels;
     out.groups = list.groups;
     out.sequences = list.sequences;
+    out.frames = list.frames;
     out.classes = list.classes;
     out.group_names = list.group_names;
     out.sequence_names = list.sequence_names;
@@ -182,6 +186,7 @@ inline image_list subset(const image_list& list, const std::vector<std::size_t>&
     out.labels = take(list.labels, idx);
     out.groups = detail::take_if_any(list.groups, idx);
     out.sequences = detail::take_if_any(list.sequences, idx);
+    out.frames = detail::take_if_any(list.frames, idx);
     return out;
 }
 
@@ -222,6 +227,7 @@ inline image_batch relabel(const image_batch& batch, const label_map& map) {
     out.labels = std::move(labels);
     out.groups = detail::take_if_any(batch.groups, keep);
     out.sequences = detail::take_if_any(batch.sequences, keep);
+    out.frames = detail::take_if_any(batch.frames, keep);
     out.classes = map.classes;
     out.group_names = batch.group_names;
     out.sequence_names = batch.sequence_names;

@@ -2,7 +2,8 @@
 /// The classical pipeline compiled once instead of in every translation unit that calls it.
 ///
 /// The pipeline's entry points (fit, predict, predict_faces, describe_crops, classify_features,
-/// preprocess) are templates on the execution policy, and each call instantiates every descriptor
+/// preprocess, and the clip pipeline's fit_clips, predict_clips, describe_clips, preprocess_clip)
+/// are templates on the execution policy, and each call instantiates every descriptor
 /// and classifier a model file may name: about 30 s of -O3 compile time per translation unit. A
 /// program (or a test suite) with several such units can compile them once:
 ///
@@ -21,6 +22,7 @@
 /// policies (a `par.on(pool)` is still `exec::parallel_policy`) need nothing.
 #pragma once
 
+#include <ferx/pipeline/clip_pipeline.hpp>
 #include <ferx/pipeline/pipeline.hpp>
 #include <ferx/pipeline/preprocess.hpp>
 
@@ -43,12 +45,23 @@
     KW preprocessed preprocess<P>(const P&, const preprocess_params&, const image_view<const std::uint8_t>&,     \
                                   const face_detector*);                                                          \
     KW preprocessed preprocess<P>(const P&, const preprocess_params&, const volume_view<const std::uint8_t>&,    \
-                                  const face_detector*);
+                                  const face_detector*);                                                          \
+    KW prediction predict_clips<P>(const P&, const pipeline_model&, const std::vector<volume<std::uint8_t>>&,    \
+                                   const face_detector*, stage_times*);                                           \
+    KW prediction predict_clips<P>(const P&, const pipeline_model&, const clip_list&, const face_detector*,      \
+                                   stage_times*);                                                                 \
+    KW xt::xtensor<float, 2> describe_clips<P>(const P&, const pipeline_spec&, const xt::xtensor<std::uint8_t, 4>&); \
+    KW std::optional<volume<std::uint8_t>> preprocess_clip<P>(const P&, const pipeline_spec&,                    \
+                                                              const volume_view<const std::uint8_t>&,             \
+                                                              const face_detector*);
 #define FERX_DETAIL_PIPELINE_FIT_INSTANCES(KW, P)                                                                 \
     KW pipeline_model fit<P>(const P&, const pipeline_spec&, const std::vector<image_view<const std::uint8_t>>&, \
                              const label_vector&, const std::vector<std::string>&, const fit_options&);           \
     KW pipeline_model fit<P>(const P&, const pipeline_spec&, const xt::xtensor<std::uint8_t, 3>&,                \
-                             const label_vector&, const std::vector<std::string>&, const fit_options&);
+                             const label_vector&, const std::vector<std::string>&, const fit_options&);           \
+    KW pipeline_model fit_clips<P>(const P&, const pipeline_spec&, const std::vector<volume<std::uint8_t>>&,     \
+                                   const label_vector&, const std::vector<std::string>&, const fit_options&);     \
+    KW pipeline_model fit_clips<P>(const P&, const pipeline_spec&, const clip_list&, const fit_options&);
 
 #if !defined(FERX_PIPELINE_INSTANTIATE)
 #define FERX_DETAIL_PIPELINE_HERE 0

@@ -64,6 +64,7 @@ struct pipeline_model {
     pipeline_spec spec;                ///< every parameter (gamma=scale is resolved in the SVM)
     std::vector<std::string> classes;  ///< K class names, index = label
     std::size_t feature_dim = 0;       ///< length of the concatenated descriptors
+    index_t clip_frames = 0;           ///< clip pipelines: frames T of the volumes it was fitted on (0: a frame pipeline)
     scaler_model scaler;
     std::optional<pca_model> pca;
     classifier_model classifier;
@@ -143,13 +144,36 @@ preprocessed frame_faces(const Policy& policy, const preprocess_params& p, const
     return stack_crops(p, std::move(boxes), std::move(crops));
 }
 
-/// Total length of the spec's descriptors on rows x cols crops (ferx::error for bad parameters).
-inline std::size_t spec_feature_length(const pipeline_spec& s, index_t rows, index_t cols) {
+/// Length of one descriptor: a frame descriptor on rows x cols crops, a clip descriptor on
+/// frames x rows x cols volumes (frames 0: a frame pipeline, where a clip descriptor is an error).
+inline index_t one_descriptor_length(const descriptor_spec& d, index_t frames, index_t rows, index_t cols) {
+    return std::visit(
+        [&](const auto& p) -> index_t {
+            using P = std::decay_t<decltype(p)>;
+            if constexpr (is_clip_descriptor_v<P>) {
+                if (frames <= 0)
+                    throw error(pipeline_where, "a clip descriptor (" + std::string(descriptor_traits<P>::name) +
+                                                    ") needs clips: use a clip pipeline (fit_clips, predict_clips)");
+                return clip_descriptor_length(p, frames, rows, cols);
+            } else {
+                return descriptor_length(p, rows, cols);
+            }
+        },
+        d);
+}
+
+/// Total length of the spec's descriptors on rows x cols crops, or with `frames` > 0 on clips of
+/// that many frames (ferx::error for bad parameters).
+inline std::size_t spec_feature_length(const pipeline_spec& s, index_t rows, index_t cols, index_t frames = 0) {
     if (s.descriptors.empty()) throw error(pipeline_where, "the pipeline has no descriptor");
     std::size_t len = 0;
-    for (const auto& d : s.descriptors)
-        len += static_cast<std::size_t>(std::visit([&](const auto& p) { return descriptor_length(p, rows, cols); }, d));
+    for (const auto& d : s.descriptors) len += static_cast<std::size_t>(one_descriptor_length(d, frames, rows, cols));
     return len;
+}
+
+/// Frame-pipeline entry points refuse clip pipelines.
+inline void require_frame_pipeline(const pipeline_spec& s, const char* where) {
+    if (s.clip) throw error(where, "the pipeline is a clip pipeline (it has a clip stage or a clip descriptor): use fit_clips / predict_clips");
 }
 
 /// Describes crops of pixel type T into the columns [offset, offset + len) of `out`.
@@ -158,11 +182,17 @@ void describe_into(const Policy& policy, const volume_view<const T>& crops, cons
                    xt::xtensor<float, 2>& out, std::size_t& offset) {
     std::visit(
         [&](const auto& p) {
-            const index_t len = descriptor_length(p, crops.rows(), crops.cols());
-            const tensor_view<float, 2> cols(out.data() + offset, {crops.shape(0), len},
-                                             {static_cast<index_t>(out.shape(1)), 1});
-            describe(policy, crops, p, cols);
-            offset += static_cast<std::size_t>(len);
+            using P = std::decay_t<decltype(p)>;
+            if constexpr (is_clip_descriptor_v<P>) {
+                throw error(pipeline_where, "a clip descriptor (" + std::string(descriptor_traits<P>::name) +
+                                                ") needs clips: use a clip pipeline (fit_clips, predict_clips)");
+            } else {
+                const index_t len = descriptor_length(p, crops.rows(), crops.cols());
+                const tensor_view<float, 2> cols(out.data() + offset, {crops.shape(0), len},
+                                                 {static_cast<index_t>(out.shape(1)), 1});
+                describe(policy, crops, p, cols);
+                offset += static_cast<std::size_t>(len);
+            }
         },
         d);
 }
@@ -285,6 +315,29 @@ inline void check_class_names(const std::vector<std::string>& classes, const cha
             throw error(where, "class names must be non-empty and without spaces, got '" + c + "'");
 }
 
+/// The stages after the descriptors, fitted on features x [n, feature_dim] and labels y: scaler,
+/// PCA, classifier (into m, whose spec is set).
+template <class Policy>
+void fit_after_descriptors(const Policy& policy, pipeline_model& m, xt::xtensor<float, 2> x, const label_vector& y,
+                           const progress_callback& progress) {
+    const pipeline_spec& spec = m.spec;
+    m.feature_dim = x.shape(1);
+    if (spec.scaler == scaler_kind::standard) {
+        const auto s = fit_standard_scaler(x);
+        x = transform(policy, s, x);
+        m.scaler = s;
+    } else if (spec.scaler == scaler_kind::minmax) {
+        const auto s = fit_minmax_scaler(x);
+        x = transform(policy, s, x);
+        m.scaler = s;
+    }
+    if (spec.pca.components > 0) {
+        m.pca = fit_pca(x, spec.pca.components, spec.pca.whiten);
+        x = transform(policy, *m.pca, x);
+    }
+    m.classifier = fit_classifier(policy, spec.classifier, x, y, progress);
+}
+
 }  // namespace detail
 
 /// The concatenated descriptors [n, feature length] of preprocessed crops [n, rows, cols]
@@ -329,6 +382,7 @@ pipeline_model fit(const Policy& policy, const pipeline_spec& spec, const std::v
     static_assert(is_host_policy_v<Policy>, "ferx::fit(pipeline_spec) runs on the host: exec::seq or exec::par");
     constexpr const char* where = "ferx::fit(pipeline)";
     detail::check_class_names(classes, where);
+    detail::require_frame_pipeline(spec, where);
     if (images.empty()) throw error(where, "no training images");
     if (labels.size() != images.size())
         throw error(where, std::to_string(images.size()) + " images but " + std::to_string(labels.size()) + " labels");
@@ -346,22 +400,7 @@ pipeline_model fit(const Policy& policy, const pipeline_spec& spec, const std::v
     pipeline_model m;
     m.spec = spec;
     m.classes = classes;
-    xt::xtensor<float, 2> x = describe_crops(policy, spec, pre.crops);
-    m.feature_dim = x.shape(1);
-    if (spec.scaler == scaler_kind::standard) {
-        const auto s = fit_standard_scaler(x);
-        x = transform(policy, s, x);
-        m.scaler = s;
-    } else if (spec.scaler == scaler_kind::minmax) {
-        const auto s = fit_minmax_scaler(x);
-        x = transform(policy, s, x);
-        m.scaler = s;
-    }
-    if (spec.pca.components > 0) {
-        m.pca = fit_pca(x, spec.pca.components, spec.pca.whiten);
-        x = transform(policy, *m.pca, x);
-    }
-    m.classifier = detail::fit_classifier(policy, spec.classifier, x, y, opt.progress);
+    detail::fit_after_descriptors(policy, m, describe_crops(policy, spec, pre.crops), y, opt.progress);
     return m;
 }
 
@@ -382,6 +421,7 @@ template <class Policy>
 prediction predict(const Policy& policy, const pipeline_model& m, const xt::xtensor<std::uint8_t, 3>& crops,
                    stage_times* times = nullptr) {
     static_assert(is_host_policy_v<Policy>, "ferx::predict(pipeline_model) runs on the host: exec::seq or exec::par");
+    detail::require_frame_pipeline(m.spec, "ferx::predict");
     preprocess_params p = m.spec.preprocess;
     p.source = face_source::crop;
     preprocessed pre;
@@ -416,6 +456,7 @@ std::vector<face_prediction> predict_faces(const Policy& policy, const pipeline_
     static_assert(is_host_policy_v<Policy>, "ferx::predict_faces runs on the host: exec::seq or exec::par");
     constexpr const char* where = "ferx::predict_faces";
     if (source == face_source::crop) throw error(where, "predict_faces detects faces; for crops call ferx::predict");
+    detail::require_frame_pipeline(m.spec, where);
     if (frame.data() == nullptr || frame.rows() <= 0 || frame.cols() <= 0) throw error(where, "the frame is empty");
     detail::require_packed_rows(frame, where, "the frame");
     preprocess_params p = m.spec.preprocess;
@@ -454,6 +495,7 @@ inline void save_pipeline(const pipeline_model& m, const std::string& path) {
       << (std::holds_alternative<standard_scaler>(m.scaler) ? "standard"
           : std::holds_alternative<minmax_scaler>(m.scaler) ? "minmax" : "none")
       << "\npca " << (m.pca ? 1 : 0) << '\n';
+    if (m.spec.clip) o << "frames " << m.clip_frames << '\n';
     if (const auto* s = std::get_if<standard_scaler>(&m.scaler)) w.add(*s);
     if (const auto* s = std::get_if<minmax_scaler>(&m.scaler)) w.add(*s);
     if (m.pca) w.add(*m.pca);
@@ -485,6 +527,11 @@ inline pipeline_model load_pipeline(const std::string& path) {
     const std::string scaler = r.word();
     r.expect("pca");
     const bool has_pca = r.integer() != 0;
+    if (m.spec.clip) {
+        r.expect("frames");
+        m.clip_frames = static_cast<index_t>(r.count(1u << 20));
+        if (m.clip_frames < 1) r.fail("a clip pipeline needs frames >= 1");
+    }
     std::size_t dim = m.feature_dim;
     const auto want = [&](std::size_t got, const char* what) {
         if (got != dim) r.fail(std::string(what) + " expects " + std::to_string(got) + " features, the stage before gives " + std::to_string(dim));
@@ -525,7 +572,7 @@ inline pipeline_model load_pipeline(const std::string& path) {
     if (!r.done()) r.fail("unexpected sections after the classifier");
     std::size_t expected = 0;
     try {
-        expected = detail::spec_feature_length(m.spec, m.spec.preprocess.height, m.spec.preprocess.width);
+        expected = detail::spec_feature_length(m.spec, m.spec.preprocess.height, m.spec.preprocess.width, m.clip_frames);
     } catch (const error& e) {
         r.fail("the spec's descriptors do not fit its crop size: " + e.reason());
     }
@@ -539,6 +586,7 @@ FERX_NAMESPACE_END
 
 // With FERX_PIPELINE_EXTERN, the exec::seq / exec::par entry points above are compiled once, in
 // the translation unit that defines FERX_PIPELINE_INSTANTIATE (see ferx/pipeline/instances.hpp).
-#if defined(FERX_PIPELINE_EXTERN) || defined(FERX_PIPELINE_INSTANTIATE)
+// (ferx/pipeline/clip_pipeline.hpp, when it includes this file, includes instances.hpp at its own end.)
+#if (defined(FERX_PIPELINE_EXTERN) || defined(FERX_PIPELINE_INSTANTIATE)) && !defined(FERX_DETAIL_IN_CLIP_PIPELINE)
 #include <ferx/pipeline/instances.hpp>
 #endif

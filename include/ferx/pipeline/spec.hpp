@@ -14,6 +14,16 @@
 ///                lbp_u2 | lbp_riu2 | lbp_none (points=8,radius=1,grid=6,overlap=0)  (lbp_params<M>)
 ///                lpq(window=7,decorrelate=1,rho=0.9,grid=6,overlap=0)           (lpq_params)
 ///                sizes (cell, block, stride, grid) are N or RxC (rows x cols)
+///   clip         lbp_top(map=u2,rx=1,ry=1,rt=1,pxy=8,pxt=8,pyt=8,grid=4x4x1,overlap=0)  (lbp_top_params<M>;
+///   descriptors    map=u2|riu2|none; r=R sets the three radii, points=P the three point counts)
+///                lpq_top(wxy=5,wxt=5,wyt=5,decorrelate=1,rho=0.9,grid=4x4x1,overlap=0)   (lpq_top_params;
+///                  window=W sets the three windows)
+///                vlpq(ws=3,wt=3,rho_s=0.8,rho_t=0.6,L=10,grid=1x1x1,overlap=0)          (vlpq_params)
+///                clip grids are N (N x N x 1), RxC (R x C x 1) or RxCxS (rows x cols x time slices)
+///   clip         clip(frames=all|half|uniform|tsn,n=8,ref=last|middle|first,detect=ref|each,box=median|union)
+///                  how a clip becomes the volume the descriptors see (ferx/pipeline/clip_pipeline.hpp);
+///                  present (with its defaults) whenever a clip descriptor is; makes the pipeline a
+///                  clip pipeline, whose frame descriptors describe the reference frame
 ///   scaler       std (zero mean, unit variance per feature; the default) | minmax ([0, 1]) | none
 ///   pca          pca(k=100,whiten=0)                                            (no PCA by default)
 ///   preprocess   pre(size=48,eq=global|clahe|none,clip=2,tiles=6,norm=none|unit|std,pad=0,
@@ -28,9 +38,13 @@
 #pragma once
 
 #include <ferx/core/error.hpp>
+#include <ferx/data/clips.hpp>
 #include <ferx/features/hog.hpp>
 #include <ferx/features/lbp.hpp>
+#include <ferx/features/lbp_top.hpp>
 #include <ferx/features/lpq.hpp>
+#include <ferx/features/lpq_top.hpp>
+#include <ferx/features/vlpq.hpp>
 #include <ferx/learn/dataset.hpp>
 #include <ferx/pipeline/preprocess.hpp>
 
@@ -39,6 +53,7 @@
 #include <cstddef>
 #include <cstdlib>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <type_traits>
@@ -48,9 +63,45 @@
 
 FERX_NAMESPACE_BEGIN
 
-/// One descriptor of a pipeline: a typed parameter struct (visited once per batch).
+/// One descriptor of a pipeline: a typed parameter struct (visited once per batch). The frame
+/// descriptors (hog, lbp, lpq) describe an image; the clip descriptors (lbp_top, lpq_top, vlpq:
+/// is_clip_descriptor_v) a volume of frames, and only in a clip pipeline.
 using descriptor_spec =
-    std::variant<hog_params<hog_l2hys>, lbp_params<lbp_u2>, lbp_params<lbp_riu2>, lbp_params<lbp_none>, lpq_params>;
+    std::variant<hog_params<hog_l2hys>, lbp_params<lbp_u2>, lbp_params<lbp_riu2>, lbp_params<lbp_none>, lpq_params,
+                 lbp_top_params<lbp_u2>, lbp_top_params<lbp_riu2>, lbp_top_params<lbp_none>, lpq_top_params, vlpq_params>;
+
+/// Whether a descriptor of a spec is a clip descriptor.
+inline bool is_clip(const descriptor_spec& d) {
+    return std::visit([](const auto& p) { return is_clip_descriptor_v<std::decay_t<decltype(p)>>; }, d);
+}
+
+/// Which frame of the selected clip is the reference: where frame descriptors are computed and,
+/// with clip_detect::reference, where the face is detected.
+enum class clip_reference { last, middle, first };
+
+/// Where the face of a clip is detected (face sources other than crop).
+enum class clip_detect {
+    reference,  ///< once, on the reference frame: its box crops every frame
+    each        ///< on every selected frame; the boxes found make one box (clip_params::box)
+};
+
+/// How per-frame boxes (clip_detect::each) become the clip's one crop box.
+enum class clip_box {
+    median,  ///< the component-wise median of the boxes' centres, widths and heights
+    union_   ///< the smallest box holding them all
+};
+
+/// The clip stage: how a clip (its frames) becomes the volume [T, height, width] the descriptors
+/// see. The frames are selected (ferx::select_frames; TSN with segment centres), then one crop box
+/// per clip keeps the volume aligned (see ferx/pipeline/clip_pipeline.hpp).
+struct clip_params {
+    frame_selection::kind frames = frame_selection::kind::all;
+    int count = 8;  ///< uniform: frames; tsn: segments
+    clip_reference reference = clip_reference::last;
+    clip_detect detect = clip_detect::reference;
+    clip_box box = clip_box::median;
+    frame_selection selection() const { return frame_selection{frames, count, std::nullopt}; }
+};
 
 /// Feature scaling after the descriptors.
 enum class scaler_kind { none, standard, minmax };
@@ -74,9 +125,11 @@ struct classifier_spec {
     multiclass strategy = multiclass::one_vs_one;  ///< kernel SVMs; linear SVMs use one-vs-rest unless told
 };
 
-/// A whole pipeline, every parameter.
+/// A whole pipeline, every parameter. With `clip` set it is a clip pipeline (fit_clips,
+/// predict_clips); a spec with a clip descriptor always has one.
 struct pipeline_spec {
     preprocess_params preprocess;
+    std::optional<clip_params> clip;
     std::vector<descriptor_spec> descriptors{hog_params<hog_l2hys>{}};
     scaler_kind scaler = scaler_kind::standard;
     pca_spec pca;
@@ -180,6 +233,49 @@ inline bool grid_option(const spec_item& it, const std::string& k, const std::st
     return true;
 }
 
+/// A clip grid: N (N x N x 1), RxC (R x C x 1) or RxCxS.
+inline void parse_clip_grid(const spec_item& it, const std::string& key, const std::string& v, clip_grid& g) {
+    const std::size_t x1 = v.find('x');
+    const std::size_t x2 = x1 == std::string::npos ? x1 : v.find('x', x1 + 1);
+    if (x2 == std::string::npos) {
+        g.cells = parse_size(it, key, v);
+        g.slices = 1;
+        return;
+    }
+    g.cells = parse_size(it, key, v.substr(0, x2));
+    g.slices = parse_whole(it, key, v.substr(x2 + 1), 1, 4096);
+}
+
+inline bool clip_grid_option(const spec_item& it, const std::string& k, const std::string& v, clip_grid& g) {
+    if (k == "grid") parse_clip_grid(it, k, v, g);
+    else if (k == "overlap") g.overlap = parse_number(it, k, v);
+    else return false;
+    return true;
+}
+
+template <class Mapping>
+descriptor_spec parse_lbp_top(const spec_item& it) {
+    lbp_top_params<Mapping> p;
+    for_options(it, [&](const std::string& k, const std::string& v) {
+        if (k == "map") return true;  // read by the caller
+        if (k == "r") p.rx = p.ry = p.rt = parse_number(it, k, v);
+        else if (k == "rx") p.rx = parse_number(it, k, v);
+        else if (k == "ry") p.ry = parse_number(it, k, v);
+        else if (k == "rt") p.rt = parse_number(it, k, v);
+        else if (k == "points") p.p_xy = p.p_xt = p.p_yt = static_cast<int>(parse_whole(it, k, v, 1, 32));
+        else if (k == "pxy") p.p_xy = static_cast<int>(parse_whole(it, k, v, 1, 32));
+        else if (k == "pxt") p.p_xt = static_cast<int>(parse_whole(it, k, v, 1, 32));
+        else if (k == "pyt") p.p_yt = static_cast<int>(parse_whole(it, k, v, 1, 32));
+        else return clip_grid_option(it, k, v, p.grid);
+        return true;
+    });
+    for (double r : {p.rx, p.ry, p.rt})
+        if (!(r > 0) || r > 64) it.fail("the radii must be in (0, 64]");
+    if (std::is_same<Mapping, lbp_none>::value && (p.p_xy > 16 || p.p_xt > 16 || p.p_yt > 16))
+        it.fail("map=none needs at most 16 points per plane");
+    return p;
+}
+
 template <class Mapping>
 descriptor_spec parse_lbp(const spec_item& it) {
     lbp_params<Mapping> p;
@@ -222,7 +318,57 @@ inline descriptor_spec parse_descriptor(const std::string& text) {
         });
         return p;
     }
-    it.fail("unknown descriptor (hog, lbp_u2, lbp_riu2, lbp_none, lpq)");
+    if (it.name == "lbp_top") {
+        std::string map = "u2";
+        for (const auto& kv : it.options)
+            if (kv.first == "map") map = kv.second;
+        if (map == "u2") return parse_lbp_top<lbp_u2>(it);
+        if (map == "riu2") return parse_lbp_top<lbp_riu2>(it);
+        if (map == "none") return parse_lbp_top<lbp_none>(it);
+        it.fail("option map must be one of u2, riu2, none, got '" + map + "'");
+    }
+    if (it.name == "lpq_top") {
+        lpq_top_params p;
+        for_options(it, [&](const std::string& k, const std::string& v) {
+            if (k == "window") p.window_xy = p.window_xt = p.window_yt = static_cast<int>(parse_whole(it, k, v, 3, 63));
+            else if (k == "wxy") p.window_xy = static_cast<int>(parse_whole(it, k, v, 3, 63));
+            else if (k == "wxt") p.window_xt = static_cast<int>(parse_whole(it, k, v, 3, 63));
+            else if (k == "wyt") p.window_yt = static_cast<int>(parse_whole(it, k, v, 3, 63));
+            else if (k == "decorrelate") p.decorrelate = parse_flag(it, k, v);
+            else if (k == "rho") p.rho = parse_number(it, k, v);
+            else return clip_grid_option(it, k, v, p.grid);
+            return true;
+        });
+        for (int w : {p.window_xy, p.window_xt, p.window_yt})
+            if (w % 2 == 0) it.fail("the windows must be odd, got " + std::to_string(w));
+        return p;
+    }
+    if (it.name == "vlpq") {
+        vlpq_params p;
+        for_options(it, [&](const std::string& k, const std::string& v) {
+            if (k == "ws" || k == "window") p.window = static_cast<int>(parse_whole(it, k, v, 3, 63));
+            else if (k == "wt") p.window_t = static_cast<int>(parse_whole(it, k, v, 3, 63));
+            else if (k == "rho_s") p.rho_s = parse_number(it, k, v);
+            else if (k == "rho_t") p.rho_t = parse_number(it, k, v);
+            else if (k == "L") p.components = static_cast<int>(parse_whole(it, k, v, 1, 16));
+            else return clip_grid_option(it, k, v, p.grid);
+            return true;
+        });
+        if (p.window % 2 == 0 || p.window_t % 2 == 0) it.fail("the windows ws and wt must be odd");
+        if (!(p.rho_s > 0 && p.rho_s < 1) || !(p.rho_t > 0 && p.rho_t < 1)) it.fail("rho_s and rho_t must be in (0, 1)");
+        return p;
+    }
+    it.fail("unknown descriptor (hog, lbp_u2, lbp_riu2, lbp_none, lpq; clips: lbp_top, lpq_top, vlpq)");
+}
+
+template <class M>
+const char* lbp_top_map(const lbp_top_params<M>&) {
+    return std::is_same<M, lbp_u2>::value ? "u2" : std::is_same<M, lbp_riu2>::value ? "riu2" : "none";
+}
+
+inline std::string clip_grid_text(const clip_grid& g) {
+    return "grid=" + std::to_string(g.cells.rows) + "x" + std::to_string(g.cells.cols) + "x" + std::to_string(g.slices) +
+           ",overlap=" + number_text(g.overlap);
 }
 
 inline const char* lbp_name(const lbp_params<lbp_u2>&) { return "lbp_u2"; }
@@ -241,6 +387,19 @@ inline std::string format_descriptor(const descriptor_spec& d) {
                 return "hog(cell=" + size_text(p.cell) + ",block=" + size_text(p.block) + ",stride=" +
                        size_text(p.block_stride) + ",bins=" + std::to_string(p.bins) +
                        ",signed=" + (p.signed_gradient ? "1" : "0") + ",gamma=" + (p.gamma_correction ? "1" : "0") + ")";
+            } else if constexpr (std::is_same<P, lpq_top_params>::value) {
+                return "lpq_top(wxy=" + std::to_string(p.window_xy) + ",wxt=" + std::to_string(p.window_xt) +
+                       ",wyt=" + std::to_string(p.window_yt) + ",decorrelate=" + (p.decorrelate ? "1" : "0") +
+                       ",rho=" + number_text(p.rho) + "," + clip_grid_text(p.grid) + ")";
+            } else if constexpr (std::is_same<P, vlpq_params>::value) {
+                return "vlpq(ws=" + std::to_string(p.window) + ",wt=" + std::to_string(p.window_t) +
+                       ",rho_s=" + number_text(p.rho_s) + ",rho_t=" + number_text(p.rho_t) +
+                       ",L=" + std::to_string(p.components) + "," + clip_grid_text(p.grid) + ")";
+            } else if constexpr (is_clip_descriptor_v<P>) {  // lbp_top
+                return std::string("lbp_top(map=") + lbp_top_map(p) + ",rx=" + number_text(p.rx) + ",ry=" +
+                       number_text(p.ry) + ",rt=" + number_text(p.rt) + ",pxy=" + std::to_string(p.p_xy) +
+                       ",pxt=" + std::to_string(p.p_xt) + ",pyt=" + std::to_string(p.p_yt) + "," +
+                       clip_grid_text(p.grid) + ")";
             } else if constexpr (std::is_same<P, lpq_params>::value) {
                 return "lpq(window=" + std::to_string(p.window) + ",decorrelate=" + (p.decorrelate ? "1" : "0") +
                        ",rho=" + number_text(p.rho) + "," + grid_text(p.grid) + ")";
@@ -372,6 +531,29 @@ inline std::string format_preprocess(const preprocess_params& p) {
            ",min=" + std::to_string(p.detect.min_width) + ")";
 }
 
+inline constexpr const char* frames_names[] = {"all", "half", "uniform", "tsn"};
+inline constexpr const char* reference_names[] = {"last", "middle", "first"};
+inline constexpr const char* detect_names[] = {"ref", "each"};
+inline constexpr const char* box_names[] = {"median", "union"};
+
+inline void parse_clip(const spec_item& it, clip_params& c) {
+    for_options(it, [&](const std::string& k, const std::string& v) {
+        if (k == "frames") c.frames = parse_choice<frame_selection::kind>(it, k, v, frames_names);
+        else if (k == "n") c.count = static_cast<int>(parse_whole(it, k, v, 1, 100000));
+        else if (k == "ref") c.reference = parse_choice<clip_reference>(it, k, v, reference_names);
+        else if (k == "detect") c.detect = parse_choice<clip_detect>(it, k, v, detect_names);
+        else if (k == "box") c.box = parse_choice<clip_box>(it, k, v, box_names);
+        else return false;
+        return true;
+    });
+}
+
+inline std::string format_clip(const clip_params& c) {
+    return std::string("clip(frames=") + frames_names[static_cast<int>(c.frames)] + ",n=" + std::to_string(c.count) +
+           ",ref=" + reference_names[static_cast<int>(c.reference)] + ",detect=" + detect_names[static_cast<int>(c.detect)] +
+           ",box=" + box_names[static_cast<int>(c.box)] + ")";
+}
+
 /// Splits on a separator that is not inside parentheses.
 inline std::vector<std::string> split_top(const std::string& s, char sep) {
     std::vector<std::string> out(1);
@@ -389,9 +571,8 @@ inline std::vector<std::string> split_top(const std::string& s, char sep) {
 
 }  // namespace detail
 
-/// Parses a pipeline string (see the file comment). Throws ferx::error for a malformed string.
-inline pipeline_spec parse_spec(const std::string& text) {
-    using namespace detail;
+namespace detail {
+inline pipeline_spec parse_spec_stages(const std::string& text) {
     if (text.empty()) throw error(spec_where, "the pipeline string is empty (e.g. \"hog:std:rbf\")");
     if (text.find_first_of(" \t\r\n") != std::string::npos)
         throw error(spec_where, "the pipeline string must not contain spaces: '" + text + "'");
@@ -403,7 +584,7 @@ inline pipeline_spec parse_spec(const std::string& text) {
         if (d.empty()) throw error(spec_where, "an empty descriptor in '" + stages.front() + "'");
         s.descriptors.push_back(parse_descriptor(d));
     }
-    bool seen_scaler = false, seen_pca = false, seen_pre = false;
+    bool seen_scaler = false, seen_pca = false, seen_pre = false, seen_clip = false;
     for (std::size_t i = 1; i + 1 < stages.size(); ++i) {
         const spec_item it = parse_item(stages[i]);
         if (it.name == "std" || it.name == "minmax" || it.name == "none") {
@@ -426,12 +607,35 @@ inline pipeline_spec parse_spec(const std::string& text) {
             if (seen_pre) it.fail("a second preprocessing stage");
             seen_pre = true;
             parse_preprocess(it, s.preprocess);
+        } else if (it.name == "clip") {
+            if (seen_clip) it.fail("a second clip stage");
+            seen_clip = true;
+            s.clip.emplace();
+            parse_clip(it, *s.clip);
         } else {
-            it.fail("unknown stage (std, minmax, none, pca(k=..), pre(...)); the classifier comes last");
+            it.fail("unknown stage (std, minmax, none, pca(k=..), pre(...), clip(...)); the classifier comes last");
         }
     }
     s.classifier = parse_classifier(stages.back());
+    for (const auto& d : s.descriptors)
+        if (is_clip(d) && !s.clip) s.clip.emplace();
+    if (s.clip) {
+        if (s.preprocess.source == face_source::all)
+            throw error(spec_where, "'source=all': a clip pipeline takes one face per clip (crop, largest or confident)");
+    }
     return s;
+}
+}  // namespace detail
+
+/// Parses a pipeline string (see the file comment). Throws ferx::error for a malformed string,
+/// naming the whole string and the offending item.
+inline pipeline_spec parse_spec(const std::string& text) {
+    try {
+        return detail::parse_spec_stages(text);
+    } catch (const error& e) {
+        if (text.empty()) throw;
+        throw error(detail::spec_where, "in '" + text + "': " + e.reason());
+    }
 }
 
 /// The canonical string of a spec: every parameter, in a fixed order; parse_spec reads it back.
@@ -439,6 +643,7 @@ inline std::string format_spec(const pipeline_spec& s) {
     using namespace detail;
     std::string out;
     for (const auto& d : s.descriptors) out += (out.empty() ? "" : "+") + format_descriptor(d);
+    if (s.clip) out += ":" + format_clip(*s.clip);
     out += ":" + format_preprocess(s.preprocess);
     out += s.scaler == scaler_kind::standard ? ":std" : s.scaler == scaler_kind::minmax ? ":minmax" : ":none";
     if (s.pca.components > 0)

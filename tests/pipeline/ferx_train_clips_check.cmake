@@ -1,0 +1,138 @@
+# Runs ferx-train on the clip layouts and checks what it writes and refuses. Invoked by CTest:
+#   cmake -DFERX_TRAIN=<exe> -DSHARED=<shared dir> -DWORK=<scratch dir> -DLAYOUT=ckplus48-clips|video-folder
+#         -P ferx_train_clips_check.cmake
+#  - ckplus48-clips: 3 subject-grouped folds of CK+48's 327 clips with LBP-TOP + HOG + LBP and a
+#    linear SVM; the model file (a clip pipeline: its `frames 3` line), the report, an accuracy floor.
+#  - video-folder: a folder built here from the mmaction2 test videos and frames (two classes,
+#    clips named <subject>_<n>, 3 groups), 3 folds with frames=uniform:6; then the refusals: an
+#    empty folder, an unreadable video, clips too short for the descriptor, each named.
+# Exits with code 77 (CTest: skipped) when the shared data it needs is absent.
+set(_ck "${SHARED}/data/ckplus48")
+set(_mm "${SHARED}/data/video/mmaction2")
+if(LAYOUT STREQUAL "ckplus48-clips" AND NOT IS_DIRECTORY "${_ck}")
+  message("shared data not found at '${_ck}'; skipping the ferx-train clip check")
+  cmake_language(EXIT 77)
+endif()
+if(LAYOUT STREQUAL "video-folder" AND NOT EXISTS "${_mm}/test.mp4")
+  message("mmaction2 test videos not found at '${_mm}'; skipping the ferx-train video-folder check")
+  cmake_language(EXIT 77)
+endif()
+file(REMOVE_RECURSE "${WORK}")
+file(MAKE_DIRECTORY "${WORK}")
+
+function(check_report dir classes total)
+  file(STRINGS "${dir}/confusion.csv" csv)
+  list(LENGTH csv rows)
+  list(LENGTH classes k)
+  math(EXPR want "${k} + 1")
+  list(JOIN classes "," names)
+  list(GET csv 0 header)
+  if(NOT rows EQUAL want OR NOT header STREQUAL "true,${names},precision,recall,f1,support")
+    message(FATAL_ERROR "unexpected confusion.csv:\n${csv}")
+  endif()
+  set(sum 0)
+  foreach(i RANGE 1 ${k})
+    list(GET csv ${i} line)
+    string(REPLACE "," ";" cells "${line}")
+    list(LENGTH cells n)
+    math(EXPR last "${n} - 1")
+    list(GET cells ${last} support)
+    math(EXPR sum "${sum} + ${support}")
+  endforeach()
+  if(NOT sum EQUAL total)
+    message(FATAL_ERROR "confusion.csv supports sum to ${sum}, expected ${total}")
+  endif()
+  file(READ "${dir}/confusion.png" png_head LIMIT 8 HEX)
+  if(NOT png_head STREQUAL "89504e470d0a1a0a")
+    message(FATAL_ERROR "confusion.png is not a PNG (${png_head})")
+  endif()
+  file(READ "${dir}/report.md" md)
+  if(NOT md MATCHES "\\| accuracy \\| [0-9]+\\.[0-9][0-9] ±" OR NOT md MATCHES "subjects grouped" OR NOT md MATCHES "clips of")
+    message(FATAL_ERROR "report.md lacks the accuracy line, the evaluation plan or the clips:\n${md}")
+  endif()
+endfunction()
+
+function(expect_refusal what regex)
+  execute_process(COMMAND "${FERX_TRAIN}" ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(rc EQUAL 0 OR NOT err MATCHES "${regex}")
+    message(FATAL_ERROR "${what} was not refused clearly (exit ${rc}, expected a message matching '${regex}'):\n${out}\n${err}")
+  endif()
+  message("refused ${what}: ${err}")
+endfunction()
+
+set(_spec "lbp_top(grid=2)+hog(cell=6,block=12,stride=6)+lbp_u2:pre(eq=global):std:linear(C=0.01)")
+if(LAYOUT STREQUAL "ckplus48-clips")
+  execute_process(
+    COMMAND "${FERX_TRAIN}" --layout ckplus48-clips --data "${_ck}" --folds 3 --spec "${_spec}"
+            --model "${WORK}/m.ferx" --report "${WORK}/report"
+    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "ferx-train failed (${rc}):\n${out}\n${err}")
+  endif()
+  file(STRINGS "${WORK}/m.ferx" model_head LIMIT_COUNT 8)
+  if(NOT "${model_head}" MATCHES "section pipeline" OR NOT "${model_head}" MATCHES "spec lbp_top\\(" OR NOT "${model_head}" MATCHES "frames 3")
+    message(FATAL_ERROR "unexpected model file start: ${model_head}")
+  endif()
+  check_report("${WORK}/report" "anger;contempt;disgust;fear;happy;sadness;surprise" 327)
+  # The fold-averaged accuracy reaches a floor (3 folds: measured 0.942).
+  string(REGEX MATCH "fold-averaged accuracy ([0-9.]+)" _ "${out}")
+  set(accuracy "${CMAKE_MATCH_1}")
+  if(NOT accuracy OR accuracy LESS 0.90)
+    message(FATAL_ERROR "fold-averaged accuracy '${accuracy}' below the floor 0.90:\n${out}")
+  endif()
+  # --frames second-half gives 2-frame clips, too short for LBP-TOP's Rt = 1: the first clip is named
+  expect_refusal("a 2-frame selection for LBP-TOP" "at least 3.*S010_004_00000017"
+                 --layout ckplus48-clips --data "${_ck}" --frames second-half --spec "${_spec}" --model "${WORK}/short.ferx")
+  expect_refusal("a clip spec on a frame layout" "clip pipeline needs --layout"
+                 --layout ckplus48 --data "${_ck}" --spec "${_spec}" --model "${WORK}/x.ferx")
+  message("ferx-train clip check passed: ${accuracy} fold-averaged accuracy on 3 folds")
+else()
+  # root/<label>/<subject>_<n>.mp4|avi and root/<label>/<subject>_<n>/*.jpg
+  set(_root "${WORK}/videos")
+  foreach(label IN ITEMS calm lively)
+    file(MAKE_DIRECTORY "${_root}/${label}")
+  endforeach()
+  file(CREATE_LINK "${_mm}/test.mp4" "${_root}/calm/s1_a.mp4" SYMBOLIC)
+  file(CREATE_LINK "${_mm}/test.avi" "${_root}/calm/s2_a.avi" SYMBOLIC)
+  file(CREATE_LINK "${_mm}/test.avi" "${_root}/lively/s1_b.avi" SYMBOLIC)
+  file(CREATE_LINK "${_mm}/test.mp4" "${_root}/lively/s3_b.mp4" SYMBOLIC)
+  file(MAKE_DIRECTORY "${_root}/calm/s3_c" "${_root}/lively/s2_c")
+  foreach(i RANGE 1 10)
+    string(LENGTH "${i}" len)
+    math(EXPR zeros "5 - ${len}")
+    string(REPEAT "0" ${zeros} pad)
+    file(CREATE_LINK "${_mm}/imgs/img_${pad}${i}.jpg" "${_root}/calm/s3_c/img_${pad}${i}.jpg" SYMBOLIC)
+  endforeach()
+  foreach(i RANGE 1 5)  # the flow frames: 5 of them
+    file(CREATE_LINK "${_mm}/imgs/x_0000${i}.jpg" "${_root}/lively/s2_c/x_0000${i}.jpg" SYMBOLIC)
+  endforeach()
+  execute_process(
+    COMMAND "${FERX_TRAIN}" --layout video-folder --data "${_root}" --folds 3 --frames uniform:6 --spec "${_spec}"
+            --model "${WORK}/v.ferx" --report "${WORK}/vreport"
+    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "ferx-train failed (${rc}):\n${out}\n${err}")
+  endif()
+  file(STRINGS "${WORK}/v.ferx" model_head LIMIT_COUNT 8)
+  if(NOT "${model_head}" MATCHES "clip\\(frames=uniform,n=6" OR NOT "${model_head}" MATCHES "frames 6")
+    message(FATAL_ERROR "unexpected model file start: ${model_head}")
+  endif()
+  check_report("${WORK}/vreport" "calm;lively" 6)
+  if(NOT out MATCHES "fold-averaged accuracy" OR NOT out MATCHES "trained on 6 clips")
+    message(FATAL_ERROR "unexpected output:\n${out}")
+  endif()
+  # Refusals, each naming the file or folder.
+  file(MAKE_DIRECTORY "${WORK}/empty")
+  expect_refusal("an empty folder" "no class sub-folder.*empty" --layout video-folder --data "${WORK}/empty" --model "${WORK}/x.ferx")
+  file(MAKE_DIRECTORY "${WORK}/bad/calm" "${WORK}/bad/lively")
+  file(WRITE "${WORK}/bad/calm/s1_x.mp4" "not a video")
+  file(CREATE_LINK "${_mm}/test.avi" "${WORK}/bad/lively/s2_y.avi" SYMBOLIC)
+  expect_refusal("an unreadable video" "cannot open the video.*s1_x.mp4" --layout video-folder --data "${WORK}/bad" --model "${WORK}/x.ferx")
+  expect_refusal("clips too short for the descriptor" "at least 5.*s1_a.mp4"
+                 --layout video-folder --data "${_root}" --folds 3 --frames tsn:3 --spec "lpq_top:linear" --model "${WORK}/x.ferx")
+  if(EXISTS "${WORK}/x.ferx")
+    message(FATAL_ERROR "a model file was written for refused input")
+  endif()
+  message("ferx-train video-folder check passed")
+endif()
+file(REMOVE_RECURSE "${WORK}")
