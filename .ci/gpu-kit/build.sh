@@ -17,7 +17,8 @@ export PATH="/usr/local/cuda/bin:$PATH"
 cd "$SRC"
 
 for need in "$SHARED/data/faces" "$SHARED/data/ckplus48" "$SHARED/data/fer2013" "$SHARED/models/mini_xception" \
-            "$OPENCV_DATA/haarcascades" "$SAMPLES/Megamind.avi"; do
+            "$OPENCV_DATA/haarcascades" "$SAMPLES/Megamind.avi" "$SAMPLES/basketball1.png" "$SHARED/data/flow/middlebury" \
+            "$SHARED/data/flow/sintel/alley_1/clean" "$SHARED/data/video/mmaction2/test.mp4"; do
   [ -e "$need" ] || { echo "gpu-kit: $need not found (the kit carries this data)" >&2; exit 1; }
 done
 

@@ -1,7 +1,8 @@
 // The GPU kit's data, written at kit-build time with this machine's full OpenCV (the kit itself
 // links no imgcodecs/videoio): every image the CUDA tests and benchmarks read, decoded with
 // cv::imread(..., IMREAD_GRAYSCALE) and written as binary PGM under the same name, and the 64
-// frames of Megamind.avi that bench_detect_frames.hpp reads (60..123, cvtColor BGR2GRAY).
+// frames of Megamind.avi that bench_detect_frames.hpp reads (60..123, cvtColor BGR2GRAY), and the
+// flow frames of test_tvl1_cuda and bench_flow_cuda (see below).
 //   ferx_kit_predecode <shared dir> <opencv-doc samples dir> <out dir> <fer n>
 // writes <out>/shared/data/{faces,ckplus48,fer2013} and <out>/opencv-doc/Megamind.avi.frames.
 // FER2013: index.csv keeps the PrivateTest rows (test_cuda lists the test split through it and
@@ -121,6 +122,30 @@ int main(int argc, char** argv) try {
             }
             oidx << lines[i] << "\n";
         }
+    // Optical flow (test_tvl1_cuda, bench_flow_cuda): Middlebury Dimetrodon 10/11 and RubberWhale
+    // 07..10, Sintel alley_1 clean frames 2 and 3, opencv-doc's basketball1/2, and the first 16
+    // frames of mmaction2's test.mp4 (grey, cvtColor BGR2GRAY as bench_flow reads them) as
+    // test.mp4.frames/0000..0015.pgm.
+    const fs::path mb = shared / "data/flow/middlebury";
+    for (const char* f : {"Dimetrodon/frame10.png", "Dimetrodon/frame11.png", "RubberWhale/frame07.png",
+                          "RubberWhale/frame08.png", "RubberWhale/frame09.png", "RubberWhale/frame10.png"})
+        decode(mb / f, out / "shared/data/flow/middlebury" / f);
+    for (const char* f : {"frame_0002.png", "frame_0003.png"})
+        decode(shared / "data/flow/sintel/alley_1/clean" / f, out / "shared/data/flow/sintel/alley_1/clean" / f);
+    for (const char* f : {"basketball1.png", "basketball2.png"}) decode(samples / f, out / "opencv-doc" / f);
+    {
+        cv::VideoCapture clip((shared / "data/video/mmaction2/test.mp4").string());
+        cv::Mat c;
+        int n = 0;
+        for (; n < 16 && clip.isOpened() && clip.read(c); ++n) {
+            cv::Mat g;
+            cv::cvtColor(c, g, cv::COLOR_BGR2GRAY);
+            char name[32];
+            std::snprintf(name, sizeof name, "%04d.pgm", n);
+            write_pgm(g, out / "shared/data/video/mmaction2/test.mp4.frames" / name);
+        }
+        if (n != 16) throw std::runtime_error("test.mp4: read " + std::to_string(n) + " of the 16 frames");
+    }
     // Megamind.avi: frames 60..123 grey (bench_detect_frames.hpp's video_frames(64)).
     cv::VideoCapture cap((samples / "Megamind.avi").string());
     cv::Mat f;
