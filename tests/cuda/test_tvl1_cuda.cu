@@ -212,6 +212,7 @@ BOOST_AUTO_TEST_CASE(bad_input_raises, *boost::unit_test::precondition(ferx_test
     const auto policy = stream.policy();
     ferx::cuda::tvl1_estimator tv(policy, 40, 50);
     ferx::cuda::device_image<std::uint8_t> a({40, 50}), wrong({40, 51});
+    ferx::cuda::check(cudaMemsetAsync(a.view().data(), 128, 40 * 50, policy.stream()), "test", "cudaMemsetAsync");
     ferx::cuda::device_image<ferx::flow_vector> out({40, 50}), bad_out({41, 50});
     auto expect = [](auto&& f, const char* what) {
         try {
@@ -230,7 +231,8 @@ BOOST_AUTO_TEST_CASE(bad_input_raises, *boost::unit_test::precondition(ferx_test
     expect([&] { tv.run(clip.cview(), too_many.view()); }, "too many flows");
     ferx::cuda::tvl1_estimator moved = std::move(tv);
     expect([&] { tv.run(a.cview(), a.cview(), out.view()); }, "a moved-from estimator");
-    moved.run(a.cview(), a.cview(), out.view());  // valid: constant frames
+    moved.run(a.cview(), a.cview(), out.view());  // valid: constant frames (zero flow)
+    BOOST_TEST(ferx::cuda::to_host(policy, out.cview())(20, 25).u == 0.f);
     ferx::cuda::synchronize(policy);
 }
 
