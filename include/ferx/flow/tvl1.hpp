@@ -26,6 +26,10 @@
 ///
 /// Frames: 8-bit (0..255) or float in [0, 1] (scaled by 255, as OpenCV does), one size, grey.
 ///
+/// `exec::cuda` (device views, .cu files): ferx::cuda::tvl1_estimator below, resident buffers,
+/// pairs and clips, the same arithmetic and stopping rule as seq; its device side is
+/// ferx/cuda/dispatch/tvl1.cuh and ferx/cuda/kernels/tvl1.cuh (docs/tvl1.md, "CUDA").
+///
 ///     ferx::flow_field f = ferx::tvl1(ferx::exec::par, ferx::view_of(i0), ferx::view_of(i1));
 ///     ferx::tvl1_sequence seq;                        // a video: each frame's pyramid built once
 ///     for (frame : frames) { auto f = seq.next(ferx::exec::par, frame); if (f.size()) use(f); }
