@@ -1,20 +1,23 @@
-// Farneback dense optical flow on a CUDA device (ferx::cuda::farneback_estimator), with the
-// parameters and cases of bench_flow.cpp (pyr_scale 0.5, 3 levels, window 15, 3 iterations,
-// poly_n 5, poly_sigma 1.2): compare flow/farneback/ferx_cuda/<case> with
-// flow/farneback/{ferx_par,opencv}/<case> there. Cases: 640x480 (opencv-doc basketball1/2),
-// 1024x436 (Sintel alley_1 clean frames 2 -> 3; counter epe where the ground truth .flo is
-// present), clip16_340x256 (the first 16 frames of ../shared/data/video/mmaction2/test.mp4:
-// 15 pairs in one clip run, each frame expanded once). Frames are uploaded once, outside the
-// timed loop; each iteration enqueues the run and synchronises the stream (inside the timed
-// region); the flows stay on the device. The estimator (buffers, tables) is built once per case.
-// Skips with a message where no device is present. Run:
-//   build/release/benchmarks/bench_flow_cuda --benchmark_filter=farneback
+// Dense optical flow on a CUDA device: ferx::cuda::farneback_estimator and
+// ferx::cuda::tvl1_estimator on the cases of bench_flow.cpp, with its parameters (Farneback:
+// farneback_params::opencv_sample(); TV-L1: OpenCV's defaults): compare
+// flow/<method>/ferx_cuda/<case> with flow/<method>/{ferx_par,opencv}/<case> there. Cases:
+// 640x480 (opencv-doc basketball1/2), 1024x436 (Sintel alley_1 clean frames 2 -> 3; counter epe
+// where the ground truth .flo is present), clip16_340x256 (the first 16 frames of
+// ../shared/data/video/mmaction2/test.mp4: 15 pairs in one clip run, each frame's expansion or
+// pyramid built once). Frames are uploaded once, outside the timed loop; each iteration enqueues
+// the run and synchronises the stream (inside the timed region); the flows stay on the device.
+// The estimator (buffers, tables) is built once per case, as in a video loop. Skips with a
+// message where no device is present. Run:
+//   build/release/benchmarks/bench_flow_cuda [--benchmark_filter=farneback|tvl1]
 // Under the GPU kit (FERX_KIT: no videoio) the clip's frames are the PGM files the kit build
 // decoded (test.mp4.frames/<i>.pgm, grey as below).
 #include <ferx/core/opencv.hpp>
 #include <ferx/cuda/memory.cuh>
 #include <ferx/flow/farneback.hpp>
 #include <ferx/flow/io.hpp>
+#include <ferx/flow/metrics.hpp>
+#include <ferx/flow/tvl1.hpp>
 
 #include <benchmark/benchmark.h>
 #include <opencv2/imgcodecs.hpp>
@@ -25,7 +28,6 @@
 
 #include "bench_common.hpp"
 
-#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -102,30 +104,9 @@ const fb_case& get_case(const std::string& name) {
     return cache.back();
 }
 
-ferx::farneback_params readme_farneback() {
-    ferx::farneback_params p;
-    p.pyr_scale = 0.5;
-    p.levels = 3;
-    p.winsize = 15;
-    p.iterations = 3;
-    p.poly_n = 5;
-    p.poly_sigma = 1.2;
-    return p;
-}
-
-double mean_epe(const ferx::flow_field& f, const ferx::flow_field& gt, const cv::Mat& valid) {
-    double s = 0;
-    long n = 0;
-    for (std::size_t y = 0; y < f.shape(0); ++y)
-        for (std::size_t x = 0; x < f.shape(1); ++x) {
-            if (!valid.empty() && !valid.at<std::uint8_t>(int(y), int(x))) continue;
-            s += std::hypot(double(f(y, x).u) - gt(y, x).u, double(f(y, x).v) - gt(y, x).v);
-            ++n;
-        }
-    return n ? s / double(n) : 0.0;
-}
-
-void ferx_cuda_farneback(benchmark::State& state, const std::string& name) {
+/// One case through an estimator made by make(policy, rows, cols).
+template <class Make>
+void ferx_cuda_flow(benchmark::State& state, const std::string& name, Make make) {
     if (!ferx::cuda::device_available()) {
         state.SkipWithError("no CUDA device present");
         return;
@@ -140,12 +121,12 @@ void ferx_cuda_farneback(benchmark::State& state, const std::string& name) {
     const auto policy = stream.policy();
     const auto d_frames = ferx::cuda::to_device(policy, ferx::to_volume<std::uint8_t>(c.frames));
     ferx::cuda::device_volume<ferx::flow_vector> d_flows({n - 1, R, C});
-    ferx::cuda::farneback_estimator fb(policy, R, C, readme_farneback());
+    auto est = make(policy, R, C);
     const auto run = [&] {
         if (n == 2)
-            fb.run(d_frames.cview()[0], d_frames.cview()[1], d_flows.view()[0]);
+            est.run(d_frames.cview()[0], d_frames.cview()[1], d_flows.view()[0]);
         else
-            fb.run(d_frames.cview(), d_flows.view());
+            est.run(d_frames.cview(), d_flows.view());
     };
     run();  // warm-up (module load, first-touch of the buffers)
     stream.synchronize();
@@ -156,20 +137,34 @@ void ferx_cuda_farneback(benchmark::State& state, const std::string& name) {
     const double pairs = double(n - 1);
     state.counters["pairs_per_s"] = benchmark::Counter(pairs, benchmark::Counter::kIsIterationInvariantRate);
     state.SetItemsProcessed(static_cast<std::int64_t>(double(state.iterations()) * pairs * double(R * C)));
-    state.counters["device_MB"] = double(fb.device_bytes()) / 1e6;
     if (c.gt.size()) {
         const ferx::flow_field last = ferx::cuda::to_host(policy, d_flows.cview()[n - 2]);
-        state.counters["epe"] = mean_epe(last, c.gt, c.valid);
+        state.counters["epe"] =
+            ferx::endpoint_error(ferx::view(last), ferx::view(c.gt), c.valid.empty() ? ferx::image_view<const std::uint8_t>()
+                                                                                      : ferx::view<std::uint8_t>(c.valid));
     }
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-    for (const std::string name : {"640x480", "1024x436", "clip16_340x256"})
+    for (const std::string name : {"640x480", "1024x436", "clip16_340x256"}) {
         benchmark::RegisterBenchmark(("flow/farneback/ferx_cuda/" + name).c_str(),
-                                     [name](benchmark::State& s) { ferx_cuda_farneback(s, name); })
+                                     [name](benchmark::State& s) {
+                                         ferx_cuda_flow(s, name, [](const auto& policy, ferx::index_t r, ferx::index_t c) {
+                                             return ferx::cuda::farneback_estimator(policy, r, c, ferx::farneback_params::opencv_sample());
+                                         });
+                                     })
             ->Unit(benchmark::kMillisecond)
             ->UseRealTime();
+        benchmark::RegisterBenchmark(("flow/tvl1/ferx_cuda/" + name).c_str(),
+                                     [name](benchmark::State& s) {
+                                         ferx_cuda_flow(s, name, [](const auto& policy, ferx::index_t r, ferx::index_t c) {
+                                             return ferx::cuda::tvl1_estimator(policy, r, c, ferx::tvl1_params{});
+                                         });
+                                     })
+            ->Unit(benchmark::kMillisecond)
+            ->UseRealTime();
+    }
     return ferx_bench::run_registered(argc, argv);
 }

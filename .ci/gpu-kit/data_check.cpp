@@ -90,6 +90,21 @@ int main() try {
     for (const auto& c : ferx_bench::detect_cases())
         expect(!c.frames.empty(), "bench_detect case " + c.name + ": " + std::to_string(c.frames.size()) + " frames" +
                                       (c.frames.empty() ? " (" + c.missing + ")" : ""));
+    // Optical flow: test_tvl1_cuda's Middlebury frames, bench_flow_cuda's frames (read grey).
+    int flow = 0;
+    for (const char* f : {"data/flow/middlebury/Dimetrodon/frame10.png", "data/flow/middlebury/Dimetrodon/frame11.png",
+                          "data/flow/middlebury/RubberWhale/frame07.png", "data/flow/middlebury/RubberWhale/frame08.png",
+                          "data/flow/middlebury/RubberWhale/frame09.png", "data/flow/middlebury/RubberWhale/frame10.png",
+                          "data/flow/sintel/alley_1/clean/frame_0002.png", "data/flow/sintel/alley_1/clean/frame_0003.png"})
+        flow += !cv::imread((shared / f).string(), cv::IMREAD_GRAYSCALE).empty();
+    for (int i = 0; i < 16; ++i) {
+        char f[64];
+        std::snprintf(f, sizeof f, "data/video/mmaction2/test.mp4.frames/%04d.pgm", i);
+        flow += !cv::imread((shared / f).string(), cv::IMREAD_GRAYSCALE).empty();
+    }
+    for (const char* f : {"/basketball1.png", "/basketball2.png"})
+        flow += !cv::imread(ferx_bench::opencv_samples_dir() + f, cv::IMREAD_GRAYSCALE).empty();
+    expect(flow == 26, "flow frames (test_tvl1_cuda, bench_flow_cuda): " + std::to_string(flow) + " of 26 read");
     std::printf("%s\n", failures ? "kit data: FAILED" : "kit data: all present and readable");
     return failures ? 1 : 0;
 } catch (const std::exception& e) {

@@ -2,7 +2,7 @@
 // links no imgcodecs/videoio): every image the CUDA tests and benchmarks read, decoded with
 // cv::imread(..., IMREAD_GRAYSCALE) and written as binary PGM under the same name, and the 64
 // frames of Megamind.avi that bench_detect_frames.hpp reads (60..123, cvtColor BGR2GRAY), and
-// the flow frames of test_farneback_cuda and bench_flow_cuda (see below).
+// the flow frames of test_farneback_cuda, test_tvl1_cuda and bench_flow_cuda (see below).
 //   ferx_kit_predecode <shared dir> <opencv-doc samples dir> <out dir> <fer n>
 // writes <out>/shared/data/{faces,ckplus48,fer2013} and <out>/opencv-doc/Megamind.avi.frames.
 // FER2013: index.csv keeps the PrivateTest rows (test_cuda lists the test split through it and
@@ -136,7 +136,7 @@ int main(int argc, char** argv) try {
             ++frames;
         }
     if (frames != 64) throw std::runtime_error("Megamind.avi: read " + std::to_string(frames) + " of the 64 frames");
-    // Farneback flow (test_farneback_cuda, bench_flow_cuda): Middlebury Dimetrodon 10/11 and
+    // Optical flow (test_farneback_cuda, test_tvl1_cuda, bench_flow_cuda): Middlebury Dimetrodon 10/11 and
     // RubberWhale 07..14, Sintel alley_1 clean frames 2 and 3, opencv-doc's basketball1/2, and the
     // first 16 frames of mmaction2's test.mp4 (grey, BGR2GRAY as bench_flow_cuda reads them
     // without the kit) as test.mp4.frames/<i>.pgm.

@@ -18,7 +18,7 @@ mkdir -p "$OUT" && OUT="$(cd "$OUT" && pwd)"
 if [ -n "${CUDA_HOME:-}" ]; then export LD_LIBRARY_PATH="$CUDA_HOME/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"; fi
 export PATH="${CUDA_HOME:-/usr/local/cuda}/bin:/usr/local/cuda/bin:$PATH"
 
-MEMCHECK_TESTS="${FERX_KIT_MEMCHECK_TESTS:-integral_cuda:learn_cuda:features_cuda/hog_equals_seq:features_cuda/lbp_equals_seq:clip_descriptors_cuda/lbp_top_equals_seq:detect_cuda/cuda_single_image_and_bad_input:nn_cuda/conv_equals_seq:nn_cuda/other_ops_equal_seq:farneback_cuda/bad_input_raises_ferx_error}"
+MEMCHECK_TESTS="${FERX_KIT_MEMCHECK_TESTS:-integral_cuda:learn_cuda:features_cuda/hog_equals_seq:features_cuda/lbp_equals_seq:clip_descriptors_cuda/lbp_top_equals_seq:detect_cuda/cuda_single_image_and_bad_input:nn_cuda/conv_equals_seq:nn_cuda/other_ops_equal_seq:farneback_cuda/bad_input_raises_ferx_error:tvl1_cuda/bad_input_raises}"
 RACECHECK_TESTS="${FERX_KIT_RACECHECK_TESTS:-integral_cuda/equals_seq_on_batches_of_crops:features_cuda/hog_equals_seq:features_cuda/lbp_equals_seq:clip_descriptors_cuda/lbp_top_equals_seq:detect_cuda/cuda_single_image_and_bad_input:nn_cuda/conv_equals_seq}"
 MIN_TIME="${FERX_KIT_BENCH_MIN_TIME:-0.05}"
 # Time limits per step (seconds): 150 + 90 + 60 + 4 x 45 = 480, so the run ends within 8 minutes

@@ -26,6 +26,10 @@
 ///
 /// Frames: 8-bit (0..255) or float in [0, 1] (scaled by 255, as OpenCV does), one size, grey.
 ///
+/// `exec::cuda` (device views, .cu files): ferx::cuda::tvl1_estimator below, resident buffers,
+/// pairs and clips, the same arithmetic and stopping rule as seq; its device side is
+/// ferx/cuda/dispatch/tvl1.cuh and ferx/cuda/kernels/tvl1.cuh (docs/tvl1.md, "CUDA").
+///
 ///     ferx::flow_field f = ferx::tvl1(ferx::exec::par, ferx::view_of(i0), ferx::view_of(i1));
 ///     ferx::tvl1_sequence seq;                        // a video: each frame's pyramid built once
 ///     for (frame : frames) { auto f = seq.next(ferx::exec::par, frame); if (f.size()) use(f); }
@@ -35,6 +39,7 @@
 #include <ferx/core/execution.hpp>
 #include <ferx/core/tensor.hpp>
 #include <ferx/core/view.hpp>
+#include <ferx/flow/detail/tvl1_core.hpp>
 #include <ferx/flow/field.hpp>
 #include <ferx/flow/sequence.hpp>
 
@@ -43,6 +48,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -61,46 +67,7 @@
 
 FERX_NAMESPACE_BEGIN
 
-/// TV-L1 parameters: the names, meanings and defaults of cv::optflow::DualTVL1OpticalFlow.
-struct tvl1_params {
-    double tau = 0.25;            ///< time step of the dual update, > 0 (stable for <= 0.25)
-    double lambda = 0.15;         ///< weight of the data term, > 0 (smaller: smoother flow)
-    double theta = 0.3;           ///< coupling of u and v, > 0
-    int nscales = 5;              ///< pyramid levels, >= 1
-    int warps = 5;                ///< warpings per level, >= 1
-    double epsilon = 0.01;        ///< stopping threshold (per pixel, see the file comment), > 0
-    int inner_iterations = 30;    ///< >= 1
-    int outer_iterations = 10;    ///< >= 1
-    double scale_step = 0.8;      ///< ratio of consecutive levels, in (0, 1)
-    double gamma = 0.0;           ///< weight of the illumination term, >= 0 (0: none)
-    int median_filtering = 5;     ///< median window: 0 or 1 (none), 3 or 5
-    /// ferx only: the exact 2-D median, as OpenCV (slower: 1.4x the time of a whole default
-    /// run); false: the separable median (the median of the row medians)
-    bool exact_median = false;
-    bool use_initial_flow = false;  ///< start from the flow passed in
-};
-
 namespace detail {
-
-inline void check_tvl1_params(const tvl1_params& p, const char* where) {
-    auto positive = [&](double v, const char* name) {
-        if (!(v > 0) || !std::isfinite(v)) throw error(where, std::string(name) + " must be positive and finite, got " + std::to_string(v));
-    };
-    positive(p.tau, "tau");
-    positive(p.lambda, "lambda");
-    positive(p.theta, "theta");
-    positive(p.epsilon, "epsilon");
-    if (p.nscales < 1) throw error(where, "nscales must be at least 1, got " + std::to_string(p.nscales));
-    if (p.warps < 1) throw error(where, "warps must be at least 1, got " + std::to_string(p.warps));
-    if (p.inner_iterations < 1 || p.outer_iterations < 1)
-        throw error(where, "inner_iterations and outer_iterations must be at least 1");
-    if (!(p.scale_step > 0 && p.scale_step < 1))
-        throw error(where, "scale_step must be in (0, 1), got " + std::to_string(p.scale_step));
-    if (!(p.gamma >= 0) || !std::isfinite(p.gamma))
-        throw error(where, "gamma must be non-negative and finite, got " + std::to_string(p.gamma));
-    if (p.median_filtering != 0 && p.median_filtering != 1 && p.median_filtering != 3 && p.median_filtering != 5)
-        throw error(where, "median_filtering must be 0, 1, 3 or 5, got " + std::to_string(p.median_filtering));
-}
 
 /// A float plane, rows x cols, row-major, its storage kept between calls.
 struct tvl1_plane {
@@ -128,18 +95,6 @@ void tvl1_rows(const Policy& policy, index_t rows, index_t cols, F&& body, index
     }
     const index_t grain = std::max<index_t>(1, min_pixels / std::max<index_t>(cols, 1));
     for_each_range(policy, rows, grain, body);
-}
-
-/// Level sizes: round(previous * step) per axis, stopping before a side falls under 16 pixels.
-inline std::vector<std::pair<index_t, index_t>> tvl1_level_sizes(index_t rows, index_t cols, const tvl1_params& p) {
-    std::vector<std::pair<index_t, index_t>> s{{rows, cols}};
-    for (int l = 1; l < p.nscales; ++l) {
-        const index_t r = static_cast<index_t>(std::lround(double(s.back().first) * p.scale_step));
-        const index_t c = static_cast<index_t>(std::lround(double(s.back().second) * p.scale_step));
-        if (r < 16 || c < 16) break;
-        s.emplace_back(r, c);
-    }
-    return s;
 }
 
 /// Bilinear resampling of `src` to dst's size, pixel centres aligned; scaled by `mul`.
@@ -180,12 +135,8 @@ void tvl1_resize(const Policy& policy, const tvl1_plane& src, tvl1_plane& dst, f
 template <class Policy>
 void tvl1_downscale(const Policy& policy, const tvl1_plane& src, tvl1_plane& tmp, tvl1_plane& blurred, tvl1_plane& dst,
                     double step) {
-    const double sigma = 0.6 * std::sqrt(1.0 / (step * step) - 1.0);
-    const int rad = std::max(1, static_cast<int>(std::ceil(2.5 * sigma)));
-    std::vector<float> k(static_cast<std::size_t>(2 * rad + 1));
-    double sum = 0;
-    for (int i = -rad; i <= rad; ++i) sum += (k[static_cast<std::size_t>(i + rad)] = static_cast<float>(std::exp(-0.5 * i * i / (sigma * sigma))));
-    for (auto& v : k) v = static_cast<float>(v / sum);
+    const std::vector<float> k = tvl1_gaussian_taps(step);
+    const int rad = static_cast<int>(k.size() / 2);
     const index_t R = src.rows, C = src.cols;
     tmp.resize(R, C);
     blurred.resize(R, C);
@@ -238,51 +189,6 @@ void tvl1_build_pyramid(const Policy& policy, const image_view<const T>& f,
         pyr.levels[l].resize(sizes[l].first, sizes[l].second);
         tvl1_downscale(policy, pyr.levels[l - 1], tmp, blurred, pyr.levels[l], step);
     }
-}
-
-// Branch-free selections with the semantics of minps / maxps (the second operand unless the
-// first is smaller / larger), so scalar and SSE2 loops give the same bits.
-inline float tvl1_min(float a, float b) { return a < b ? a : b; }
-inline float tvl1_max(float a, float b) { return a > b ? a : b; }
-
-/// The median of w[0..n) (n odd) by forgetful selection: a working set of n / 2 + 2 values loses
-/// its minimum and maximum and takes the next value until all are in; the middle of the last
-/// three is the median. Only min / max, so V may be float or a SIMD vector of floats. Clobbers w.
-#if defined(__GNUC__) && !defined(__clang__)
-#define FERX_TVL1_UNROLL _Pragma("GCC unroll 32")
-#else
-#define FERX_TVL1_UNROLL
-#endif
-template <int N, class V, class Min, class Max>
-inline V tvl1_forgetful_median(V* w, Min mn, Max mx) {
-    static_assert(N % 2 == 1, "an odd number of values");
-    FERX_TVL1_UNROLL
-    for (int step = 0; step <= N - (N / 2 + 2); ++step) {
-        const int lo = step, s = N / 2 + 2 - step, hi = lo + s - 1;
-        FERX_TVL1_UNROLL
-        for (int i = lo + 1; i < lo + s; ++i) {  // minimum to w[lo]
-            const V a = mn(w[lo], w[i]), b = mx(w[lo], w[i]);
-            w[lo] = a;
-            w[i] = b;
-        }
-        FERX_TVL1_UNROLL
-        for (int i = lo + 1; i < hi; ++i) {  // maximum to w[hi]
-            const V a = mx(w[hi], w[i]), b = mn(w[hi], w[i]);
-            w[hi] = a;
-            w[i] = b;
-        }
-        if (step < N - (N / 2 + 2)) w[hi] = w[N / 2 + 2 + step];  // the next value joins the set
-    }
-    return w[N - (N / 2 + 2) + 1];
-}
-
-inline float tvl1_med3(float a, float b, float c) {
-    return tvl1_max(tvl1_min(a, b), tvl1_min(tvl1_max(a, b), c));
-}
-inline float tvl1_med5(float a, float b, float c, float d, float e) {
-    const float f = tvl1_max(tvl1_min(a, b), tvl1_min(c, d));
-    const float g = tvl1_min(tvl1_max(a, b), tvl1_max(c, d));
-    return tvl1_med3(e, f, g);
 }
 
 /// The solver: every buffer of a pair, kept between calls.
@@ -481,13 +387,7 @@ private:
         });
     }
 
-    static void cubic_weights(float t, float* w) {  // Keys, a = -0.5
-        const float t2 = t * t, t3 = t2 * t;
-        w[0] = -0.5f * t3 + t2 - 0.5f * t;
-        w[1] = 1.5f * t3 - 2.5f * t2 + 1.f;
-        w[2] = -1.5f * t3 + 2.f * t2 + 0.5f * t;
-        w[3] = 0.5f * t3 - 0.5f * t2;
-    }
+    static void cubic_weights(float t, float* w) { tvl1_cubic_weights(t, w); }  // Keys, a = -0.5
 
     // Separable median: along the rows into medp_, then down the columns back into u.
     template <class Policy>
@@ -567,7 +467,7 @@ private:
                     int m = 0;
                     for (int j = 0; j < k; ++j)
                         for (int i = -r; i <= r; ++i) w1[m++] = rows[j][x + i];
-                    d[x] = k == 5 ? tvl1_forgetful_median<25>(w1, tvl1_min, tvl1_max) : tvl1_forgetful_median<9>(w1, tvl1_min, tvl1_max);
+                    d[x] = k == 5 ? tvl1_forgetful_median<25>(w1) : tvl1_forgetful_median<9>(w1);
                 }
             }
         });
@@ -831,4 +731,171 @@ std::vector<flow_field> tvl1(const Policy& policy, const volume_view<const T>& c
     return detail::clip_flows(s, policy, clip, "ferx::tvl1");
 }
 
+namespace detail {
+FERX_ARCH_NAMESPACE_BEGIN
+/// The device side of cuda::tvl1_estimator and its operations: defined in
+/// ferx/cuda/dispatch/tvl1.cuh (included at the end of this header under nvcc).
+struct tvl1_device_state;
+/// Allocates every buffer for rows x cols frames, uploads the Gaussian taps; synchronises once.
+/// Needs a device (ferx::error otherwise).
+std::shared_ptr<tvl1_device_state> tvl1_device_create(const exec::cuda_policy& policy, index_t rows, index_t cols,
+                                                      const tvl1_params& params);
+/// Enqueues the flow of a checked pair / clip; no allocation, no synchronisation.
+template <class T>
+void tvl1_device_pair(tvl1_device_state& s, const device_image_view<const T>& i0, const device_image_view<const T>& i1,
+                      const flow_view<memory_space::device>& out);
+template <class T>
+void tvl1_device_clip(tvl1_device_state& s, const device_volume_view<const T>& clip,
+                      const tensor_view<flow_vector, 3, memory_space::device>& out);
+/// Device memory the state holds, bytes.
+std::size_t tvl1_device_bytes(const tvl1_device_state& s) noexcept;
+FERX_ARCH_NAMESPACE_END
+
+#if defined(__CUDACC__)
+inline constexpr bool tvl1_nvcc = true;
+#else
+inline constexpr bool tvl1_nvcc = false;
+#endif
+
+/// Throws unless `f` is a packed rows x cols device frame.
+template <class T>
+void check_device_frame(const device_image_view<const T>& f, index_t rows, index_t cols, const char* where, const char* what) {
+    static_assert(std::is_same<T, std::uint8_t>::value || std::is_same<T, float>::value,
+                  "ferx flow: frames must be 8-bit or float grey images");
+    if (f.empty() || f.data() == nullptr) throw error(where, std::string(what) + " is empty");
+    if (f.rows() != rows || f.cols() != cols)
+        throw error(where, "the estimator was built for " + std::to_string(rows) + "x" + std::to_string(cols) + " frames, " +
+                               what + " is " + std::to_string(f.rows()) + "x" + std::to_string(f.cols()));
+    require_packed_rows(f, where, what);
+}
+}  // namespace detail
+
+namespace cuda {
+FERX_ARCH_NAMESPACE_BEGIN
+
+/// TV-L1 resident on the device, for frames of one size and one set of parameters: the pyramids
+/// of two frames, the flow of every level and every per-level plane are allocated once, so a call
+/// allocates nothing and returns without waiting (the work is enqueued on the policy's stream;
+/// synchronise, or copy the flow back with ferx::cuda::to_host). Use it from .cu files; its device
+/// side is ferx/cuda/dispatch/tvl1.cuh, included at the end of this header under nvcc.
+///
+///     ferx::cuda::stream s;
+///     ferx::cuda::tvl1_estimator tv(s.policy(), 480, 640);     // once
+///     tv.run(d_i0.cview(), d_i1.cview(), d_flow.view());          // a pair
+///     tv.run(d_clip.cview(), d_flows.view());                     // N + 1 frames -> N flows
+///
+/// The algorithm, its parameters and its stopping rule are those of ferx::tvl1 with exec::seq
+/// (see docs/tvl1.md, "CUDA"): every operation is rounded as on the CPU, and convergence is
+/// tested on the device after every inner iteration, in the host's order of summation, without
+/// a synchronisation. Float frames are not checked for non-finite pixels (that would need a
+/// synchronisation); such a pixel makes the flow non-finite.
+class tvl1_estimator {
+public:
+    /// Checks the sizes and parameters (ferx::error); needs a device (ferx::error otherwise).
+    tvl1_estimator(const exec::cuda_policy& policy, index_t rows, index_t cols, const tvl1_params& params = {})
+        : rows_(rows), cols_(cols), params_(params) {
+        constexpr const char* where = "ferx::cuda::tvl1_estimator";
+        ferx::detail::check_tvl1_params(params, where);
+        if (rows < 1 || cols < 1)
+            throw error(where, "the frame size must be positive, got " + std::to_string(rows) + "x" + std::to_string(cols));
+        s_ = ferx::detail::tvl1_device_create(policy, rows, cols, params);
+    }
+    /// Move-only: the device buffers belong to one estimator (and its stream).
+    tvl1_estimator(tvl1_estimator&&) noexcept = default;
+    tvl1_estimator& operator=(tvl1_estimator&&) noexcept = default;
+    tvl1_estimator(const tvl1_estimator&) = delete;
+    tvl1_estimator& operator=(const tvl1_estimator&) = delete;
+
+    /// The flow from i0 to i1 (device frames, rows x cols, 8-bit or float in [0, 1], packed rows)
+    /// into `out` (rows x cols, packed rows; read first as the initial flow when
+    /// params.use_initial_flow). Enqueued on the policy's stream; returns at once.
+    template <class T>
+    void run(const device_image_view<const T>& i0, const device_image_view<const T>& i1,
+             const flow_view<memory_space::device>& out) {
+        static_assert(ferx::detail::tvl1_nvcc || ferx::detail::always_false<T>,
+                      "ferx::cuda::tvl1_estimator::run: call it from a translation unit compiled by nvcc (.cu)");
+        constexpr const char* where = "ferx::cuda::tvl1_estimator::run";
+        if (!s_) throw error(where, "the estimator was moved from");
+        ferx::detail::check_device_frame(i0, rows_, cols_, where, "the first frame");
+        ferx::detail::check_device_frame(i1, rows_, cols_, where, "the second frame");
+        check_out(out, where);
+        ferx::detail::tvl1_device_pair(*s_, i0, i1, out);
+    }
+    /// The flows of a clip's consecutive frames (N + 1 frames x rows x cols, packed rows) into
+    /// `out` (N x rows x cols, packed rows), from zero (use_initial_flow does not apply, as in
+    /// tvl1_sequence): each frame's pyramid is built once. Enqueued; returns at once. Each flow
+    /// is the bits of run(clip[t], clip[t + 1], out[t]) with use_initial_flow off.
+    template <class T>
+    void run(const device_volume_view<const T>& clip, const tensor_view<flow_vector, 3, memory_space::device>& out) {
+        static_assert(ferx::detail::tvl1_nvcc || ferx::detail::always_false<T>,
+                      "ferx::cuda::tvl1_estimator::run: call it from a translation unit compiled by nvcc (.cu)");
+        constexpr const char* where = "ferx::cuda::tvl1_estimator::run";
+        if (!s_) throw error(where, "the estimator was moved from");
+        if (clip.shape(0) < 2 || clip.data() == nullptr)
+            throw error(where, "a clip needs at least 2 frames, got " + std::to_string(clip.shape(0)));
+        ferx::detail::check_device_frame(device_image_view<const T>(clip[0]), rows_, cols_, where, "the clip's frames");
+        if (out.shape(0) != clip.shape(0) - 1 || out.shape(1) != rows_ || out.shape(2) != cols_ || out.data() == nullptr)
+            throw error(where, "the flows must be " + std::to_string(clip.shape(0) - 1) + "x" + std::to_string(rows_) + "x" +
+                                   std::to_string(cols_) + ", got " + std::to_string(out.shape(0)) + "x" +
+                                   std::to_string(out.shape(1)) + "x" + std::to_string(out.shape(2)));
+        ferx::detail::require_packed_rows(out, where, "the flows");
+        ferx::detail::tvl1_device_clip(*s_, clip, out);
+    }
+    /// The same for mutable views.
+    template <class T, class = std::enable_if_t<!std::is_const<T>::value>>
+    void run(const device_image_view<T>& i0, const device_image_view<T>& i1, const flow_view<memory_space::device>& out) {
+        run(device_image_view<const T>(i0), device_image_view<const T>(i1), out);
+    }
+    template <class T, class = std::enable_if_t<!std::is_const<T>::value>>
+    void run(const device_volume_view<T>& clip, const tensor_view<flow_vector, 3, memory_space::device>& out) {
+        run(device_volume_view<const T>(clip), out);
+    }
+
+    index_t rows() const noexcept { return rows_; }
+    index_t cols() const noexcept { return cols_; }
+    const tvl1_params& params() const noexcept { return params_; }
+    /// Device memory held (pyramids, flows, per-level planes), bytes.
+    std::size_t device_bytes() const noexcept { return s_ ? ferx::detail::tvl1_device_bytes(*s_) : 0; }
+
+private:
+    void check_out(const flow_view<memory_space::device>& out, const char* where) const {
+        if (out.rows() != rows_ || out.cols() != cols_ || out.data() == nullptr)
+            throw error(where, "the flow must be " + std::to_string(rows_) + "x" + std::to_string(cols_) + ", got " +
+                                   std::to_string(out.rows()) + "x" + std::to_string(out.cols()));
+        ferx::detail::require_packed_rows(out, where, "the flow");
+    }
+
+    std::shared_ptr<ferx::detail::tvl1_device_state> s_;  // device buffers (ferx/cuda/dispatch/tvl1.cuh)
+    index_t rows_ = 0, cols_ = 0;
+    tvl1_params params_;
+};
+
+FERX_ARCH_NAMESPACE_END
+}  // namespace cuda
+
+#if defined(__CUDACC__)
+FERX_ARCH_NAMESPACE_BEGIN
+/// One-shot: the flow from device frames i0 to i1 into `out` with a cuda::tvl1_estimator built
+/// for the call (allocates, and synchronises the policy's stream before its buffers are freed;
+/// keep an estimator in a loop).
+template <class T>
+void tvl1(const exec::cuda_policy& policy, const device_image_view<const T>& i0, const device_image_view<const T>& i1,
+          const flow_view<memory_space::device>& out, const tvl1_params& params = {}) {
+    detail::check_device_frame(i0, i0.rows(), i0.cols(), "ferx::tvl1", "the first frame");
+    cuda::tvl1_estimator(policy, i0.rows(), i0.cols(), params).run(i0, i1, out);
+}
+/// One-shot: the flows of a device clip (N + 1 frames) into `out` (N x rows x cols).
+template <class T>
+void tvl1(const exec::cuda_policy& policy, const device_volume_view<const T>& clip,
+          const tensor_view<flow_vector, 3, memory_space::device>& out, const tvl1_params& params = {}) {
+    if (clip.data() == nullptr || clip.shape(0) < 2) throw error("ferx::tvl1", "a clip needs at least 2 frames");
+    cuda::tvl1_estimator(policy, clip.shape(1), clip.shape(2), params).run(clip, out);
+}
+FERX_ARCH_NAMESPACE_END
+#endif
+
 FERX_NAMESPACE_END
+
+#if defined(__CUDACC__)
+#include <ferx/cuda/dispatch/tvl1.cuh>
+#endif
