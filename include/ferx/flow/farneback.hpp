@@ -285,6 +285,22 @@ struct fb_expansion_kernel {
     }
 };
 
+#if FERX_FARNEBACK_SSE2
+/// Stores four pixels of a 5-channel plane at d: c0..c3 hold channels 0-3 of the four pixels
+/// (one register per channel), c4 channel 4.
+inline void fb_store_5x4(float* d, __m128 c0, __m128 c1, __m128 c2, __m128 c3, const float* c4) {
+    _MM_TRANSPOSE4_PS(c0, c1, c2, c3);  // c_j: channels 0-3 of pixel j
+    _mm_storeu_ps(d, c0);
+    d[4] = c4[0];
+    _mm_storeu_ps(d + 5, c1);
+    d[9] = c4[1];
+    _mm_storeu_ps(d + 10, c2);
+    d[14] = c4[2];
+    _mm_storeu_ps(d + 15, c3);
+    d[19] = c4[3];
+}
+#endif
+
 /// Polynomial expansion of a level into `out` (5 channels per pixel: bx, by, a11, a22, a12 with
 /// f ~ a11 x^2 + 2 a12 x y + a22 y^2 + bx x + by y + c; x along columns, y along rows).
 template <class Policy>
@@ -371,21 +387,12 @@ void farneback_expand(const Policy& policy, const fb_plane& img, const fb_expans
                     m4 = _mm_add_ps(m4, _mm_mul_ps(g, _mm_add_ps(_mm_loadu_ps(a2 + xh + t), _mm_loadu_ps(a2 + xh - t))));
                     m5 = _mm_add_ps(m5, _mm_mul_ps(xg, o1));
                 }
-                __m128 c0 = _mm_mul_ps(vi1, m1), c1 = _mm_mul_ps(vi2, m2);
-                __m128 c2 = _mm_add_ps(_mm_add_ps(_mm_mul_ps(vi30, m0), _mm_mul_ps(vi33, m3)), _mm_mul_ps(vi34, m4));
-                __m128 c3 = _mm_add_ps(_mm_add_ps(_mm_mul_ps(vi40, m0), _mm_mul_ps(vi43, m3)), _mm_mul_ps(vi44, m4));
+                const __m128 c0 = _mm_mul_ps(vi1, m1), c1 = _mm_mul_ps(vi2, m2);
+                const __m128 c2 = _mm_add_ps(_mm_add_ps(_mm_mul_ps(vi30, m0), _mm_mul_ps(vi33, m3)), _mm_mul_ps(vi34, m4));
+                const __m128 c3 = _mm_add_ps(_mm_add_ps(_mm_mul_ps(vi40, m0), _mm_mul_ps(vi43, m3)), _mm_mul_ps(vi44, m4));
                 alignas(16) float c4[4];
                 _mm_store_ps(c4, _mm_mul_ps(vh5, m5));
-                _MM_TRANSPOSE4_PS(c0, c1, c2, c3);  // c_j: channels 0-3 of pixel xh + j
-                float* q = o + 5 * xh;
-                _mm_storeu_ps(q, c0);
-                q[4] = c4[0];
-                _mm_storeu_ps(q + 5, c1);
-                q[9] = c4[1];
-                _mm_storeu_ps(q + 10, c2);
-                q[14] = c4[2];
-                _mm_storeu_ps(q + 15, c3);
-                q[19] = c4[3];
+                fb_store_5x4(o + 5 * xh, c0, c1, c2, c3, c4);
             }
 #endif
             // horizontal pass of the remaining pixels, tap-outer: the six moments
@@ -530,22 +537,13 @@ inline void fb_matrices_4(const fb_plane& r1, const float* e0, const float* f, f
     const __m128 w = _mm_mul_ps(_mm_set1_ps(wy), _mm_loadu_ps(wxs + x));
     const __m128 s11 = _mm_mul_ps(a11, w), s22 = _mm_mul_ps(a22, w), s12 = _mm_mul_ps(a12, w);
     const __m128 t1 = _mm_mul_ps(b1, w), t2 = _mm_mul_ps(b2, w);
-    __m128 d0 = _mm_add_ps(_mm_mul_ps(s11, s11), _mm_mul_ps(s12, s12));
-    __m128 d1 = _mm_mul_ps(s12, _mm_add_ps(s11, s22));
-    __m128 d2 = _mm_add_ps(_mm_mul_ps(s12, s12), _mm_mul_ps(s22, s22));
-    __m128 d3 = _mm_add_ps(_mm_mul_ps(s11, t1), _mm_mul_ps(s12, t2));
+    const __m128 d0 = _mm_add_ps(_mm_mul_ps(s11, s11), _mm_mul_ps(s12, s12));
+    const __m128 d1 = _mm_mul_ps(s12, _mm_add_ps(s11, s22));
+    const __m128 d2 = _mm_add_ps(_mm_mul_ps(s12, s12), _mm_mul_ps(s22, s22));
+    const __m128 d3 = _mm_add_ps(_mm_mul_ps(s11, t1), _mm_mul_ps(s12, t2));
     alignas(16) float d4[4];
     _mm_store_ps(d4, _mm_add_ps(_mm_mul_ps(s12, t1), _mm_mul_ps(s22, t2)));
-    _MM_TRANSPOSE4_PS(d0, d1, d2, d3);  // d_j: channels 0-3 of pixel x + j
-    float* d = o + 5 * x;
-    _mm_storeu_ps(d, d0);
-    d[4] = d4[0];
-    _mm_storeu_ps(d + 5, d1);
-    d[9] = d4[1];
-    _mm_storeu_ps(d + 10, d2);
-    d[14] = d4[2];
-    _mm_storeu_ps(d + 15, d3);
-    d[19] = d4[3];
+    fb_store_5x4(o + 5 * x, d0, d1, d2, d3, d4);
 }
 #endif
 
