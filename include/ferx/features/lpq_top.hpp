@@ -169,10 +169,22 @@ struct descriptor_traits<lpq_top_params> {
         ws.labels.resize(static_cast<std::size_t>(3 * ct * ch * cw));
         // YT slices need unit column stride: a copy with x outermost (cols x frames x rows)
         ws.transposed.resize(static_cast<std::size_t>(v.size()));
-        for (index_t t = 0; t < v.shape(0); ++t)
-            for (index_t y = 0; y < v.rows(); ++y)
-                for (index_t x = 0; x < v.cols(); ++x)
-                    ws.transposed[static_cast<std::size_t>((x * v.shape(0) + t) * v.rows() + y)] = static_cast<double>(v(t, y, x));
+    }
+
+    /// Columns [x0, x1) of the transposed copy, 16 columns at a time (16 write streams, each
+    /// advancing along y), so that neither the reads nor the writes stride through memory.
+    template <class T>
+    static void transpose_columns(const volume_view<const T>& v, workspace& ws, index_t x0, index_t x1) {
+        const index_t ft = v.shape(0), fh = v.rows();
+        for (index_t b = x0; b < x1; b += 16) {
+            const index_t e = std::min(x1, b + 16);
+            for (index_t t = 0; t < ft; ++t)
+                for (index_t y = 0; y < fh; ++y) {
+                    const T* src = &v(t, y, 0);
+                    for (index_t x = b; x < e; ++x)
+                        ws.transposed[static_cast<std::size_t>((x * ft + t) * fh + y)] = static_cast<double>(src[x]);
+                }
+        }
     }
 
     /// Work unit i of plane k (XY: code frame i, XT: code row i, YT: code column i).
@@ -203,6 +215,7 @@ struct descriptor_traits<lpq_top_params> {
     template <class T>
     static void compute(const lpq_top_params& p, const volume_view<const T>& v, float* out, workspace& ws) {
         prepare(p, v, ws);
+        transpose_columns(v, ws, 0, v.cols());
         const auto m = detail::lpq_top_margins(p);
         const index_t units[3] = {v.shape(0) - 2 * m[0], v.rows() - 2 * m[1], v.cols() - 2 * m[2]};
         detail::lpq_workspace lws;
@@ -219,6 +232,7 @@ struct descriptor_traits<lpq_top_params> {
     static void compute_par(thread_pool& pool, const lpq_top_params& p, const volume_view<const T>& v, float* out,
                             workspace& ws) {
         prepare(p, v, ws);
+        pool.parallel_for(0, v.cols(), 16, [&](index_t lo, index_t hi) { transpose_columns(v, ws, lo, hi); });
         const auto m = detail::lpq_top_margins(p);
         const index_t units[3] = {v.shape(0) - 2 * m[0], v.rows() - 2 * m[1], v.cols() - 2 * m[2]};
         const index_t all = units[0] + units[1] + units[2];
@@ -248,6 +262,7 @@ std::array<volume<std::uint8_t>, 3> lpq_top_codes(const Policy& policy, const vo
     traits::length(p, v.shape(0), v.rows(), v.cols());
     typename traits::workspace ws;
     traits::prepare(p, v, ws);
+    detail::for_each_range(policy, v.cols(), 16, [&](index_t lo, index_t hi) { traits::transpose_columns(v, ws, lo, hi); });
     const auto m = detail::lpq_top_margins(p);
     const index_t units[3] = {v.shape(0) - 2 * m[0], v.rows() - 2 * m[1], v.cols() - 2 * m[2]};
     for (int k = 0; k < 3; ++k)
