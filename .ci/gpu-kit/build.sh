@@ -2,7 +2,8 @@
 # Builds the GPU kit into OUTDIR (default build/gpu-kit-out): test_cuda and every bench_*_cuda
 # for sm_90 (CMake preset gpu-kit), the shared libraries they need beyond glibc, libcuda and the
 # CUDA toolkit's cuBLAS, the data they read (decoded to PGM here; packed in data.tar.gz), and
-# run.sh. Carry OUTDIR to a GPU machine and run `OUTDIR/run.sh RESULTS`. See docs/gpu-kit.md.
+# run.sh; the binaries and libraries packed in bin.tar.gz. Carry OUTDIR to a GPU machine and run
+# `OUTDIR/run.sh RESULTS`. See docs/gpu-kit.md.
 #   .ci/gpu-kit/build.sh [OUTDIR]      (FERX_KIT_JOBS: build parallelism, default 2)
 # Reads ../shared (FERX_SHARED_DIR), /usr/share/opencv4 and opencv-doc's Megamind.avi; never
 # commits or changes anything in the source tree.
@@ -77,4 +78,9 @@ tar -C "$stage" -cf - kit-files.txt shared opencv4 opencv-doc | gzip -9 > "$OUT/
   echo
   (cd "$OUT" && ls -l --time-style=+ test_cuda bench_*_cuda ferx_kit_probe ferx_kit_data_check run.sh kit.env data.tar.gz lib/* | awk '{print $5, $NF}')
 } > "$OUT/MANIFEST.txt"
+# The binaries and lib/, packed: gzip -9 takes the CUDA binaries to about 40 % of their size (the
+# kit must fit in 60 MiB); run.sh unpacks them into RESULTS_DIR/bin.
+(cd "$OUT" && tar -cf - test_cuda bench_*_cuda ferx_kit_probe ferx_kit_data_check lib | gzip -9 > bin.tar.gz &&
+   rm -rf test_cuda bench_*_cuda ferx_kit_probe ferx_kit_data_check lib)
+echo "binaries and lib/ packed in bin.tar.gz ($(du -k "$OUT/bin.tar.gz" | cut -f1) KiB); run.sh unpacks them into RESULTS_DIR/bin" >> "$OUT/MANIFEST.txt"
 echo "gpu-kit: $(du -sh "$OUT" | cut -f1) in $OUT"

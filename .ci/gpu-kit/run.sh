@@ -21,7 +21,7 @@ export PATH="${CUDA_HOME:-/usr/local/cuda}/bin:/usr/local/cuda/bin:$PATH"
 MEMCHECK_TESTS="${FERX_KIT_MEMCHECK_TESTS:-integral_cuda:learn_cuda:features_cuda/hog_equals_seq:features_cuda/lbp_equals_seq:clip_descriptors_cuda/lbp_top_equals_seq:detect_cuda/cuda_single_image_and_bad_input:nn_cuda/conv_equals_seq:nn_cuda/other_ops_equal_seq:farneback_cuda/bad_input_raises_ferx_error:tvl1_cuda/bad_input_raises}"
 RACECHECK_TESTS="${FERX_KIT_RACECHECK_TESTS:-integral_cuda/equals_seq_on_batches_of_crops:features_cuda/hog_equals_seq:features_cuda/lbp_equals_seq:clip_descriptors_cuda/lbp_top_equals_seq:detect_cuda/cuda_single_image_and_bad_input:nn_cuda/conv_equals_seq}"
 MIN_TIME="${FERX_KIT_BENCH_MIN_TIME:-0.05}"
-# Time limits per step (seconds): 150 + 90 + 60 + 4 x 45 = 480, so the run ends within 8 minutes
+# Time limits per step (seconds): 150 + 90 + 60 + 5 x 45 = 525, so the run ends within 9 minutes
 # (plus the unpacking, a few seconds); a step that reaches its limit fails with "timeout".
 T_TEST=150 T_MEMCHECK=90 T_RACECHECK=60 T_BENCH=45
 
@@ -51,6 +51,16 @@ export FERX_OPENCV_SAMPLES_DIR="$OUT/data/opencv-doc"
 set -a; . "$KIT/kit.env"; set +a
 record data ok $(( $(date +%s) - t )) "unpacked into $OUT/data"
 
+# Binaries and their libraries: unpacked into RESULTS_DIR/bin on every run (a second kit run into
+# the same RESULTS_DIR gets its own binaries; the unpacking takes a second or two).
+if [ -f "$KIT/bin.tar.gz" ]; then
+  BIN="$OUT/bin"
+  rm -rf "$BIN" && mkdir -p "$BIN"
+  tar -C "$BIN" -xzf "$KIT/bin.tar.gz" || { echo "cannot unpack $KIT/bin.tar.gz" >&2; exit 1; }
+else
+  BIN="$KIT"  # an unpacked kit
+fi
+
 # The bundled libstdc++ (Debian 12's) needs glibc 2.36 or newer.
 glibc=$(getconf GNU_LIBC_VERSION 2>/dev/null | awk '{print $2}')
 if [ -n "$glibc" ] && [ "$(printf '%s\n2.36\n' "$glibc" | sort -V | head -1)" != 2.36 ]; then
@@ -60,14 +70,14 @@ fi
 
 echo "== data (read through the tests' and benchmarks' code, with the kit's reader and paths)"
 t=$(date +%s)
-"$KIT/ferx_kit_data_check" > "$OUT/data-check.log" 2>&1
+"$BIN/ferx_kit_data_check" > "$OUT/data-check.log" 2>&1
 rc=$?
 cat "$OUT/data-check.log"
 if [ $rc -eq 0 ]; then record data-check ok $(( $(date +%s) - t )) "$(tail -1 "$OUT/data-check.log")"
 else record data-check FAIL $(( $(date +%s) - t )) "exit $rc, see data-check.log"; fi
 
 echo "== device"
-"$KIT/ferx_kit_probe" | tee "$OUT/device.txt"
+"$BIN/ferx_kit_probe" | tee "$OUT/device.txt"
 probe=${PIPESTATUS[0]}
 device=yes
 if [ "$probe" -eq 3 ]; then device=no; elif [ "$probe" -ne 0 ]; then device=no; echo "probe failed (exit $probe)"; fi
@@ -75,7 +85,7 @@ record device "$([ $device = yes ] && echo ok || echo none)" 0 "$(head -1 "$OUT/
 
 echo "== test_cuda"
 t=$(date +%s)
-timeout $T_TEST "$KIT/test_cuda" --log_level=test_suite --report_level=short --color_output=no \
+timeout $T_TEST "$BIN/test_cuda" --log_level=test_suite --report_level=short --color_output=no \
   "--logger=HRF,test_suite,stdout:JUNIT,all,$OUT/test_cuda.junit.xml" > "$OUT/test_cuda.log" 2>&1
 rc=$?
 cat "$OUT/test_cuda.log"
@@ -112,7 +122,7 @@ for tool in memcheck racecheck; do
   [ $tool = memcheck ] && extra=(--leak-check full)
   limit=$([ $tool = memcheck ] && echo $T_MEMCHECK || echo $T_RACECHECK)
   timeout $limit "$cs" --tool $tool "${extra[@]}" --error-exitcode 99 \
-    "$KIT/test_cuda" "--run_test=$filter" --log_level=test_suite --report_level=short --color_output=no > "$OUT/sanitizer-$tool.log" 2>&1
+    "$BIN/test_cuda" "--run_test=$filter" --log_level=test_suite --report_level=short --color_output=no > "$OUT/sanitizer-$tool.log" 2>&1
   rc=$?
   tail -25 "$OUT/sanitizer-$tool.log"
   if [ $rc -eq 0 ]; then record "sanitizer-$tool" ok $(( $(date +%s) - t )) "$(grep -m1 'ERROR SUMMARY' "$OUT/sanitizer-$tool.log")"
@@ -120,7 +130,7 @@ for tool in memcheck racecheck; do
   fi
 done
 
-for bench in "$KIT"/bench_*_cuda; do
+for bench in "$BIN"/bench_*_cuda; do
   name=$(basename "$bench")
   echo "== $name"
   t=$(date +%s)
