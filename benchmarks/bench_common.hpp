@@ -63,6 +63,24 @@ inline void set_descriptor_counters(benchmark::State& state, const crop_case& c)
     state.counters["crops_per_s"] = benchmark::Counter(double(c.crops), benchmark::Counter::kIsIterationInvariantRate);
 }
 
+/// <descriptor>/<impl>/<case> of the clip descriptors (bench_features, bench_features_cuda):
+/// one CK+48-sized clip, the 327 clips of CK+48, 30 frames of VGA video.
+struct clip_case {
+    std::string name;
+    int clips, frames, rows, cols;
+};
+inline const std::vector<clip_case>& clip_cases() {
+    static const std::vector<clip_case> cases = {
+        {"clip_3x48x48", 1, 3, 48, 48}, {"batch327_3x48x48", 327, 3, 48, 48}, {"video_30x480x640", 1, 30, 480, 640}};
+    return cases;
+}
+
+/// clips_per_s and frames_per_s of a clip-descriptor benchmark.
+inline void set_clip_counters(benchmark::State& state, const clip_case& c) {
+    state.counters["clips_per_s"] = benchmark::Counter(double(c.clips), benchmark::Counter::kIsIterationInvariantRate);
+    state.counters["frames_per_s"] = benchmark::Counter(double(c.clips) * c.frames, benchmark::Counter::kIsIterationInvariantRate);
+}
+
 }  // namespace ferx_bench
 
 #include <random>

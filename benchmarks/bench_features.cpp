@@ -82,16 +82,8 @@ void register_descriptor(const std::string& component, const Params& p) {
     }
 }
 
-/// <descriptor>/<impl>/<case> of the clip descriptors.
-struct clip_case {
-    std::string name;
-    int clips, frames, rows, cols;
-};
-const std::vector<clip_case>& clip_cases() {
-    static const std::vector<clip_case> cases = {
-        {"clip_3x48x48", 1, 3, 48, 48}, {"batch327_3x48x48", 327, 3, 48, 48}, {"video_30x480x640", 1, 30, 480, 640}};
-    return cases;
-}
+using ferx_bench::clip_case;
+using ferx_bench::clip_cases;
 
 template <class Params, class Policy>
 void ferx_describe_clips(benchmark::State& state, clip_case c, Params p, Policy policy) {
@@ -110,8 +102,7 @@ void ferx_describe_clips(benchmark::State& state, clip_case c, Params p, Policy 
         benchmark::DoNotOptimize(out.data());
         benchmark::ClobberMemory();
     }
-    state.counters["clips_per_s"] = benchmark::Counter(double(c.clips), benchmark::Counter::kIsIterationInvariantRate);
-    state.counters["frames_per_s"] = benchmark::Counter(double(c.clips) * c.frames, benchmark::Counter::kIsIterationInvariantRate);
+    ferx_bench::set_clip_counters(state, c);
 }
 
 template <class Params>

@@ -113,7 +113,10 @@ void ferx_flow(benchmark::State& state, const std::string& name, Policy policy, 
     set_counters(state, c, last);
 }
 
-void opencv_tvl1(benchmark::State& state, const std::string& name, int threads) {
+/// OpenCV on a case with `threads` threads (0: its default): run(frames, flow) computes the flows
+/// of every consecutive pair, leaving the last one in `flow`.
+template <class Run>
+void opencv_flow(benchmark::State& state, const std::string& name, int threads, Run run) {
     const flow_case& c = get_case(name);
     if (!c.missing.empty()) {
         state.SkipWithError(c.missing.c_str());
@@ -123,32 +126,27 @@ void opencv_tvl1(benchmark::State& state, const std::string& name, int threads) 
     if (threads > 0) cv::setNumThreads(threads);
     cv::Mat flow;
     for (auto _ : state) {
-        auto tvl1 = cv::optflow::DualTVL1OpticalFlow::create();
-        for (std::size_t i = 0; i + 1 < c.frames.size(); ++i) tvl1->calc(c.frames[i], c.frames[i + 1], flow);
+        run(c.frames, flow);
         benchmark::ClobberMemory();
     }
     cv::setNumThreads(previous);
     set_counters(state, c, flow);
 }
 
+void opencv_tvl1(benchmark::State& state, const std::string& name, int threads) {
+    opencv_flow(state, name, threads, [](const std::vector<cv::Mat>& frames, cv::Mat& flow) {
+        auto tvl1 = cv::optflow::DualTVL1OpticalFlow::create();
+        for (std::size_t i = 0; i + 1 < frames.size(); ++i) tvl1->calc(frames[i], frames[i + 1], flow);
+    });
+}
+
 void opencv_farneback(benchmark::State& state, const std::string& name, int threads) {
-    const flow_case& c = get_case(name);
-    if (!c.missing.empty()) {
-        state.SkipWithError(c.missing.c_str());
-        return;
-    }
-    const int previous = cv::getNumThreads();
-    if (threads > 0) cv::setNumThreads(threads);
     const auto p = ferx::farneback_params::opencv_sample();
-    cv::Mat flow;
-    for (auto _ : state) {
-        for (std::size_t i = 0; i + 1 < c.frames.size(); ++i)
-            cv::calcOpticalFlowFarneback(c.frames[i], c.frames[i + 1], flow, p.pyr_scale, p.levels, p.winsize, p.iterations,
+    opencv_flow(state, name, threads, [&p](const std::vector<cv::Mat>& frames, cv::Mat& flow) {
+        for (std::size_t i = 0; i + 1 < frames.size(); ++i)
+            cv::calcOpticalFlowFarneback(frames[i], frames[i + 1], flow, p.pyr_scale, p.levels, p.winsize, p.iterations,
                                          p.poly_n, p.poly_sigma, 0);
-        benchmark::ClobberMemory();
-    }
-    cv::setNumThreads(previous);
-    set_counters(state, c, flow);
+    });
 }
 
 /// HOF of a 640x480 field (Farneback's flow of basketball1 -> 2), 4x4 cells, 8 directions.

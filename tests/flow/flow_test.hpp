@@ -44,6 +44,13 @@ struct affine_motion {
     static affine_motion zoom(double s) { return {s, 0, 0, s, 0, 0}; }
 };
 
+/// A named known motion and the bound its test sets on the recovered flow's EPE.
+struct named_motion {
+    const char* name;
+    affine_motion m;
+    double bound;  // set from the measurement beside it
+};
+
 /// Frame 1 of a known motion of `frame0` (8-bit grey): frame1(A (x - c) + c + t) = frame0(x), by
 /// exact inverse mapping with bilinear interpolation (in float, rounded to 8 bits), and the true
 /// flow of every pixel of frame 0 with a mask leaving out `border` pixels and every pixel whose

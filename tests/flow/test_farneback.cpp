@@ -64,11 +64,7 @@ BOOST_AUTO_TEST_CASE(known_motions,
     // RubberWhale (textured; Dimetrodon's flat regions leave Farneback's 15x15 window without
     // structure: there, 2 degrees of rotation measured 3.6 px for ferx and 4.1 px for OpenCV)
     const cv::Mat f0 = ferx::read_image((flow_test::flow_dir() / "middlebury/RubberWhale/frame10.png").string());
-    struct named {
-        const char* name;
-        flow_test::affine_motion m;
-        double bound;  // set from the measurement in the comment
-    } motions[] = {
+    const flow_test::named_motion motions[] = {
         {"translation (1.3, -0.7)", flow_test::affine_motion::translation(1.3, -0.7), 0.2},  // measured 0.126
         {"rotation 2 degrees", flow_test::affine_motion::rotation(2.0), 1.0},                 // measured 0.736
         {"zoom 1.03", flow_test::affine_motion::zoom(1.03), 0.9},                             // measured 0.653

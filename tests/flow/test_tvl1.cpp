@@ -54,11 +54,7 @@ BOOST_AUTO_TEST_SUITE(tvl1)
 
 BOOST_AUTO_TEST_CASE(known_motions) {
     const cv::Mat f0 = test_image()(cv::Rect(60, 40, 200, 160)).clone();
-    struct named {
-        const char* name;
-        flow_test::affine_motion m;
-        double bound;  // set from the measurement in the comment
-    } motions[] = {
+    const flow_test::named_motion motions[] = {
         {"translation (1.3, -0.7)", flow_test::affine_motion::translation(1.3, -0.7), 0.05},  // measured 0.0226
         {"rotation 2 degrees", flow_test::affine_motion::rotation(2.0), 0.12},            // measured 0.0590
         {"zoom 1.03", flow_test::affine_motion::zoom(1.03), 0.14},                // measured 0.0689

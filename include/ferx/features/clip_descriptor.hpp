@@ -164,10 +164,7 @@ void describe(const Policy& policy, const batch_view<const T>& clips, const Para
     detail::require_finite(clips, where);
     const index_t n = clips.shape(0);
     const index_t len = traits::length(params, clips.shape(1), clips.rows(), clips.cols());
-    if (out.shape(0) != n || out.shape(1) != len || (len > 1 && out.stride(1) != 1))
-        throw error(where, "the output must be " + std::to_string(n) + " x " + std::to_string(len) +
-                               " with packed rows, got " + std::to_string(out.shape(0)) + " x " +
-                               std::to_string(out.shape(1)));
+    detail::require_batch_output(out, n, len, where);
     detail::for_each_range(policy, n, 1, [&](index_t lo, index_t hi) {
         typename traits::workspace ws;
         for (index_t i = lo; i < hi; ++i) traits::compute(params, clips[i], out.data() + i * out.stride(0), ws);
@@ -238,10 +235,7 @@ void describe(const exec::cuda_policy& policy, const device_batch_view<const std
     detail::require_packed_rows(clips, where, "the batch of clips");
     const index_t n = clips.shape(0);
     const index_t len = traits::length(params, clips.shape(1), clips.rows(), clips.cols());
-    if (out.data() == nullptr || out.shape(0) != n || out.shape(1) != len || (len > 1 && out.stride(1) != 1))
-        throw error(where, "the output must be " + std::to_string(n) + " x " + std::to_string(len) +
-                               " with packed rows, got " + std::to_string(out.shape(0)) + " x " +
-                               std::to_string(out.shape(1)));
+    detail::require_batch_output(out, n, len, where);
     traits::compute_cuda(policy, clips, params, out, detail::arch_tag{});
 }
 FERX_ARCH_NAMESPACE_END

@@ -141,6 +141,16 @@ constexpr void check_host_describe() {
         check_descriptor_pixel<T>();
 }
 
+/// Throws unless `out` (host or device) is n x len with packed rows: the output of a batch
+/// describe() (frames or clips).
+template <memory_space M>
+void require_batch_output(const tensor_view<float, 2, M>& out, index_t n, index_t len, const char* where) {
+    if (out.data() == nullptr || out.shape(0) != n || out.shape(1) != len || (len > 1 && out.stride(1) != 1))
+        throw error(where, "the output must be " + std::to_string(n) + " x " + std::to_string(len) +
+                               " with packed rows, got " + std::to_string(out.shape(0)) + " x " +
+                               std::to_string(out.shape(1)));
+}
+
 template <class Params, class T>
 void check_describe_input(const tensor_view<const T, 2>& img, const char* where) {
     if (img.data() == nullptr || img.size() == 0) throw error(where, "the image is empty");
@@ -195,10 +205,7 @@ void describe(const Policy& policy, const volume_view<const T>& batch, const Par
     detail::require_finite(batch, where);
     const index_t n = batch.shape(0);
     const index_t len = traits::length(params, batch.rows(), batch.cols());
-    if (out.shape(0) != n || out.shape(1) != len || (len > 1 && out.stride(1) != 1))
-        throw error(where, "the output must be " + std::to_string(n) + " x " + std::to_string(len) +
-                               " with packed rows, got " + std::to_string(out.shape(0)) + " x " +
-                               std::to_string(out.shape(1)));
+    detail::require_batch_output(out, n, len, where);
     detail::for_each_range(policy, n, 1, [&](index_t lo, index_t hi) {
         typename traits::workspace ws;
         for (index_t i = lo; i < hi; ++i) traits::compute(params, batch[i], out.data() + i * out.stride(0), ws);
@@ -227,10 +234,7 @@ void describe(const exec::cuda_policy& policy, const device_volume_view<const st
     detail::require_packed_rows(batch, where, "the batch");
     const index_t n = batch.shape(0);
     const index_t len = traits::length(params, batch.rows(), batch.cols());
-    if (out.data() == nullptr || out.shape(0) != n || out.shape(1) != len || (len > 1 && out.stride(1) != 1))
-        throw error(where, "the output must be " + std::to_string(n) + " x " + std::to_string(len) +
-                               " with packed rows, got " + std::to_string(out.shape(0)) + " x " +
-                               std::to_string(out.shape(1)));
+    detail::require_batch_output(out, n, len, where);
     traits::compute_cuda(policy, batch, params, out, detail::arch_tag{});
 }
 FERX_ARCH_NAMESPACE_END
