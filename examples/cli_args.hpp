@@ -7,6 +7,8 @@
 
 #include <ferx/pipeline/preprocess.hpp>
 
+#include "annotated_video.hpp"
+
 #include <opencv2/core.hpp>
 #include <opencv2/videoio.hpp>
 
@@ -118,32 +120,6 @@ long for_each_frame(cv::VideoCapture& cap, long max_frames, double& io, OnFrame&
     }
     return i;
 }
-
-/// The annotated copy of a video: an MJPG file opened on the first frame written, at the
-/// source's frame rate (25 where it reports none). `open_error(path)` is called (and must throw)
-/// where the file cannot be written.
-class annotated_video {
-public:
-    annotated_video(std::filesystem::path path, double fps) : path_(std::move(path)), fps_(fps > 0 ? fps : 25.0) {}
-
-    /// Writes one frame; returns true when this call opened the file.
-    template <class OnOpenError>
-    bool write(const cv::Mat& bgr, OnOpenError&& open_error) {
-        const bool opening = !writer_.isOpened();
-        if (opening) {
-            writer_.open(path_.string(), cv::VideoWriter::fourcc('M', 'J', 'P', 'G'), fps_, bgr.size());
-            if (!writer_.isOpened()) open_error(path_.string());
-        }
-        writer_.write(bgr);
-        return opening;
-    }
-    const std::filesystem::path& path() const noexcept { return path_; }
-
-private:
-    std::filesystem::path path_;
-    double fps_;
-    cv::VideoWriter writer_;
-};
 
 /// The face with the largest box (a `face_prediction`-like type: `.face.box.area()`), or
 /// nullptr for none: a frame's result in a clip.

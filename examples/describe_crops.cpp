@@ -69,14 +69,15 @@ int main(int argc, char** argv) {
         const auto lbp = timed("LBP u2 (8,1), 6x6 grid", batch, ferx::lbp_params<ferx::lbp_u2>{});
         const auto lpq = timed("LPQ 7x7, decorrelated, 6x6 grid", batch, ferx::lpq_params{});
         if (!out.empty()) {
-            std::ofstream csv(out);
-            if (!csv) throw ferx::error("describe_crops", "cannot write the output", out);
+            ferx::atomic_file file(out, "describe_crops");  // appears under its name only complete
+            std::ostream& csv = file.stream();
             for (std::size_t i = 0; i < files.size(); ++i) {
                 csv << files[i].filename().string();
                 for (const auto* f : {&hog, &lbp, &lpq})
                     for (std::size_t j = 0; j < f->shape(1); ++j) csv << ',' << (*f)(i, j);
                 csv << '\n';
             }
+            file.commit();
             std::cout << "wrote " << out << "\n";
         }
     } catch (const ferx::error& e) {

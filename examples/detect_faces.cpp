@@ -93,7 +93,7 @@ int main(int argc, char** argv) {
             frames = 1;
             total = found.size();
             const std::string out = o.out.empty() ? "detect_faces.png" : o.out;
-            if (!cv::imwrite(out, colour)) throw ferx::error("detect_faces", "cannot write the output", out);
+            ferx::write_image(out, colour, "detect_faces");
             std::cout << "wrote " << out << "\n";
             if (const auto f = ferx::most_confident_face(found)) {
                 std::optional<ferx::eye_pair> e;
@@ -101,7 +101,7 @@ int main(int argc, char** argv) {
                 const auto crop = ferx::crop_face(ferx::view<std::uint8_t>(grey), f->box, {0.2, 64, 64}, e ? &*e : nullptr);
                 const std::string crop_path =
                     (std::filesystem::path(out).parent_path() / (std::filesystem::path(out).stem().string() + "_face.png")).string();
-                cv::imwrite(crop_path, ferx::to_mat(crop));
+                ferx::write_image(crop_path, ferx::to_mat(crop), "detect_faces");
                 std::cout << "wrote " << crop_path << " (most confident face, 64x64" << (e ? ", eyes levelled" : "") << ")\n";
             }
             for (const auto& d : found)

@@ -41,6 +41,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <iomanip>
 #include <iostream>
 #include <sstream>
@@ -112,11 +113,10 @@ public:
     fer_run(const options& o, ferx::cnn_pipeline& net, const ferx::face_detector* det)
         : o_(o), net_(net), det_(det), csv_path_((fs::path(o.out_dir) / "fer_cnn.csv").string()) {
         fs::create_directories(o.out_dir);
-        csv_.open(csv_path_);
-        if (!csv_) throw ferx::error("fer_cnn", "cannot write the CSV file", csv_path_);
-        csv_ << "source,frame,face,x,y,width,height,label,score";
-        for (const auto& c : net.classes()) csv_ << ",score_" << c;
-        csv_ << '\n' << std::setprecision(6);
+        csv_file_ = std::make_unique<ferx::atomic_file>(csv_path_, "fer_cnn");
+        csv() << "source,frame,face,x,y,width,height,label,score";
+        for (const auto& c : net.classes()) csv() << ",score_" << c;
+        csv() << '\n' << std::setprecision(6);
     }
 
     template <class Policy>
@@ -133,7 +133,7 @@ public:
                 t0 = std::chrono::steady_clock::now();
                 draw(bgr, faces);
                 const fs::path dst = fs::path(o_.out_dir) / (fs::path(path).stem().string() + "_cnn.png");
-                if (!cv::imwrite(dst.string(), bgr)) throw ferx::error("fer_cnn", "cannot write the annotated image", dst.string());
+                ferx::write_image(dst.string(), bgr, "fer_cnn");
                 io_ += seconds_since(t0);
             }
         }
@@ -166,6 +166,7 @@ public:
             }
         });
         if (labels.empty()) throw ferx::error("fer_cnn", "the video gave no frame", src);
+        writer.finish();
         xt::xtensor<double, 2> s({labels.size(), k});
         std::copy(scores.begin(), scores.end(), s.data());
         const auto range = ferx::frame_range::second_half();
@@ -178,8 +179,7 @@ public:
     }
 
     void summary() {
-        csv_.flush();
-        if (!csv_) throw ferx::error("fer_cnn", "writing the CSV file failed", csv_path_);
+        csv_file_->commit();  // the CSV appears under its name, complete, only now
         const double per = frames_ > 0 ? 1000.0 / static_cast<double>(frames_) : 0.0;
         std::cout << std::fixed << std::setprecision(2) << frames_ << " frame(s), " << faces_
                   << " face(s); per frame (ms): detect " << t_.detect * per << ", crop+resize " << t_.preprocess * per
@@ -214,10 +214,10 @@ private:
         for (std::size_t f = 0; f < faces.size(); ++f) {
             const auto& p = faces[f];
             const auto& b = p.face.box;
-            csv_ << '"' << source << "\"," << index << ',' << f << ',' << b.x << ',' << b.y << ',' << b.width << ','
+            csv() << '"' << source << "\"," << index << ',' << f << ',' << b.x << ',' << b.y << ',' << b.width << ','
                  << b.height << ',' << label_name(p.label) << ',' << p.scores[static_cast<std::size_t>(p.label)];
-            for (double s : p.scores) csv_ << ',' << s;
-            csv_ << '\n';
+            for (double s : p.scores) csv() << ',' << s;
+            csv() << '\n';
         }
         return faces;
     }
@@ -237,7 +237,8 @@ private:
     ferx::cnn_pipeline& net_;
     const ferx::face_detector* det_;
     std::string csv_path_;
-    std::ofstream csv_;
+    std::unique_ptr<ferx::atomic_file> csv_file_;  // appears under its name when the run ends
+    std::ostream& csv() { return csv_file_->stream(); }
     ferx::stage_times t_;
     double io_ = 0;
     long frames_ = 0, faces_ = 0;

@@ -292,9 +292,15 @@ void write_reports(const options& o, const ferx::evaluation& r, const std::strin
 void append_table(const options& o, const std::string& row) {
     std::cout << row << std::endl;
     if (o.table.empty()) return;
-    std::ofstream t(o.table, std::ios::app);
-    if (!t) throw ferx::error("ferx-experiments", "cannot append to the table", o.table);
-    t << row << "\n";
+    // Appending rewrites the table atomically (ferx/core/file_io.hpp): a failed append leaves the
+    // rows already there intact.
+    std::string text;
+    if (std::filesystem::exists(o.table)) {
+        std::ifstream in(o.table, std::ios::binary);
+        if (!in) throw ferx::error("ferx-experiments", "cannot read the table to append to it", o.table);
+        text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    ferx::write_file_atomically(o.table, text + row + "\n", "ferx-experiments");
 }
 
 template <class Policy>

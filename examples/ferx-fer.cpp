@@ -111,11 +111,9 @@ std::string json_escape(const std::string& s) {
 /// Writes results as they come: CSV rows per face, a JSON array of frames.
 class result_writer {
 public:
-    result_writer(const options& o, const std::vector<std::string>& classes) : classes_(classes) {
-        csv_.open(o.csv);
-        if (!csv_) throw ferx::error("ferx-fer", "cannot write the CSV file", o.csv);
-        json_.open(o.json);
-        if (!json_) throw ferx::error("ferx-fer", "cannot write the JSON file", o.json);
+    result_writer(const options& o, const std::vector<std::string>& classes)
+        : classes_(classes), csv_file_(o.csv, "ferx-fer"), json_file_(o.json, "ferx-fer"),
+          csv_(csv_file_.stream()), json_(json_file_.stream()) {
         csv_ << "source,frame,face,x,y,width,height,label,score";
         for (const auto& c : classes) csv_ << ",score_" << c;
         csv_ << '\n' << std::setprecision(6);
@@ -144,14 +142,15 @@ public:
     }
     void finish(const std::string& clip_json) {
         json_ << "\n ]" << clip_json << "\n}\n";
-        csv_.flush();
-        json_.flush();
-        if (!csv_ || !json_) throw ferx::error("ferx-fer", "writing the CSV or JSON file failed");
+        csv_file_.commit();
+        json_file_.commit();
     }
 
 private:
     std::vector<std::string> classes_;
-    std::ofstream csv_, json_;
+    // Both appear under their names only when the run ends (ferx/core/file_io.hpp).
+    ferx::atomic_file csv_file_, json_file_;
+    std::ostream &csv_, &json_;
     long frames_ = 0;
 };
 
@@ -207,7 +206,7 @@ int run(const Policy& policy, const options& o, const ferx::pipeline_model& mode
                 t0 = std::chrono::steady_clock::now();
                 draw_faces(bgr, faces, model.classes);
                 const fs::path dst = fs::path(o.out_dir) / (fs::path(path).stem().string() + "_fer.png");
-                if (!cv::imwrite(dst.string(), bgr)) throw ferx::error("ferx-fer", "cannot write the annotated image", dst.string());
+                ferx::write_image(dst.string(), bgr, "ferx-fer");
                 st.io += seconds_since(t0);
             }
         }
@@ -240,6 +239,7 @@ int run(const Policy& policy, const options& o, const ferx::pipeline_model& mode
             }
         });
         if (st.frames == 0) throw ferx::error("ferx-fer", "the video gave no frame", src);
+        writer.finish();
         xt::xtensor<double, 2> s({scores.size(), model.classes.size()});
         for (std::size_t i = 0; i < scores.size(); ++i) std::copy(scores[i].begin(), scores[i].end(), s.data() + i * model.classes.size());
         const auto range = ferx::frame_range::second_half();

@@ -104,7 +104,7 @@ int main(int argc, char** argv) {
         std::cout << "box mean   " << box << "x" << box << ", max |ferx - cv::blur| inside the borders: " << diff
                   << " grey level(s)\n";
         std::cout << "local sd   " << box << "x" << box << " windows: from " << sd_min << " to " << sd_max << "\n";
-        if (!cv::imwrite(out_path, box_mean)) throw ferx::error("integral_image", "cannot write the output", out_path);
+        ferx::write_image(out_path, box_mean, "integral_image");
         std::cout << "wrote      " << out_path << "\n";
         return same ? 0 : 1;
     } catch (const ferx::error& e) {

@@ -21,6 +21,8 @@
 #include <ferx/flow/metrics.hpp>
 #include <ferx/flow/tvl1.hpp>
 
+#include "annotated_video.hpp"
+
 #include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
 
@@ -141,7 +143,7 @@ int two_images(const options& o, ferx::thread_pool& pool) {
     }
     if (!o.flo.empty()) ferx::write_flo(o.flo, ferx::view(f));
     const std::string out = o.out.empty() ? "flow.png" : o.out;
-    if (!cv::imwrite(out, colour_mat(f))) throw ferx::error("optical_flow", "cannot write the image", out);
+    ferx::write_image(out, colour_mat(f), "optical_flow");
     std::printf("wrote %s\n", out.c_str());
     return 0;
 }
@@ -158,7 +160,7 @@ int video(const options& o, ferx::thread_pool& pool) {
     if (o.warps) tp.warps = o.warps;
     ferx::tvl1_sequence tvl1(tp);
     ferx::farneback_sequence farneback(ferx::farneback_params::opencv_sample());
-    cv::VideoWriter writer;
+    ferx_examples::annotated_video writer(out, 25);
     cv::Mat frame, grey;
     int n = 0, pairs = 0;
     double secs = 0;
@@ -168,7 +170,7 @@ int video(const options& o, ferx::thread_pool& pool) {
         ++n;
         if (!o.tsn.empty()) {
             std::snprintf(name, sizeof name, "img_%05d.jpg", n);
-            cv::imwrite((std::filesystem::path(o.tsn) / name).string(), frame);
+            ferx::write_image((std::filesystem::path(o.tsn) / name).string(), frame, "optical_flow");
         }
         const auto t0 = std::chrono::steady_clock::now();
         const ferx::image_view<const std::uint8_t> g = ferx::view<std::uint8_t>(std::as_const(grey));
@@ -176,20 +178,17 @@ int video(const options& o, ferx::thread_pool& pool) {
         if (f.size() == 0) continue;  // the first frame
         secs += seconds_since(t0);
         ++pairs;
-        if (!writer.isOpened()) {
-            writer.open(out, cv::VideoWriter::fourcc('M', 'J', 'P', 'G'), 25, cv::Size(grey.cols, grey.rows));
-            if (!writer.isOpened()) throw ferx::error("optical_flow", "cannot create the video", out);
-        }
-        writer.write(colour_mat(f, o.bound / 2));
+        writer.write(colour_mat(f, o.bound / 2), [](const std::string& dst) { throw ferx::error("optical_flow", "cannot create the video", dst); });
         if (!o.tsn.empty()) {
             const auto t = ferx::tsn_encode(ferx::view(f), o.bound);
             std::snprintf(name, sizeof name, "x_%05d.jpg", pairs);
-            cv::imwrite((std::filesystem::path(o.tsn) / name).string(), ferx::to_mat(t.x));
+            ferx::write_image((std::filesystem::path(o.tsn) / name).string(), ferx::to_mat(t.x), "optical_flow");
             std::snprintf(name, sizeof name, "y_%05d.jpg", pairs);
-            cv::imwrite((std::filesystem::path(o.tsn) / name).string(), ferx::to_mat(t.y));
+            ferx::write_image((std::filesystem::path(o.tsn) / name).string(), ferx::to_mat(t.y), "optical_flow");
         }
     }
     if (pairs == 0) throw ferx::error("optical_flow", "the video has fewer than two frames", o.inputs[0]);
+    writer.finish();
     std::printf("%s: %d flows of %dx%d in %.2f s (%.1f pairs/s) on %zu threads; wrote %s%s%s\n", o.method.c_str(),
                 pairs, grey.cols, grey.rows, secs, pairs / secs, pool.size(), out.c_str(),
                 o.tsn.empty() ? "" : " and ", o.tsn.c_str());

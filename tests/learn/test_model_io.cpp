@@ -149,4 +149,30 @@ BOOST_AUTO_TEST_CASE(bad_files) {
     BOOST_CHECK_THROW(ferx::model_writer().save((dir.path / "no" / "such" / "dir.ferx").string()), ferx::error);
 }
 
+// The model a user had survives a save that fails part-way: a real write error (the file-size
+// limit of a child process, as a full disk) while a bigger model is saved over it leaves the old
+// file byte-identical, loadable, and alone in its folder.
+BOOST_AUTO_TEST_CASE(a_failed_save_leaves_the_old_model) {
+    ferx_test::temp_dir dir("ferx_learn_io");
+    xt::xtensor<float, 2> x;
+    ferx::label_vector y;
+    learn_test::blobs<float>(3, 30, 5, 1.5, 2, x, y, true);
+    const std::string path = dir.file("my.ferx");
+    ferx::save_model(path, ferx::fit_linear_svm(ferx::exec::seq, x, y, ferx::linear_svm_params{}));
+    const std::string old = ferx_test::file_bytes(path);
+    BOOST_REQUIRE(old.size() > 200);
+    learn_test::blobs<float>(3, 400, 40, 1.5, 3, x, y, true);
+    const auto bigger = ferx::fit_svc(ferx::exec::seq, ferx::rbf_kernel{0.05}, x, y, ferx::svc_params{});
+    const std::string said = ferx_test::run_with_file_size_limit(old.size() + 100, [&] { ferx::save_model(path, bigger); });
+    BOOST_TEST_INFO(said);
+    BOOST_TEST(said.rfind("ferx::error: ferx::model_writer::save: cannot write the file (File too large)", 0) == 0);
+    BOOST_TEST(said.find("[file: " + path + "]") != std::string::npos);
+    BOOST_TEST(ferx_test::file_bytes(path) == old);
+    BOOST_TEST(ferx_test::folder_names(dir.path) == std::vector<std::string>{"my.ferx"});
+    BOOST_CHECK_NO_THROW(ferx::load_model<ferx::linear_svm_model>(path));
+    // Without the limit the same save goes through and replaces it.
+    ferx::save_model(path, bigger);
+    BOOST_TEST(ferx_test::file_bytes(path) != old);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,8 +1,11 @@
 /// Helpers shared by the ferx test suites: where ../shared is, skipping without it, random images.
 #pragma once
 
+#include <ferx/core/error.hpp>
+
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <cstdlib>
@@ -15,6 +18,12 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include <csignal>
+#include <fstream>
+#include <sstream>
+
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 namespace ferx_test {
@@ -81,6 +90,69 @@ struct temp_dir {
     /// The path of `name` inside the folder, as a string.
     std::string file(const std::string& name) const { return (path / name).string(); }
 };
+
+/// The bytes of a file ("" where it cannot be read).
+inline std::string file_bytes(const std::filesystem::path& p) {
+    std::ifstream f(p, std::ios::binary);
+    std::ostringstream s;
+    s << f.rdbuf();
+    return s.str();
+}
+
+/// The names in a folder, sorted (to see that a failed write left no temporary file behind).
+inline std::vector<std::string> folder_names(const std::filesystem::path& dir) {
+    std::vector<std::string> names;
+    for (const auto& e : std::filesystem::directory_iterator(dir)) names.push_back(e.path().filename().string());
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+/// Runs `fn` in a child process whose file-size limit (RLIMIT_FSIZE) is `max_bytes`, with SIGXFSZ
+/// ignored, so that a write past the limit fails part-way with EFBIG, as on a full disk: a real,
+/// injected write error. Returns what the child saw: "ferx::error: <what()>" when fn threw one,
+/// "no error" when it returned, "other exception" or "child failed" otherwise.
+template <class F>
+std::string run_with_file_size_limit(std::size_t max_bytes, F&& fn) {
+    int fds[2];
+    if (::pipe(fds) != 0) return "child failed: pipe";
+    const pid_t pid = ::fork();
+    if (pid < 0) return "child failed: fork";
+    if (pid == 0) {
+        ::close(fds[0]);
+        std::string said;
+        rlimit lim{static_cast<rlim_t>(max_bytes), static_cast<rlim_t>(max_bytes)};
+        std::signal(SIGXFSZ, SIG_IGN);
+        if (::setrlimit(RLIMIT_FSIZE, &lim) != 0) said = "child failed: setrlimit";
+        else {
+            try {
+                fn();
+                said = "no error";
+            } catch (const ferx::error& e) {
+                said = std::string("ferx::error: ") + e.what();
+            } catch (...) {
+                said = "other exception";
+            }
+        }
+        const char* p = said.data();
+        std::size_t left = said.size();
+        while (left > 0) {
+            const ssize_t w = ::write(fds[1], p, left);
+            if (w <= 0) break;
+            p += w;
+            left -= static_cast<std::size_t>(w);
+        }
+        ::_exit(0);
+    }
+    ::close(fds[1]);
+    std::string out;
+    char buf[512];
+    for (ssize_t r; (r = ::read(fds[0], buf, sizeof buf)) > 0;) out.append(buf, static_cast<std::size_t>(r));
+    ::close(fds[0]);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return "child failed: status " + std::to_string(status);
+    return out;
+}
 
 /// Image files of a folder (sorted), for tests on real images.
 inline std::vector<std::filesystem::path> image_files(const std::filesystem::path& dir) {

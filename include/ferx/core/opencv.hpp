@@ -4,6 +4,7 @@
 #pragma once
 
 #include <ferx/core/error.hpp>
+#include <ferx/core/file_io.hpp>
 #include <ferx/core/tensor.hpp>
 #include <ferx/core/view.hpp>
 
@@ -11,6 +12,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include <cstdint>
+#include <filesystem>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -178,6 +180,24 @@ inline cv::Mat read_image(const std::string& path, bool grey = true) {
         throw error("ferx::read_image", "cannot read the image (missing, unreadable or not an image)",
                     path);
     return m;
+}
+
+/// Writes `img` to `path` in the format its extension names (.png, .jpg, ...), atomically
+/// (ferx/core/file_io.hpp: the target appears only complete). ferx::error naming `where` and
+/// the file when the extension is unknown, OpenCV cannot encode the image or the write fails.
+inline void write_image(const std::string& path, const cv::Mat& img, const std::string& where = "ferx::write_image") {
+    const std::string ext = std::filesystem::path(path).extension().string();
+    if (ext.empty()) throw error(where, "the image file name has no extension to choose the format by", path);
+    if (img.empty()) throw error(where, "the image is empty", path);
+    std::vector<unsigned char> bytes;
+    bool ok = false;
+    try {
+        ok = cv::imencode(ext, img, bytes);
+    } catch (const cv::Exception& e) {
+        throw error(where, std::string("OpenCV cannot encode the image as ") + ext + ": " + e.what(), path);
+    }
+    if (!ok) throw error(where, std::string("OpenCV cannot encode the image as ") + ext, path);
+    write_file_atomically(path, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), where);
 }
 
 FERX_NAMESPACE_END

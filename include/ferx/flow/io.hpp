@@ -10,6 +10,7 @@
 #pragma once
 
 #include <ferx/core/error.hpp>
+#include <ferx/core/file_io.hpp>
 #include <ferx/core/opencv.hpp>
 #include <ferx/core/tensor.hpp>
 #include <ferx/flow/field.hpp>
@@ -23,6 +24,7 @@
 #include <fstream>
 #include <limits>
 #include <string>
+#include <string_view>
 #include <vector>
 
 FERX_NAMESPACE_BEGIN
@@ -117,7 +119,7 @@ inline flow_field read_flo(const std::string& path) {
     return f;
 }
 
-/// Writes a field as a Middlebury .flo file (little-endian). Throws ferx::error naming the file
+/// Writes a field as a Middlebury .flo file (little-endian), atomically (ferx/core/file_io.hpp). Throws ferx::error naming the file
 /// when the field is empty or has a non-finite vector, or the file cannot be written.
 inline void write_flo(const std::string& path, const const_flow_view<>& f) {
     const char* where = "ferx::write_flo";
@@ -133,10 +135,7 @@ inline void write_flo(const std::string& path, const const_flow_view<>& f) {
             detail::to_le(f(y, x).u, p);
             detail::to_le(f(y, x).v, p + 4);
         }
-    std::ofstream out(path, std::ios::binary);
-    if (!out) throw error(where, "cannot create the file", path);
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-    if (!out) throw error(where, "cannot write the file", path);
+    write_file_atomically(path, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), where);
 }
 
 /// Reads a KITTI 16-bit PNG flow file (3 channels, 16 bits). Pixels with B = 0 are invalid and
@@ -170,7 +169,8 @@ inline masked_flow read_kitti_flow(const std::string& path) {
 }
 
 /// Writes a KITTI 16-bit PNG flow file. `valid` (optional, the field's size) marks the pixels that
-/// have a vector; components are rounded to 1/64 pixel and must lie within ±511.98 pixels.
+/// have a vector; components are rounded to 1/64 pixel and must lie within ±511.98 pixels. The
+/// file is written atomically (ferx/core/file_io.hpp).
 inline void write_kitti_flow(const std::string& path, const const_flow_view<>& f,
                              const image_view<const std::uint8_t>& valid = {}) {
     const char* where = "ferx::write_kitti_flow";
@@ -194,13 +194,7 @@ inline void write_kitti_flow(const std::string& path, const const_flow_view<>& f
             row[x] = cv::Vec3w(1, static_cast<std::uint16_t>(v), static_cast<std::uint16_t>(u));
         }
     }
-    bool ok = false;
-    try {
-        ok = cv::imwrite(path, m);
-    } catch (const cv::Exception& e) {
-        throw error(where, std::string("OpenCV cannot write the file: ") + e.what(), path);
-    }
-    if (!ok) throw error(where, "cannot write the file", path);
+    write_image(path, m, where);
 }
 
 FERX_NAMESPACE_END

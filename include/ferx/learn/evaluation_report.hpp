@@ -9,6 +9,8 @@
 #pragma once
 
 #include <ferx/core/error.hpp>
+#include <ferx/core/file_io.hpp>
+#include <ferx/core/opencv.hpp>
 #include <ferx/learn/evaluate.hpp>
 #include <ferx/learn/metrics.hpp>
 
@@ -18,7 +20,6 @@
 
 #include <algorithm>
 #include <cstddef>
-#include <fstream>
 #include <iomanip>
 #include <sstream>
 #include <string>
@@ -27,13 +28,10 @@
 
 FERX_NAMESPACE_BEGIN
 
-/// Writes `text` to `path` (replacing it); ferx::error naming the file if it cannot be written.
+/// Writes `text` to `path` (replacing it atomically: ferx/core/file_io.hpp); ferx::error naming
+/// the file and the reason if it cannot be written.
 inline void write_text(const std::string& path, const std::string& text) {
-    std::ofstream out(path, std::ios::binary);
-    if (!out) throw error("ferx::write_text", "cannot open the file for writing", path);
-    out << text;
-    out.flush();
-    if (!out) throw error("ferx::write_text", "writing failed", path);
+    write_file_atomically(path, text, "ferx::write_text");
 }
 
 /// The pooled confusion matrix as CSV (confusion_matrix::csv: a header
@@ -94,18 +92,11 @@ inline cv::Mat draw_confusion_matrix(const confusion_matrix& cm, const std::vect
     return img;
 }
 
-/// draw_confusion_matrix written to `path` (the extension picks the format, e.g. .png);
-/// ferx::error naming the file if OpenCV cannot write it.
+/// draw_confusion_matrix written to `path` (the extension picks the format, e.g. .png), atomically;
+/// ferx::error naming the file if it cannot be encoded or written.
 inline void write_confusion_png(const std::string& path, const confusion_matrix& cm,
                                 const std::vector<std::string>& names = {}) {
-    const cv::Mat img = draw_confusion_matrix(cm, names);
-    bool ok = false;
-    try {
-        ok = cv::imwrite(path, img);
-    } catch (const cv::Exception& e) {
-        throw error("ferx::write_confusion_png", std::string("OpenCV could not write the image: ") + e.what(), path);
-    }
-    if (!ok) throw error("ferx::write_confusion_png", "OpenCV could not write the image", path);
+    write_image(path, draw_confusion_matrix(cm, names), "ferx::write_confusion_png");
 }
 
 /// A markdown report of an evaluation: `title`, the lines of `facts` ("key: value", e.g. the

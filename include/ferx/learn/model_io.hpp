@@ -32,6 +32,7 @@
 #pragma once
 
 #include <ferx/core/error.hpp>
+#include <ferx/core/file_io.hpp>
 #include <ferx/core/samples.hpp>
 
 #include <cerrno>
@@ -247,12 +248,11 @@ public:
         return o.str();
     }
 
-    /// Writes the file; ferx::error naming it when that fails.
+    /// Writes the file atomically (ferx/core/file_io.hpp): a model already at `path` is replaced
+    /// only once the new one is complete on disk, and survives, byte for byte, a save that fails
+    /// part-way. ferx::error naming the file and the system's reason when that fails.
     void save(const std::string& path) const {
-        std::ofstream f(path, std::ios::binary | std::ios::trunc);
-        const std::string text = str();
-        if (!f || !f.write(text.data(), static_cast<std::streamsize>(text.size())) || !f.flush())
-            throw error("ferx::model_writer", "cannot write the model file", path);
+        write_file_atomically(path, str(), "ferx::model_writer::save");
     }
 
 private:
