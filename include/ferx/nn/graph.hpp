@@ -32,10 +32,10 @@ struct dense_tensor {
     }
 };
 
-/// One attribute value: int, float, string, list of ints, list of floats, or a tensor
-/// (ONNX's INT, FLOAT, STRING, INTS, FLOATS, TENSOR).
+/// One attribute value: int, float, string, list of ints, list of floats, a tensor or a list
+/// of strings (ONNX's INT, FLOAT, STRING, INTS, FLOATS, TENSOR, STRINGS).
 using attribute = std::variant<std::int64_t, float, std::string, std::vector<std::int64_t>,
-                               std::vector<float>, dense_tensor>;
+                               std::vector<float>, dense_tensor, std::vector<std::string>>;
 
 /// One operation. `op_type` uses ONNX's operator names ("Conv", "Relu", "Gemm", ...) so that an
 /// imported node and a built one read the same; an empty input name is an omitted optional input.

@@ -12,7 +12,7 @@
 ///  - initializers of every numeric type become float32 `dense_tensor`s (integer tensors such as
 ///    Reshape's shape only where float32 holds every value exactly, |v| <= 2^24);
 ///  - `Constant` nodes become initializers and leave the node list;
-///  - attributes INT, FLOAT, STRING, INTS, FLOATS and TENSOR are kept; other kinds are refused;
+///  - attributes INT, FLOAT, STRING, INTS, FLOATS, TENSOR and STRINGS are kept; other kinds are refused;
 ///  - the default-domain opset version is recorded in `graph::opset_version`.
 /// A malformed file (truncated, not ONNX, data sizes that contradict the shapes, negative or huge
 /// extents, external data, a value no node produces) raises `ferx::error` naming the file and
@@ -343,7 +343,6 @@ private:
         switch (t) {
             case A::GRAPH: return "GRAPH";
             case A::GRAPHS: return "GRAPHS";
-            case A::STRINGS: return "STRINGS";
             case A::TENSORS: return "TENSORS";
             case A::SPARSE_TENSOR: return "SPARSE_TENSOR";
             case A::SPARSE_TENSORS: return "SPARSE_TENSORS";
@@ -360,6 +359,7 @@ private:
         if (a.ints_size() > 0) return A::INTS;
         if (a.floats_size() > 0) return A::FLOATS;
         if (a.has_t()) return A::TENSOR;
+        if (a.strings_size() > 0) return A::STRINGS;
         if (a.has_s()) return A::STRING;
         if (a.has_i()) return A::INT;
         if (a.has_f()) return A::FLOAT;
@@ -378,6 +378,7 @@ private:
             case A::INTS: return attribute{std::vector<std::int64_t>(a.ints().begin(), a.ints().end())};
             case A::FLOATS: return attribute{std::vector<float>(a.floats().begin(), a.floats().end())};
             case A::TENSOR: return attribute{to_dense(a.t(), what)};
+            case A::STRINGS: return attribute{std::vector<std::string>(a.strings().begin(), a.strings().end())};
             case A::UNDEFINED: fail(what + " has no value");
             default:
                 fail(what + " is of type " + attribute_type_name(attribute_kind(a)) +

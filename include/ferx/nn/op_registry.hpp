@@ -14,58 +14,20 @@
 #include <ferx/core/execution.hpp>
 #include <ferx/nn/detail/builtin_ops.hpp>
 #include <ferx/nn/detail/node_reader.hpp>
+#include <ferx/nn/detail/op_def.hpp>
 #include <ferx/nn/ir.hpp>
+#include <ferx/nn/ops/recurrent.hpp>
 #include <ferx/nn/tensor_ref.hpp>
 
+#include <algorithm>
 #include <cstddef>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
 
 FERX_NAMESPACE_BEGIN
 namespace nn {
-
-/// What an extension op's host kernel reads and writes: the step (its attributes, `params` and
-/// geometry), its inputs in the step's order (host pointers; nullptr for an omitted optional
-/// input), its output, and `scratch_floats` floats of scratch.
-struct op_args {
-    const detail::nn_step& step;
-    const float* const* inputs;
-    float* output;
-    float* scratch;
-};
-
-/// One op a session can compile.
-struct op_def {
-    const char* name = "";
-    /// Checks the node's inputs and attributes and fills the step (its kind included).
-    void (*parse)(const detail::node_reader&, detail::nn_step&) = nullptr;
-    // Extension ops only (null for the built-in kinds):
-    /// The output shape from the inputs' shapes (nullptr: an omitted input); sets the step's
-    /// per-plan geometry. Throws ferx::error (detail::fail_step) for shapes it cannot take.
-    shape_t (*infer)(detail::nn_step&, const std::vector<const shape_t*>& inputs, const std::string& source) = nullptr;
-    /// Floats of host scratch one run of the step needs (for its current geometry).
-    std::size_t (*scratch_floats)(const detail::nn_step&) = nullptr;
-    void (*run_seq)(const exec::sequenced_policy&, const op_args&) = nullptr;
-    void (*run_par)(const exec::parallel_policy&, const op_args&) = nullptr;
-    /// Whether the op keeps the images of a batch apart along axis 0 (micro-batching may split it).
-    bool keeps_batch = false;
-};
-
-/// The `op_def` of an extension op: a type with static `parse`, `infer`, `scratch_floats`,
-/// a `run` template over the host policies, and a `keeps_batch` constant.
-template <class Op>
-op_def extension_op(const char* name) {
-    op_def d;
-    d.name = name;
-    d.parse = &Op::parse;
-    d.infer = &Op::infer;
-    d.scratch_floats = &Op::scratch_floats;
-    d.run_seq = &Op::template run<exec::sequenced_policy>;
-    d.run_par = &Op::template run<exec::parallel_policy>;
-    d.keeps_batch = Op::keeps_batch;
-    return d;
-}
 
 /// Every op a session compiles, one line each.
 inline const std::vector<op_def>& op_registry() {
@@ -104,6 +66,10 @@ inline const std::vector<op_def>& op_registry() {
         {"Cast", &parse_shape_op},
         {"Slice", &parse_shape_op},
         {"ConstantOfShape", &parse_shape_op},
+        // sequence layers (ferx/nn/recurrent.hpp)
+        multi_output_op<recurrent_op>("LSTM", 3),
+        multi_output_op<recurrent_op>("GRU", 2),
+        multi_output_op<recurrent_op>("RNN", 2),
     };
     return ops;
 }

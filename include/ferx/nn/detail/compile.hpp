@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <utility>
@@ -71,7 +72,7 @@ inline nn_step parse_node(const compiled_plan& p, const node& n) {
     nn_step s;
     s.node = n.name, s.op = n.op_type;
     s.in_names = n.inputs;
-    s.out_name = n.outputs[0];
+    s.out_name = n.outputs.empty() ? std::string() : n.outputs[0];
     const op_def* def = find_op(n.op_type);
     def->parse(node_reader(n, p), s);
     if (s.kind == step_kind::extension) s.def = def;
@@ -111,12 +112,14 @@ inline compiled_plan compile_plan(const graph& g, session_options options) {
     for (const auto& n : g.nodes) {
         if (!supported_ops().count(n.op_type))
             throw error(session_where, "unsupported op '" + n.op_type + "' in node '" + n.name + "'", p.source);
-        if (n.outputs.empty() || n.outputs[0].empty()) fail_node(p, n, "has no output");
+        const std::size_t computes = find_op(n.op_type)->outputs;  // outputs the op computes
+        const bool any = std::any_of(n.outputs.begin(), n.outputs.end(), [](const std::string& o) { return !o.empty(); });
+        if (computes > 1 ? !any : (n.outputs.empty() || n.outputs[0].empty())) fail_node(p, n, "has no output");
         for (std::size_t o = 0; o < n.outputs.size(); ++o) {
             if (n.outputs[o].empty()) continue;
             if (defined.count(n.outputs[o])) fail_node(p, n, "output '" + n.outputs[o] + "' is already defined elsewhere");
             defined.insert(n.outputs[o]);
-            if (o > 0 && n.op_type != "Dropout" && n.op_type != "BatchNormalization")
+            if (o >= computes && n.op_type != "Dropout" && n.op_type != "BatchNormalization")
                 fail_node(p, n, "has more outputs than ferx supports");
         }
         if (n.op_type == "Constant") {
@@ -138,7 +141,7 @@ inline compiled_plan compile_plan(const graph& g, session_options options) {
     // Only the first output of a node may be consumed (Dropout's mask, BN's training outputs).
     std::set<std::string> secondary;
     for (const auto* n : nodes)
-        for (std::size_t o = 1; o < n->outputs.size(); ++o) secondary.insert(n->outputs[o]);
+        for (std::size_t o = find_op(n->op_type)->outputs; o < n->outputs.size(); ++o) secondary.insert(n->outputs[o]);
     for (const auto* n : nodes)
         for (const auto& in : n->inputs)
             if (secondary.count(in)) fail_node(p, *n, "uses '" + in + "', an output ferx does not compute");
@@ -146,7 +149,35 @@ inline compiled_plan compile_plan(const graph& g, session_options options) {
         if (secondary.count(o.name)) throw error(session_where, "graph output '" + o.name + "' is an output ferx does not compute", p.source);
 
     const std::vector<const node*> order = topological_order(p, nodes);
-    for (const auto* n : order) p.steps.push_back(parse_node(p, *n));
+    for (const auto* n : order) {
+        nn_step s = parse_node(p, *n);
+        if (s.def == nullptr || s.def->outputs <= 1) {
+            p.steps.push_back(std::move(s));
+            continue;
+        }
+        // A multi-output op: its step writes every output into one packed value, and one step
+        // per named output copies its part out (ferx/nn/detail/op_def.hpp).
+        std::string packed = n->name + ":packed-outputs";
+        while (defined.count(packed)) packed += "'";
+        defined.insert(packed);
+        p.all_names.insert(packed);
+        s.out_name = packed;
+        const op_def* def = s.def;
+        const auto op_params = s.params;
+        p.steps.push_back(std::move(s));
+        for (std::size_t o = 0; o < n->outputs.size() && o < def->outputs; ++o) {
+            if (n->outputs[o].empty()) continue;
+            nn_step part;
+            part.kind = step_kind::extension;
+            part.node = n->name, part.op = n->op_type;
+            part.in_names = {packed};
+            part.in_names.insert(part.in_names.end(), n->inputs.begin(), n->inputs.end());
+            part.out_name = n->outputs[o];
+            part.def = &output_part_def();
+            part.params = std::make_shared<const output_part_op::params>(output_part_op::params{def, op_params, o});
+            p.steps.push_back(std::move(part));
+        }
+    }
     for (const auto& o : g.outputs) p.output_names.push_back(o.name);
     prune(p);
     fold_shape_steps(p);

@@ -1,0 +1,216 @@
+#!/usr/bin/env python3
+"""Builds one-op ONNX graphs with onnx.helper (random weights, odd sizes) and ONNX Runtime's outputs.
+
+For every case NAME it writes, into --out: NAME.onnx, NAME.txt (one line per tensor:
+"in|out <name> <dims...>", graph inputs in their order, then the outputs ONNX Runtime gave) and
+NAME.<tensor>.f32 (little-endian float32, row-major). tests/onnx/test_op_parity.cpp runs each
+graph through ferx's importer and session (seq and par) and compares. --list prints the names.
+Each case has its own seed, so a case's data does not depend on which others are built.
+"""
+import argparse
+import os
+import sys
+import zlib
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+from onnx import TensorProto, helper
+
+CASES = {}
+
+
+def case(fn):
+    CASES[fn.__name__] = fn
+    return fn
+
+
+def floats(rng, shape, scale=1.0):
+    return (rng.standard_normal(shape) * scale).astype(np.float32)
+
+
+def model(nodes, inputs, outputs, inits, opset):
+    graph = helper.make_graph(
+        nodes, "op_case",
+        [helper.make_tensor_value_info(n, TensorProto.FLOAT, list(a.shape)) for n, a in inputs],
+        [helper.make_tensor_value_info(n, TensorProto.FLOAT, None) for n in outputs],
+        initializer=inits)
+    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], producer_name="ferx op cases")
+    m.ir_version = 8
+    # Outputs carry no shape (ferx infers them), which the checker wants: ONNX Runtime checks the graph.
+    return m
+
+
+def init(name, array, dtype=TensorProto.FLOAT):
+    return helper.make_tensor(name, dtype, list(array.shape), array.flatten().tolist())
+
+
+# --- recurrent layers ------------------------------------------------------------------------
+
+def recurrent(rng, op, seq=5, batch=3, inp=7, hidden=6, direction="forward", layout=0, bias=True, lens=None,
+              h0=False, c0=False, peep=False, outputs=("Y", "Y_h", "Y_c"), opset=14, **attrs):
+    gates = {"LSTM": 4, "GRU": 3, "RNN": 1}[op]
+    d = 2 if direction == "bidirectional" else 1
+    x = floats(rng, (seq, batch, inp) if layout == 0 else (batch, seq, inp))
+    inits = [init("W", floats(rng, (d, gates * hidden, inp), 0.5)), init("R", floats(rng, (d, gates * hidden, hidden), 0.5))]
+    names = ["X", "W", "R"]
+    inputs = [("X", x)]
+    if bias:
+        inits.append(init("B", floats(rng, (d, 2 * gates * hidden), 0.5)))
+    names.append("B" if bias else "")
+    if lens is not None:
+        inits.append(init("lens", np.array(lens, dtype=np.int32), TensorProto.INT32))
+    names.append("lens" if lens is not None else "")
+    state = (d, batch, hidden) if layout == 0 else (batch, d, hidden)
+    if h0:
+        inputs.append(("h0", floats(rng, state)))  # a runtime input
+    names.append("h0" if h0 else "")
+    if op == "LSTM":
+        if c0:
+            inputs.append(("c0", floats(rng, state)))
+        names.append("c0" if c0 else "")
+        if peep:
+            inits.append(init("P", floats(rng, (d, 3 * hidden), 0.5)))
+        names.append("P" if peep else "")
+    while names and names[-1] == "":
+        names.pop()
+    outs = [o if o in outputs else "" for o in (("Y", "Y_h", "Y_c") if op == "LSTM" else ("Y", "Y_h"))]
+    while outs and outs[-1] == "":
+        outs.pop()
+    kw = dict(hidden_size=hidden, direction=direction, **attrs)
+    if layout:
+        kw["layout"] = layout
+    node = helper.make_node(op, names, outs, name=op.lower(), **kw)
+    m = model([node], inputs, [o for o in outs if o], inits, opset)
+    if layout == 0:
+        return m, inputs, None
+    # ONNX Runtime refuses layout 1 ("batchwise recurrent operations"): its reference is the
+    # layout-0 graph on the transposed inputs, with the outputs transposed back.
+    kw.pop("layout")
+    ref = model([helper.make_node(op, names, outs, name=op.lower(), **kw)],
+                [(n, a.transpose(1, 0, 2)) for n, a in inputs], [o for o in outs if o], inits, opset)
+    got = run_ort(ref, [(n, a.transpose(1, 0, 2)) for n, a in inputs])
+    back = {"Y": (2, 0, 1, 3), "Y_h": (1, 0, 2), "Y_c": (1, 0, 2)}
+    return m, inputs, [(n, v.transpose(back[n])) for n, v in got]
+
+
+def run_ort(m, inputs):
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 2
+    session = ort.InferenceSession(m.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    values = session.run(None, {n: a for n, a in inputs})
+    return [(o.name, v) for o, v in zip(session.get_outputs(), values)]
+
+
+@case
+def lstm_forward(rng):
+    return recurrent(rng, "LSTM")
+
+
+@case
+def lstm_reverse_no_bias(rng):
+    return recurrent(rng, "LSTM", direction="reverse", bias=False, seq=4, batch=2, inp=5, hidden=3)
+
+
+@case
+def lstm_bidirectional_states_peepholes(rng):
+    return recurrent(rng, "LSTM", direction="bidirectional", h0=True, c0=True, peep=True, seq=6, batch=2, inp=4, hidden=5)
+
+
+@case
+def lstm_bidirectional_lengths(rng):
+    return recurrent(rng, "LSTM", direction="bidirectional", lens=[5, 2, 4], seq=5, batch=3, inp=3, hidden=4)
+
+
+@case
+def lstm_layout1_lengths_states(rng):
+    return recurrent(rng, "LSTM", layout=1, lens=[3, 7], h0=True, c0=True, seq=7, batch=2, inp=9, hidden=5)
+
+
+@case
+def lstm_clip_activations(rng):
+    return recurrent(rng, "LSTM", clip=0.7, activations=["HardSigmoid", "LeakyRelu", "Tanh"],
+                     activation_alpha=[0.3, 0.2], activation_beta=[0.45], seq=4, batch=2, inp=3, hidden=4)
+
+
+@case
+def lstm_only_final_state(rng):
+    return recurrent(rng, "LSTM", outputs=("Y_h",), seq=8, batch=1, inp=6, hidden=7)
+
+
+@case
+def lstm_hidden108_40_steps(rng):
+    return recurrent(rng, "LSTM", seq=40, batch=4, inp=64, hidden=108)
+
+
+@case
+def gru_forward(rng):
+    return recurrent(rng, "GRU")
+
+
+@case
+def gru_linear_before_reset_bidirectional(rng):
+    return recurrent(rng, "GRU", direction="bidirectional", linear_before_reset=1, h0=True, seq=5, batch=2, inp=4, hidden=6)
+
+
+@case
+def gru_reverse_lengths_layout1(rng):
+    return recurrent(rng, "GRU", direction="reverse", layout=1, lens=[2, 6, 1], seq=6, batch=3, inp=5, hidden=3)
+
+
+@case
+def gru_lbr_lengths_clip(rng):
+    return recurrent(rng, "GRU", linear_before_reset=1, lens=[4, 1], clip=1.5, seq=4, batch=2, inp=3, hidden=5)
+
+
+@case
+def rnn_bidirectional_relu(rng):
+    return recurrent(rng, "RNN", direction="bidirectional", activations=["Relu", "Tanh"], h0=True, seq=5, batch=2, inp=3, hidden=4)
+
+
+@case
+def rnn_forward_lengths(rng):
+    return recurrent(rng, "RNN", lens=[3, 1, 4], seq=4, batch=3, inp=6, hidden=5)
+
+
+def write(path, array):
+    np.ascontiguousarray(array, dtype="<f4").tofile(path)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out")
+    ap.add_argument("--cases", default="")
+    ap.add_argument("--list", action="store_true")
+    args = ap.parse_args()
+    if args.list:
+        print("\n".join(CASES))
+        return 0
+    if not args.out:
+        ap.error("--out is required")
+    os.makedirs(args.out, exist_ok=True)
+    wanted = [c for c in args.cases.split(",") if c] or list(CASES)
+    for name in wanted:
+        if name not in CASES:
+            print(f"make_op_cases.py: unknown case '{name}'", file=sys.stderr)
+            return 2
+        rng = np.random.default_rng(zlib.crc32(name.encode()))
+        m, inputs, expected = CASES[name](rng)
+        onnx.save_model(m, os.path.join(args.out, name + ".onnx"))
+        if expected is None:
+            expected = run_ort(m, inputs)
+        lines = []
+        for n, a in inputs:
+            write(os.path.join(args.out, f"{name}.{n}.f32"), a)
+            lines.append("in " + n + " " + " ".join(map(str, a.shape)))
+        for o, v in expected:
+            write(os.path.join(args.out, f"{name}.{o}.f32"), v)
+            lines.append("out " + o + " " + " ".join(map(str, v.shape)))
+        with open(os.path.join(args.out, name + ".txt"), "w") as f:
+            f.write("\n".join(lines) + "\n")
+    print(f"make_op_cases.py: {len(wanted)} case(s), onnxruntime {ort.__version__}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
