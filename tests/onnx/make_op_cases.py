@@ -173,6 +173,193 @@ def rnn_forward_lengths(rng):
     return recurrent(rng, "RNN", lens=[3, 1, 4], seq=4, batch=3, inp=6, hidden=5)
 
 
+# --- elementwise, reductions, contractions, data movement -----------------------------------
+
+def single(rng, op, x_shape, opset=17, extra_inits=(), node_inputs=None, scale=1.0, **attrs):
+    x = floats(rng, x_shape, scale)
+    inits = [init(n, a, t) for n, a, t in extra_inits]
+    node = helper.make_node(op, node_inputs or ["X"], ["Y"], name=op.lower(), **attrs)
+    return model([node], [("X", x)], ["Y"], inits, opset), [("X", x)], None
+
+
+@case
+def hard_swish(rng):
+    return single(rng, "HardSwish", (2, 3, 5, 7), scale=4.0)
+
+
+@case
+def hard_sigmoid_attributes(rng):
+    return single(rng, "HardSigmoid", (3, 11), scale=4.0, alpha=0.3, beta=0.4)
+
+
+@case
+def reduce_mean_axes_attribute(rng):
+    return single(rng, "ReduceMean", (2, 3, 5, 7), axes=[3], keepdims=1)
+
+
+@case
+def reduce_mean_two_axes_negative_no_keepdims(rng):
+    return single(rng, "ReduceMean", (2, 4, 3, 6), axes=[-1, 1], keepdims=0)
+
+
+@case
+def reduce_mean_all_axes(rng):
+    return single(rng, "ReduceMean", (3, 4, 5))
+
+
+@case
+def reduce_mean_axes_input_opset18(rng):
+    return single(rng, "ReduceMean", (2, 3, 4, 5), opset=18, node_inputs=["X", "axes"],
+                  extra_inits=[("axes", np.array([0, 2], dtype=np.int64), TensorProto.INT64)], keepdims=1)
+
+
+@case
+def reduce_sum_axes_input(rng):
+    return single(rng, "ReduceSum", (4, 3, 6), opset=13, node_inputs=["X", "axes"],
+                  extra_inits=[("axes", np.array([1], dtype=np.int64), TensorProto.INT64)], keepdims=0)
+
+
+@case
+def reduce_sum_noop_with_empty_axes(rng):
+    return single(rng, "ReduceSum", (2, 5), opset=13, noop_with_empty_axes=1)
+
+
+@case
+def reduce_max_axes(rng):
+    return single(rng, "ReduceMax", (3, 5, 4, 2), axes=[1, 2], keepdims=1)
+
+
+def einsum(rng, equation, *shapes, opset=17):
+    names = [f"X{i}" for i in range(len(shapes))]
+    inputs = [(n, floats(rng, sh)) for n, sh in zip(names, shapes)]
+    node = helper.make_node("Einsum", names, ["Y"], name="einsum", equation=equation)
+    return model([node], inputs, ["Y"], [], opset), inputs, None
+
+
+@case
+def einsum_graph_conv(rng):
+    return einsum(rng, "nkctv,kvw->nctw", (2, 3, 4, 5, 7), (3, 7, 7))
+
+
+@case
+def einsum_batched_matmul(rng):
+    return einsum(rng, "bij,bjk->bik", (3, 4, 5), (3, 5, 6))
+
+
+@case
+def einsum_attention_scores(rng):
+    return einsum(rng, "nhqd,nhkd->nhqk", (2, 3, 5, 4), (2, 3, 6, 4))
+
+
+@case
+def einsum_implicit_output_and_sum(rng):
+    return einsum(rng, "ij,jk", (4, 5), (5, 3))
+
+
+@case
+def einsum_transpose_and_reduce(rng):
+    return einsum(rng, "abc->ca", (3, 4, 5))
+
+
+@case
+def einsum_outer_product_summed_letter(rng):
+    return einsum(rng, "ia,jb->ji", (4, 3), (5, 2))
+
+
+def live(rng, nodes, x_shape, inits, opset=17):
+    x = floats(rng, x_shape)
+    # A Relu first: the data is a node output (a live tensor), not a graph input.
+    return model([helper.make_node("Relu", ["X"], ["Xr"], name="relu")] + nodes, [("X", x)], ["Y"], inits, opset), [("X", x)], None
+
+
+def i64(name, values):
+    return init(name, np.array(values, dtype=np.int64), TensorProto.INT64)
+
+
+@case
+def slice_live_data(rng):
+    return live(rng, [helper.make_node("Slice", ["Xr", "s", "e", "a"], ["Y"], name="slice")], (2, 9, 5, 4),
+                [i64("s", [2, -3]), i64("e", [7, 100]), i64("a", [1, 2])])
+
+
+@case
+def slice_live_negative_steps(rng):
+    return live(rng, [helper.make_node("Slice", ["Xr", "s", "e", "a", "st"], ["Y"], name="slice")], (3, 8, 6),
+                [i64("s", [-1, 1]), i64("e", [-100, 6]), i64("a", [1, 2]), i64("st", [-2, 2])])
+
+
+@case
+def gather_live_data(rng):
+    return live(rng, [helper.make_node("Gather", ["Xr", "i"], ["Y"], name="gather", axis=2)], (2, 3, 7, 4),
+                [i64("i", [[6, 0], [-1, 3], [2, 2]])])
+
+
+@case
+def gather_live_scalar_index(rng):
+    return live(rng, [helper.make_node("Gather", ["Xr", "i"], ["Y"], name="gather", axis=0)], (5, 3),
+                [init("i", np.array(3, dtype=np.int64), TensorProto.INT64)])
+
+
+def conv(rng, x_shape, w_shape, bias=True, opset=17, **attrs):
+    x = floats(rng, x_shape)
+    inits = [init("W", floats(rng, w_shape, 0.5))]
+    names = ["X", "W"]
+    if bias:
+        inits.append(init("B", floats(rng, (w_shape[0],))))
+        names.append("B")
+    node = helper.make_node("Conv", names, ["Y"], name="conv", **attrs)
+    return model([node], [("X", x)], ["Y"], inits, opset), [("X", x)], None
+
+
+@case
+def conv1d_temporal_dilated_padded(rng):
+    return conv(rng, (2, 6, 17), (8, 6, 9), pads=[4, 4], dilations=[2])
+
+
+@case
+def conv1d_groups_strided(rng):
+    return conv(rng, (1, 6, 20), (9, 2, 3), group=3, strides=[2], pads=[1, 0], bias=False)
+
+
+@case
+def conv1d_same_upper(rng):
+    return conv(rng, (2, 3, 11), (4, 3, 4), auto_pad="SAME_UPPER", strides=[2])
+
+
+@case
+def conv3d_1x1x1_classifier(rng):
+    return conv(rng, (2, 16, 1, 1, 1), (10, 16, 1, 1, 1))
+
+
+@case
+def conv3d_kernel_3_strides_pads(rng):
+    return conv(rng, (1, 3, 5, 6, 7), (4, 3, 3, 2, 3), strides=[1, 2, 2], pads=[1, 0, 1, 1, 1, 0], dilations=[1, 1, 2])
+
+
+def pool(rng, op, x_shape, opset=17, **attrs):
+    return single(rng, op, x_shape, opset=opset, **attrs)
+
+
+@case
+def maxpool1d(rng):
+    return pool(rng, "MaxPool", (2, 3, 13), kernel_shape=[3], strides=[2], pads=[1, 1])
+
+
+@case
+def avgpool1d_count_include_pad_ceil(rng):
+    return pool(rng, "AveragePool", (2, 3, 12), kernel_shape=[4], strides=[3], pads=[1, 2], count_include_pad=1, ceil_mode=1)
+
+
+@case
+def maxpool3d_dilated(rng):
+    return pool(rng, "MaxPool", (1, 2, 6, 7, 5), kernel_shape=[2, 3, 2], strides=[2, 1, 2], dilations=[1, 2, 1], pads=[0, 1, 1, 1, 1, 0])
+
+
+@case
+def avgpool3d(rng):
+    return pool(rng, "AveragePool", (2, 2, 4, 5, 6), kernel_shape=[2, 2, 3], strides=[2, 2, 1], pads=[1, 0, 1, 0, 1, 1])
+
+
 def write(path, array):
     np.ascontiguousarray(array, dtype="<f4").tofile(path)
 

@@ -1,5 +1,5 @@
 /// \file ferx/nn/activation.hpp
-/// Elementwise activations (Relu, LeakyRelu, Sigmoid, Tanh, Clip) and the per-channel affine
+/// Elementwise activations (Relu, LeakyRelu, Sigmoid, Tanh, Clip, HardSigmoid, HardSwish) and the per-channel affine
 /// y = x * scale[c] + shift[c] (an unfolded inference BatchNormalization), on float32 tensors.
 /// NaN inputs propagate to NaN outputs (Relu and Clip compare so that NaN passes through).
 #pragma once
@@ -14,10 +14,11 @@ FERX_NAMESPACE_BEGIN
 namespace nn {
 
 /// The elementwise functions; `unary_op` carries their parameters.
-enum class unary_kind { identity, relu, leaky_relu, sigmoid, tanh, clip };
+enum class unary_kind { identity, relu, leaky_relu, sigmoid, tanh, clip, hard_sigmoid, hard_swish };
 
 /// One elementwise function: identity, relu, leaky_relu (alpha = negative slope),
-/// sigmoid, tanh, clip (alpha = min, beta = max).
+/// sigmoid, tanh, clip (alpha = min, beta = max), hard_sigmoid max(0, min(1, alpha x + beta)),
+/// hard_swish x * hard_sigmoid(x) with alpha = 1/6, beta = 1/2 (ONNX's HardSwish).
 struct unary_op {
     unary_kind kind = unary_kind::identity;
     float alpha = 0.f;
@@ -30,6 +31,8 @@ struct unary_op {
         case unary_kind::sigmoid: return 1.f / (1.f + expf(-x));
         case unary_kind::tanh: return tanhf(x);
         case unary_kind::clip: return x < alpha ? alpha : (x > beta ? beta : x);
+        case unary_kind::hard_sigmoid: return fmaxf(0.f, fminf(1.f, alpha * x + beta));
+        case unary_kind::hard_swish: return x * fmaxf(0.f, fminf(1.f, alpha * x + beta));
         default: return x;
         }
     }

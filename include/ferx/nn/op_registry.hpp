@@ -16,7 +16,9 @@
 #include <ferx/nn/detail/node_reader.hpp>
 #include <ferx/nn/detail/op_def.hpp>
 #include <ferx/nn/ir.hpp>
+#include <ferx/nn/ops/einsum.hpp>
 #include <ferx/nn/ops/recurrent.hpp>
+#include <ferx/nn/ops/reduce.hpp>
 #include <ferx/nn/tensor_ref.hpp>
 
 #include <algorithm>
@@ -40,6 +42,8 @@ inline const std::vector<op_def>& op_registry() {
         {"Sigmoid", &parse_activation},
         {"Tanh", &parse_activation},
         {"Clip", &parse_activation},
+        {"HardSigmoid", &parse_activation},
+        {"HardSwish", &parse_activation},
         {"MaxPool", &parse_pool},
         {"AveragePool", &parse_pool},
         {"GlobalAveragePool", &parse_global_average_pool},
@@ -66,6 +70,11 @@ inline const std::vector<op_def>& op_registry() {
         {"Cast", &parse_shape_op},
         {"Slice", &parse_shape_op},
         {"ConstantOfShape", &parse_shape_op},
+        // reductions and contractions (ferx/nn/ops/reduce.hpp, einsum.hpp)
+        extension_op<reduce_op>("ReduceMean"),
+        extension_op<reduce_op>("ReduceSum"),
+        extension_op<reduce_op>("ReduceMax"),
+        extension_op<einsum_op>("Einsum"),
         // sequence layers (ferx/nn/recurrent.hpp)
         multi_output_op<recurrent_op>("LSTM", 3),
         multi_output_op<recurrent_op>("GRU", 2),

@@ -14,6 +14,7 @@
 #include <ferx/nn/graph.hpp>
 #include <ferx/nn/ir.hpp>
 #include <ferx/nn/plan.hpp>
+#include <ferx/nn/ops/slice.hpp>
 #include <ferx/nn/shape_ops.hpp>
 
 #include <algorithm>
@@ -50,6 +51,41 @@ inline void fold_now(compiled_plan& p, nn_step& s) {
     }
     add_weight(p, s.out_name, std::move(t));
     s.dead = true;
+}
+
+// A Slice or Gather whose data is a runtime tensor becomes an extension step that copies it;
+// its index inputs must be constants.
+inline void make_runtime_data_step(compiled_plan& p, nn_step& s) {
+    const auto constant_ints = [&](std::size_t i, const char* what) {
+        std::vector<std::int64_t> v;
+        if (i >= s.in_names.size() || s.in_names[i].empty()) return v;
+        if (!p.weight_ids.count(s.in_names[i]))
+            fail_step(p, s, std::string("reads a runtime tensor with ") + what + " from '" + s.in_names[i] +
+                                "', which is not a constant; ferx needs constant " + what + " there");
+        for (float f : weight(p, s.in_names[i]).data) v.push_back(static_cast<std::int64_t>(std::llround(f)));
+        return v;
+    };
+    if (s.fold.op == shape_op::slice) {
+        runtime_slice_op::params q;
+        if (s.fold.axes_attribute) {
+            q.starts = s.fold.starts, q.ends = s.fold.ends, q.axes = s.fold.axes;
+        } else {
+            q.starts = constant_ints(1, "starts"), q.ends = constant_ints(2, "ends");
+            q.axes = constant_ints(3, "axes"), q.steps = constant_ints(4, "steps");
+        }
+        s.params = std::make_shared<const runtime_slice_op::params>(std::move(q));
+        s.def = &runtime_slice_def();
+    } else {
+        runtime_gather_op::params q;
+        q.axis = s.fold.axis;
+        q.indices = constant_ints(1, "indices");
+        q.indices_shape = weight(p, s.in_names[1]).shape;
+        s.params = std::make_shared<const runtime_gather_op::params>(std::move(q));
+        s.def = &runtime_gather_def();
+    }
+    s.kind = step_kind::extension;
+    s.fold = {};
+    s.in_names.resize(1);
 }
 
 // Where each shape computation runs (ferx/nn/shape_ops.hpp). A step whose inputs are all
@@ -116,7 +152,9 @@ inline void fold_shape_steps(compiled_plan& p) {
                 fail_step(p, s, "casts a runtime tensor to data type " + std::to_string(s.fold.to) +
                                  "; ferx networks compute in float32 (only Cast to FLOAT is an identity)");
             s.kind = step_kind::alias;
-        } else if (s.fold.op == shape_op::gather || s.fold.op == shape_op::slice || s.fold.op == shape_op::constant_of_shape) {
+        } else if (s.fold.op == shape_op::slice || s.fold.op == shape_op::gather) {
+            make_runtime_data_step(p, s);  // Slice / Gather of live data (ferx/nn/ops/slice.hpp)
+        } else if (s.fold.op == shape_op::constant_of_shape) {
             fail_step(p, s, "runs on a runtime tensor ('" + s.in_names[0] + "'); ferx evaluates " + s.op +
                              " only on constants and on values computed from tensor shapes");
         }

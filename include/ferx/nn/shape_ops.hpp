@@ -260,25 +260,31 @@ inline folded_tensor fold_cast(const folded_tensor& x, std::int64_t to, const fo
     }
 }
 
-/// Slice (opset >= 10 semantics; older attribute forms are passed the same way): per listed axis,
-/// start/end clamped as ONNX defines them, any non-zero step.
-inline folded_tensor fold_slice(const folded_tensor& x, std::vector<std::int64_t> starts, std::vector<std::int64_t> ends,
-                                std::vector<std::int64_t> axes, std::vector<std::int64_t> steps, const fold_context& ctx) {
-    const std::int64_t rank = static_cast<std::int64_t>(x.shape.size());
+/// Where a Slice reads: per axis of the input its first index and step, and the output's shape.
+struct slice_geometry {
+    std::vector<std::int64_t> lo, step;
+    shape_t out_shape;
+};
+
+/// The geometry of Slice (opset >= 10 semantics; older attribute forms are passed the same way)
+/// on a tensor of shape `in`: per listed axis, start/end clamped as ONNX defines them, any
+/// non-zero step.
+inline slice_geometry slice_plan(const shape_t& in, const std::vector<std::int64_t>& starts, const std::vector<std::int64_t>& ends,
+                                 std::vector<std::int64_t> axes, std::vector<std::int64_t> steps, const fold_context& ctx) {
+    const std::int64_t rank = static_cast<std::int64_t>(in.size());
     if (starts.size() != ends.size()) ctx.fail("starts and ends differ in length");
     if (axes.empty())
         for (std::int64_t a = 0; a < static_cast<std::int64_t>(starts.size()); ++a) axes.push_back(a);
     if (steps.empty()) steps.assign(starts.size(), 1);
     if (axes.size() != starts.size() || steps.size() != starts.size()) ctx.fail("starts, ends, axes and steps differ in length");
-    std::vector<std::int64_t> lo(x.shape.size(), 0), step(x.shape.size(), 1);
-    shape_t out_shape = x.shape;
-    std::vector<bool> seen(x.shape.size(), false);
+    slice_geometry g{std::vector<std::int64_t>(in.size(), 0), std::vector<std::int64_t>(in.size(), 1), in};
+    std::vector<bool> seen(in.size(), false);
     for (std::size_t i = 0; i < axes.size(); ++i) {
         const std::size_t a = static_cast<std::size_t>(fold_axis(axes[i], rank, ctx));
         if (seen[a]) ctx.fail("axis " + std::to_string(axes[i]) + " is sliced twice");
         seen[a] = true;
         if (steps[i] == 0) ctx.fail("a step is 0");
-        const std::int64_t d = x.shape[a];
+        const std::int64_t d = in[a];
         // A step longer than the axis takes one element at most: clamped, the arithmetic cannot overflow.
         steps[i] = std::max(-(d + 1), std::min(d + 1, steps[i]));
         std::int64_t s = starts[i] < 0 ? starts[i] + d : starts[i];
@@ -286,15 +292,25 @@ inline folded_tensor fold_slice(const folded_tensor& x, std::vector<std::int64_t
         if (steps[i] > 0) {
             s = std::min(d, std::max<std::int64_t>(0, s));
             e = std::min(d, std::max<std::int64_t>(0, e));
-            out_shape[a] = e > s ? (e - s - 1) / steps[i] + 1 : 0;
+            g.out_shape[a] = e > s ? (e - s - 1) / steps[i] + 1 : 0;
         } else {
             s = std::min(d - 1, std::max<std::int64_t>(-1, s));
             e = std::min(d - 1, std::max<std::int64_t>(-1, e));
-            out_shape[a] = s > e ? (s - e - 1) / -steps[i] + 1 : 0;
+            g.out_shape[a] = s > e ? (s - e - 1) / -steps[i] + 1 : 0;
         }
-        lo[a] = s;
-        step[a] = steps[i];
+        g.lo[a] = s;
+        g.step[a] = steps[i];
     }
+    return g;
+}
+
+/// Slice of a folded tensor (see slice_plan).
+inline folded_tensor fold_slice(const folded_tensor& x, std::vector<std::int64_t> starts, std::vector<std::int64_t> ends,
+                                std::vector<std::int64_t> axes, std::vector<std::int64_t> steps, const fold_context& ctx) {
+    const slice_geometry g = slice_plan(x.shape, starts, ends, std::move(axes), std::move(steps), ctx);
+    const auto& lo = g.lo;
+    const auto& step = g.step;
+    const shape_t& out_shape = g.out_shape;
     folded_tensor out;
     out.shape = out_shape;
     out.integer = x.integer;

@@ -8,6 +8,7 @@
 #include <ferx/core/config.hpp>
 #include <ferx/nn/detail/node_reader.hpp>
 #include <ferx/nn/ir.hpp>
+#include <ferx/nn/ops/conv_nd.hpp>
 
 #include <algorithm>
 #include <cstdint>
@@ -21,8 +22,13 @@ namespace detail {
 inline void parse_conv(const node_reader& r, nn_step& s) {
     r.need_inputs(2, 3);
     const dense_tensor* w = r.constant_input(1);
+    if (w->shape.size() == 3 || w->shape.size() == 5) {  // 1-D and 3-D: ferx/nn/ops/conv_nd.hpp
+        conv_nd_op::parse(r, s);
+        s.def = &conv_nd_def();
+        return;
+    }
     if (w->shape.size() != 4)
-        r.fail("weights of rank " + std::to_string(w->shape.size()) + ": only 2-D convolutions (OIHW weights) are supported");
+        r.fail("weights of rank " + std::to_string(w->shape.size()) + ": 1-D, 2-D and 3-D convolutions (weights of rank 3, 4, 5) are supported");
     s.kind = step_kind::conv;
     s.win = r.window(w->shape[2], w->shape[3]);
     if (s.win.kernel_h != w->shape[2] || s.win.kernel_w != w->shape[3]) r.fail("kernel_shape differs from the weights");
@@ -42,7 +48,7 @@ inline void parse_batch_norm(const node_reader& r, nn_step& s) {
     s.in_names.resize(5);
 }
 
-/// Relu, LeakyRelu, Sigmoid, Tanh, Clip.
+/// Relu, LeakyRelu, Sigmoid, Tanh, Clip, HardSigmoid, HardSwish.
 inline void parse_activation(const node_reader& r, nn_step& s) {
     const std::string& op = r.op();
     r.need_inputs(1, op == "Clip" ? 3 : 1);
@@ -51,6 +57,8 @@ inline void parse_activation(const node_reader& r, nn_step& s) {
     if (op == "LeakyRelu") s.act = {unary_kind::leaky_relu, r.attr_float("alpha", 0.01f), 0.f};
     if (op == "Sigmoid") s.act.kind = unary_kind::sigmoid;
     if (op == "Tanh") s.act.kind = unary_kind::tanh;
+    if (op == "HardSigmoid") s.act = {unary_kind::hard_sigmoid, r.attr_float("alpha", 0.2f), r.attr_float("beta", 0.5f)};
+    if (op == "HardSwish") s.act = {unary_kind::hard_swish, 1.f / 6.f, 0.5f};
     if (op == "Clip") {
         s.act = {unary_kind::clip, r.attr_float("min", -std::numeric_limits<float>::max()),
                  r.attr_float("max", std::numeric_limits<float>::max())};
@@ -69,6 +77,12 @@ inline void parse_pool(const node_reader& r, nn_step& s) {
     const auto& outs = r.get().outputs;
     if (outs.size() > 1 && !outs[1].empty()) r.fail("the Indices output is not supported");
     if (!r.has("kernel_shape")) r.fail("kernel_shape is required");
+    const std::size_t axes = r.attr_ints("kernel_shape").size();
+    if (axes == 1 || axes == 3) {  // 1-D and 3-D: ferx/nn/ops/conv_nd.hpp
+        pool_nd_op::parse(r, s);
+        s.def = &pool_nd_def();
+        return;
+    }
     s.kind = r.op() == "MaxPool" ? step_kind::max_pool : step_kind::average_pool;
     s.win = r.window(1, 1);
     if (r.attr_int("storage_order", 0) != 0) r.fail("storage_order 1 is not supported");

@@ -75,7 +75,7 @@ inline nn_step parse_node(const compiled_plan& p, const node& n) {
     s.out_name = n.outputs.empty() ? std::string() : n.outputs[0];
     const op_def* def = find_op(n.op_type);
     def->parse(node_reader(n, p), s);
-    if (s.kind == step_kind::extension) s.def = def;
+    if (s.kind == step_kind::extension && s.def == nullptr) s.def = def;  // a parser may pick another (Conv 1-D/3-D)
     return s;
 }
 
