@@ -54,6 +54,8 @@
 #include <ferx/data/image_folder.hpp>
 #include <ferx/data/image_list.hpp>
 #include <ferx/data/labels.hpp>
+#include <ferx/data/ntu_skeleton.hpp>
+#include <ferx/data/skeleton_input.hpp>
 
 #include <ferx/learn/dataset.hpp>
 #include <ferx/learn/dense_head.hpp>
@@ -77,6 +79,7 @@
 #include <ferx/nn/features.hpp>
 #include <ferx/nn/gemm.hpp>
 #include <ferx/nn/graph.hpp>
+#include <ferx/nn/graph_conv.hpp>
 #include <ferx/nn/layout.hpp>
 #include <ferx/nn/pool.hpp>
 #include <ferx/nn/session.hpp>
