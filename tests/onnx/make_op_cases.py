@@ -300,6 +300,18 @@ def gather_live_scalar_index(rng):
                 [init("i", np.array(3, dtype=np.int64), TensorProto.INT64)])
 
 
+@case
+def slice_live_bounds_from_shape(rng):
+    # x[:, c // 2 : c] with c read from the tensor's shape, as exporters write it for a dynamic batch.
+    nodes = [helper.make_node("Shape", ["Xr"], ["shape"], name="shape"),
+             helper.make_node("Gather", ["shape", "one"], ["c"], name="gather_c", axis=0),
+             helper.make_node("Div", ["c", "two"], ["half"], name="half"),
+             helper.make_node("Unsqueeze", ["half", "zero"], ["start"], name="start"),
+             helper.make_node("Unsqueeze", ["c", "zero"], ["end"], name="end"),
+             helper.make_node("Slice", ["Xr", "start", "end", "axis1"], ["Y"], name="slice")]
+    return live(rng, nodes, (2, 9, 4), [i64("one", 1), i64("two", 2), i64("zero", [0]), i64("axis1", [1])])
+
+
 def conv(rng, x_shape, w_shape, bias=True, opset=17, **attrs):
     x = floats(rng, x_shape)
     inits = [init("W", floats(rng, w_shape, 0.5))]

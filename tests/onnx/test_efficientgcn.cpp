@@ -1,5 +1,6 @@
-// EfficientGCN-B0 (NTU-60 X-sub), the plain ONNX form (opset 13, basic ops), through the importer
-// and the session: PyTorch's reference logits within 1e-4 and feature map within 1e-3 (top 1
+// EfficientGCN-B0 (NTU-60 X-sub), both ONNX forms (plain: opset 13, basic ops; einsum: opset 17,
+// the model as written, with Einsum, HardSwish, ReduceMean, Slice of live data and a 3-D Conv),
+// through the importer and the session: PyTorch's reference logits within 1e-4 and feature map within 1e-3 (top 1
 // "drink water"), par equal to seq, batch 3 equal sample by sample to batch 1, and the input
 // built from the raw .skeleton by ferx's reader and preprocessing giving the same logits.
 #include <ferx/data/skeleton_input.hpp>
@@ -22,6 +23,7 @@ namespace fs = std::filesystem;
 
 fs::path effgcn_dir() { return ferx_test::shared_dir() / "models" / "efficientgcn"; }
 fs::path plain_file() { return effgcn_dir() / "effgcn_b0_ntu60_xsub_plain_dynbatch.onnx"; }
+fs::path einsum_file() { return effgcn_dir() / "effgcn_b0_ntu60_xsub_einsum_dynbatch.onnx"; }
 fs::path sample_file() { return ferx_test::shared_dir() / "data" / "skeleton" / "ntu" / "S001C001P001R001A001.skeleton"; }
 
 const ferx::nn::shape_t input_sample = {3, 6, 288, 25, 2};
@@ -57,7 +59,7 @@ std::size_t top1(const float* logits) { return static_cast<std::size_t>(std::max
 BOOST_AUTO_TEST_SUITE(onnx_efficientgcn, *boost::unit_test::precondition(ferx_test::file_present{
                                              plain_file(), "EfficientGCN-B0 (../shared/models/efficientgcn)"}))
 
-BOOST_AUTO_TEST_CASE(plain_form_matches_pytorch) {
+void check_against_pytorch(const fs::path& file, const char* form) {
     const auto x = ferx_test::load_npy(effgcn_dir() / "input_S001C001P001R001A001.npy");
     const auto ref_l = ferx_test::load_npy(effgcn_dir() / "ref_logits.npy");
     const auto ref_f = ferx_test::load_npy(effgcn_dir() / "ref_feature.npy");
@@ -65,11 +67,11 @@ BOOST_AUTO_TEST_CASE(plain_form_matches_pytorch) {
     BOOST_TEST_REQUIRE(ref_l.values.size() == classes);
     BOOST_TEST_REQUIRE(ref_f.values.size() == feature_floats);
 
-    ferx::nn::session s(ferx::nn::load_onnx(plain_file()));
+    ferx::nn::session s(ferx::nn::load_onnx(file));
     const auto seq = run(ferx::exec::seq, s, x.values, 1);
     const double dl = max_abs_diff(seq.logits.data(), ref_l.values.data(), classes);
     const double df = max_abs_diff(seq.feature.data(), ref_f.values.data(), feature_floats);
-    BOOST_TEST_MESSAGE("EfficientGCN-B0 plain, seq: max |logits - ref| " << dl << ", max |feature - ref| " << df);
+    BOOST_TEST_MESSAGE("EfficientGCN-B0 " << form << ", seq: max |logits - ref| " << dl << ", max |feature - ref| " << df);
     BOOST_TEST(dl <= 1e-4);
     BOOST_TEST(df <= 1e-3);
     BOOST_TEST(top1(seq.logits.data()) == 0u);  // A001 "drink water"
@@ -77,6 +79,13 @@ BOOST_AUTO_TEST_CASE(plain_form_matches_pytorch) {
     const auto par = run(ferx::exec::par, s, x.values, 1);
     BOOST_TEST(par.logits == seq.logits, boost::test_tools::per_element());
     BOOST_TEST(max_abs_diff(par.feature.data(), seq.feature.data(), feature_floats) == 0.0);
+}
+
+BOOST_AUTO_TEST_CASE(plain_form_matches_pytorch) { check_against_pytorch(plain_file(), "plain"); }
+
+BOOST_AUTO_TEST_CASE(einsum_form_matches_pytorch,
+                     *boost::unit_test::precondition(ferx_test::file_present{einsum_file(), "the EfficientGCN einsum form"})) {
+    check_against_pytorch(einsum_file(), "einsum");
 }
 
 BOOST_AUTO_TEST_CASE(input_from_the_raw_skeleton_gives_the_same_logits,
@@ -97,7 +106,7 @@ BOOST_AUTO_TEST_CASE(input_from_the_raw_skeleton_gives_the_same_logits,
     BOOST_TEST(top1(from_raw.logits.data()) == 0u);
 }
 
-BOOST_AUTO_TEST_CASE(batch_3_equals_batch_1_sample_by_sample, *boost::unit_test::label("heavy")) {
+void check_batch_3(const fs::path& file) {
     // Three different samples: the reference input, the same at half scale, and ferx's own input.
     const auto npy = ferx_test::load_npy(effgcn_dir() / "input_S001C001P001R001A001.npy");
     std::vector<std::vector<float>> samples(3, npy.values);
@@ -109,7 +118,7 @@ BOOST_AUTO_TEST_CASE(batch_3_equals_batch_1_sample_by_sample, *boost::unit_test:
     std::vector<float> batch;
     for (const auto& v : samples) batch.insert(batch.end(), v.begin(), v.end());
 
-    ferx::nn::session s(ferx::nn::load_onnx(plain_file()));
+    ferx::nn::session s(ferx::nn::load_onnx(file));
     const auto b3 = run(ferx::exec::par, s, batch, 3);
     const auto ref_l = ferx_test::load_npy(effgcn_dir() / "ref_logits.npy");
     for (std::size_t k = 0; k < 3; ++k) {
@@ -126,6 +135,15 @@ BOOST_AUTO_TEST_CASE(batch_3_equals_batch_1_sample_by_sample, *boost::unit_test:
     BOOST_TEST(max_abs_diff(b3.logits.data() + 2 * classes, ref_l.values.data(), classes) <= 1e-4);
     // The half-scale sample is another input: other logits.
     BOOST_TEST(max_abs_diff(b3.logits.data() + classes, b3.logits.data(), classes) > 1e-2);
+}
+
+BOOST_AUTO_TEST_CASE(batch_3_equals_batch_1_sample_by_sample, *boost::unit_test::label("heavy")) {
+    check_batch_3(plain_file());
+}
+
+BOOST_AUTO_TEST_CASE(einsum_form_batch_3_equals_batch_1, *boost::unit_test::label("heavy") *
+                     boost::unit_test::precondition(ferx_test::file_present{einsum_file(), "the EfficientGCN einsum form"})) {
+    check_batch_3(einsum_file());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -63,6 +63,10 @@ struct nn_step {
     // extension ops: their definition, and attributes of their own (set by their parse)
     const op_def* def = nullptr;
     std::shared_ptr<const void> params;
+    // extension ops: values computed from tensor shapes that they read (Slice's bounds), each
+    // evaluated for the plan into shape_values before their infer runs
+    std::vector<std::string> shape_inputs;
+    std::vector<std::vector<std::int64_t>> shape_values;
     // geometry (per plan)
     conv_geometry conv;
     pool_geometry pool;

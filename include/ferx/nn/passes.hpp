@@ -55,7 +55,7 @@ inline void fold_now(compiled_plan& p, nn_step& s) {
 
 // A Slice or Gather whose data is a runtime tensor becomes an extension step that copies it;
 // its index inputs must be constants.
-inline void make_runtime_data_step(compiled_plan& p, nn_step& s) {
+inline void make_runtime_data_step(compiled_plan& p, nn_step& s, const std::map<std::string, std::size_t>& planned) {
     const auto constant_ints = [&](std::size_t i, const char* what) {
         std::vector<std::int64_t> v;
         if (i >= s.in_names.size() || s.in_names[i].empty()) return v;
@@ -70,8 +70,17 @@ inline void make_runtime_data_step(compiled_plan& p, nn_step& s) {
         if (s.fold.axes_attribute) {
             q.starts = s.fold.starts, q.ends = s.fold.ends, q.axes = s.fold.axes;
         } else {
-            q.starts = constant_ints(1, "starts"), q.ends = constant_ints(2, "ends");
-            q.axes = constant_ints(3, "axes"), q.steps = constant_ints(4, "steps");
+            static const char* const what[4] = {"starts", "ends", "axes", "steps"};
+            std::vector<std::int64_t>* lists[4] = {&q.starts, &q.ends, &q.axes, &q.steps};
+            for (std::size_t k = 0; k < 4; ++k) {
+                const std::size_t i = k + 1;
+                if (i < s.in_names.size() && planned.count(s.in_names[i])) {  // from tensor shapes: per plan
+                    q.from_shape[k] = static_cast<int>(s.shape_inputs.size());
+                    s.shape_inputs.push_back(s.in_names[i]);
+                } else {
+                    *lists[k] = constant_ints(i, what[k]);
+                }
+            }
         }
         s.params = std::make_shared<const runtime_slice_op::params>(std::move(q));
         s.def = &runtime_slice_def();
@@ -129,7 +138,10 @@ inline void fold_shape_steps(compiled_plan& p) {
             }
         }
         if (s.op == "Shape" && runtime) from_shapes = true, runtime = false;
-        if (runtime && from_shapes)
+        // Slice of live data may take its bounds from tensor shapes (ferx/nn/ops/slice.hpp).
+        const bool live_slice = s.fold.op == shape_op::slice && !s.fold.axes_attribute && !s.in_names.empty() &&
+                                !p.weight_ids.count(s.in_names[0]) && !planned.count(s.in_names[0]);
+        if (runtime && from_shapes && !live_slice)
             fail_step(p, s, "mixes a runtime tensor with a value computed from tensor shapes");
         if (!runtime) {
             s.host_fold = true;
@@ -153,7 +165,7 @@ inline void fold_shape_steps(compiled_plan& p) {
                                  "; ferx networks compute in float32 (only Cast to FLOAT is an identity)");
             s.kind = step_kind::alias;
         } else if (s.fold.op == shape_op::slice || s.fold.op == shape_op::gather) {
-            make_runtime_data_step(p, s);  // Slice / Gather of live data (ferx/nn/ops/slice.hpp)
+            make_runtime_data_step(p, s, planned);  // Slice / Gather of live data (ferx/nn/ops/slice.hpp)
         } else if (s.fold.op == shape_op::constant_of_shape) {
             fail_step(p, s, "runs on a runtime tensor ('" + s.in_names[0] + "'); ferx evaluates " + s.op +
                              " only on constants and on values computed from tensor shapes");

@@ -199,6 +199,11 @@ public:
             return x;
         }
         case step_kind::extension: {
+            s.shape_values.clear();
+            for (const auto& name : s.shape_inputs) {
+                const fold_context ctx{session_where, "node '" + s.node + "' (" + s.op + ")", p.source};
+                s.shape_values.push_back(folded_ints(planned_value(name), "a shape input", ctx));
+            }
             std::vector<const shape_t*> in;
             for (int id : s.in) in.push_back(id >= 0 ? &p.shape(id) : nullptr);
             return s.def->infer(s, in, p.source);

@@ -1,7 +1,8 @@
 /// \file ferx/nn/ops/slice.hpp
 /// Slice and Gather on live data: where their data input is a runtime tensor (not a shape or a
 /// constant, which ferx/nn/shape_ops.hpp folds), the session runs them as these extension steps.
-/// Their index inputs (Slice's starts, ends, axes, steps; Gather's indices) must be constants;
+/// Gather's indices must be constants; Slice's starts, ends, axes and steps constants or values
+/// computed from tensor shapes (as exporters write `x[:, c:c + n]` for a dynamic batch);
 /// ONNX's semantics otherwise (negative and clamped bounds, negative steps, negative indices,
 /// indices of any rank). `fold_shape_steps` (ferx/nn/passes.hpp) turns a step into one of them
 /// with `make_runtime_slice` / `make_runtime_gather`.
@@ -51,6 +52,9 @@ void strided_copy(const Policy& policy, const float* x, std::int64_t base, const
 struct runtime_slice_op {
     struct params {
         std::vector<std::int64_t> starts, ends, axes, steps;
+        /// Per list (starts, ends, axes, steps): -1 where it is the constant above, else the
+        /// index of the step's shape value that holds it (computed from tensor shapes).
+        int from_shape[4] = {-1, -1, -1, -1};
     };
     static constexpr bool keeps_batch = false;
     static void parse(const node_reader&, nn_step&) {}
@@ -60,7 +64,10 @@ struct runtime_slice_op {
         const params& p = *static_cast<const params*>(s.params.get());
         const fold_context ctx{session_where, "node '" + s.node + "' (" + s.op + ")", source};
         const shape_t& x = *in[0];
-        const slice_geometry g = slice_plan(x, p.starts, p.ends, p.axes, p.steps, ctx);
+        const auto list = [&](int k, const std::vector<std::int64_t>& constant) -> const std::vector<std::int64_t>& {
+            return p.from_shape[k] < 0 ? constant : s.shape_values.at(static_cast<std::size_t>(p.from_shape[k]));
+        };
+        const slice_geometry g = slice_plan(x, list(0, p.starts), list(1, p.ends), list(2, p.axes), list(3, p.steps), ctx);
         std::vector<std::int64_t> stride(x.size(), 1);
         for (std::size_t a = x.size(); a-- > 1;) stride[a - 1] = stride[a] * x[a];
         s.d0 = 0;
