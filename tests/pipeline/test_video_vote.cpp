@@ -66,4 +66,47 @@ BOOST_AUTO_TEST_CASE(mean_score_over_a_range) {
     BOOST_TEST(ferx::mean_score({-1, -1}, xt::xtensor<double, 2>({2, 3}, 0.0)).label == -1);
 }
 
+// TSN's consensus over segments: hand-checked means, maxima and weighted means; bad input.
+BOOST_AUTO_TEST_CASE(segment_consensus_by_hand) {
+    const xt::xtensor<double, 2> s = {{1.0, -2.0, 0.5}, {3.0, 0.0, -1.5}, {2.0, 4.0, 1.0}};
+    const auto avg = ferx::consensus(s);
+    BOOST_TEST(avg[0] == 2.0);
+    BOOST_TEST(avg[1] == 2.0 / 3.0, boost::test_tools::tolerance(1e-15));
+    BOOST_TEST(avg[2] == 0.0, boost::test_tools::tolerance(1e-15));
+    const auto mx = ferx::consensus(s, ferx::segment_consensus::max);
+    BOOST_TEST(mx == std::vector<double>({3.0, 4.0, 1.0}), boost::test_tools::per_element());
+    const auto wt = ferx::consensus(s, ferx::segment_consensus::weighted, {1.0, 0.0, 3.0});
+    BOOST_TEST(wt[0] == (1.0 + 6.0) / 4.0);
+    BOOST_TEST(wt[1] == (-2.0 + 12.0) / 4.0);
+    BOOST_TEST(wt[2] == (0.5 + 3.0) / 4.0);
+    BOOST_CHECK_THROW(ferx::consensus(xt::xtensor<double, 2>(std::array<std::size_t, 2>{0, 3})), ferx::error);
+    BOOST_CHECK_THROW(ferx::consensus(s, ferx::segment_consensus::weighted, {1.0, 2.0}), ferx::error);   // 2 for 3
+    BOOST_CHECK_THROW(ferx::consensus(s, ferx::segment_consensus::weighted, {0.0, 0.0, 0.0}), ferx::error);
+    BOOST_CHECK_THROW(ferx::consensus(s, ferx::segment_consensus::weighted, {1.0, -1.0, 1.0}), ferx::error);
+    BOOST_CHECK_THROW(ferx::consensus(s, ferx::segment_consensus::average, {1.0, 1.0, 1.0}), ferx::error);
+    xt::xtensor<double, 2> bad = s;
+    bad(1, 2) = std::nan("");
+    BOOST_CHECK_THROW(ferx::consensus(bad), ferx::error);
+}
+
+// Late fusion 2 : 2 : 1 of three streams, by hand, with and without softmax; bad input.
+BOOST_AUTO_TEST_CASE(late_fusion_by_hand) {
+    const xt::xtensor<double, 2> rgb = {{1.0, 0.0}, {0.0, 2.0}}, flow = {{3.0, 1.0}, {1.0, 1.0}}, skel = {{-5.0, 5.0}, {0.0, 0.0}};
+    const auto f = ferx::late_fusion({rgb, flow, skel}, {2.0, 2.0, 1.0});
+    BOOST_TEST(f(0, 0) == (2.0 * 1 + 2.0 * 3 + 1.0 * -5) / 5.0, boost::test_tools::tolerance(1e-15));
+    BOOST_TEST(f(0, 1) == (0.0 + 2.0 * 1 + 5.0) / 5.0, boost::test_tools::tolerance(1e-15));
+    BOOST_TEST(f(1, 1) == (4.0 + 2.0 + 0.0) / 5.0, boost::test_tools::tolerance(1e-15));
+    const auto p = ferx::late_fusion({rgb, skel}, {1.0, 1.0}, true);
+    const double p_rgb = 1.0 / (1.0 + std::exp(-1.0));  // softmax(1, 0)[0]
+    const double p_skel = 1.0 / (1.0 + std::exp(10.0));  // softmax(-5, 5)[0]
+    BOOST_TEST(p(0, 0) == (p_rgb + p_skel) / 2.0, boost::test_tools::tolerance(1e-12));
+    BOOST_TEST(p(0, 0) + p(0, 1) == 1.0, boost::test_tools::tolerance(1e-12));
+    BOOST_TEST(p(1, 0) == (1.0 / (1.0 + std::exp(2.0)) + 0.5) / 2.0, boost::test_tools::tolerance(1e-12));
+    BOOST_CHECK_THROW(ferx::late_fusion({}, {}), ferx::error);
+    BOOST_CHECK_THROW(ferx::late_fusion({rgb, flow}, {1.0}), ferx::error);
+    BOOST_CHECK_THROW(ferx::late_fusion({rgb, xt::xtensor<double, 2>({{1.0, 2.0, 3.0}})}, {1.0, 1.0}), ferx::error);
+    BOOST_CHECK_THROW(ferx::late_fusion({rgb, flow}, {0.0, 0.0}), ferx::error);
+    BOOST_CHECK_THROW(ferx::late_fusion({rgb, flow}, {1.0, -0.5}), ferx::error);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

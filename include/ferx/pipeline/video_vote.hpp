@@ -7,6 +7,11 @@
 ///     ferx::frame_range second_half = ferx::frame_range::fractions(0.5, 1.0);
 ///     ferx::clip_decision v = ferx::majority_vote(labels, 7, second_half);   // labels[i] = -1: no face
 ///     ferx::clip_decision s = ferx::mean_score(labels, scores, second_half);  // scores [frames, K]
+///
+/// And TSN's: the consensus of K segments' scores, and the late fusion of several streams.
+///
+///     std::vector<double> clip = ferx::consensus(segment_scores);            // [K, classes]
+///     auto fused = ferx::late_fusion({rgb, flow, skeleton}, {2, 2, 1});      // [clips, classes] each
 #pragma once
 
 #include <ferx/core/error.hpp>
@@ -15,6 +20,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <limits>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -112,6 +118,92 @@ inline clip_decision mean_score(const std::vector<int>& labels, const xt::xtenso
     for (auto& s : d.support) s /= static_cast<double>(d.frames_used);
     d.label = static_cast<int>(std::max_element(d.support.begin(), d.support.end()) - d.support.begin());
     return d;
+}
+
+/// How TSN joins its segments' scores into the clip's: the mean, the maximum per class, or a
+/// weighted mean (weights per segment, normalised by their sum).
+enum class segment_consensus { average, max, weighted };
+
+/// TSN's segmental consensus of `scores` [segments, K] (one row per sampled snippet: see
+/// ferx::select_frames with frame_selection::tsn for the sampling); `weights` (one per segment,
+/// non-negative, not all 0) only for `weighted`. ferx::error for no segment or class, a
+/// non-finite score, or weights that do not fit.
+inline std::vector<double> consensus(const xt::xtensor<double, 2>& scores, segment_consensus how = segment_consensus::average,
+                                     const std::vector<double>& weights = {}) {
+    constexpr const char* where = "ferx::consensus";
+    const std::size_t n = scores.shape(0), k = scores.shape(1);
+    if (n == 0 || k == 0) throw error(where, "the scores have no segment or no class");
+    for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t c = 0; c < k; ++c)
+            if (!std::isfinite(scores(i, c)))
+                throw error(where, "segment " + std::to_string(i) + " has a non-finite score for class " + std::to_string(c));
+    std::vector<double> w(n, 1.0);
+    if (how == segment_consensus::weighted) {
+        if (weights.size() != n)
+            throw error(where, std::to_string(weights.size()) + " weights for " + std::to_string(n) + " segments");
+        double sum = 0;
+        for (double v : weights) {
+            if (!(v >= 0) || !std::isfinite(v)) throw error(where, "a segment weight is negative or not finite");
+            sum += v;
+        }
+        if (sum <= 0) throw error(where, "the segment weights are all 0");
+        w = weights;
+    } else if (!weights.empty()) {
+        throw error(where, "weights are given, but the consensus is not the weighted one");
+    }
+    std::vector<double> out(k, how == segment_consensus::max ? -std::numeric_limits<double>::infinity() : 0.0);
+    double total = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        total += w[i];
+        for (std::size_t c = 0; c < k; ++c) {
+            if (how == segment_consensus::max) out[c] = std::max(out[c], scores(i, c));
+            else out[c] += w[i] * scores(i, c);
+        }
+    }
+    if (how != segment_consensus::max)
+        for (auto& v : out) v /= total;
+    return out;
+}
+
+/// Late fusion of the class scores of several streams (e.g. RGB, flow and skeleton networks,
+/// each [clips, K]): the weighted sum sum_s w_s * scores_s / sum_s w_s, as the two-stream and
+/// TSN papers fuse them (e.g. weights 2 : 2 : 1). With `softmax`, each stream's rows are turned
+/// into probabilities first (streams whose scores have other scales). ferx::error when the
+/// streams differ in shape, a weight is negative or all are 0, or a score is not finite.
+inline xt::xtensor<double, 2> late_fusion(const std::vector<xt::xtensor<double, 2>>& streams, const std::vector<double>& weights,
+                                          bool softmax = false) {
+    constexpr const char* where = "ferx::late_fusion";
+    if (streams.empty()) throw error(where, "no stream to fuse");
+    if (weights.size() != streams.size())
+        throw error(where, std::to_string(weights.size()) + " weights for " + std::to_string(streams.size()) + " streams");
+    const auto shape = streams[0].shape();
+    if (shape[0] == 0 || shape[1] == 0) throw error(where, "the scores have no clip or no class");
+    double sum = 0;
+    for (std::size_t s = 0; s < streams.size(); ++s) {
+        if (streams[s].shape() != shape)
+            throw error(where, "stream " + std::to_string(s) + " has " + std::to_string(streams[s].shape(0)) + " x " +
+                                   std::to_string(streams[s].shape(1)) + " scores, stream 0 " + std::to_string(shape[0]) + " x " +
+                                   std::to_string(shape[1]));
+        if (!(weights[s] >= 0) || !std::isfinite(weights[s])) throw error(where, "the weight of stream " + std::to_string(s) + " is negative or not finite");
+        sum += weights[s];
+        for (double v : streams[s])
+            if (!std::isfinite(v)) throw error(where, "stream " + std::to_string(s) + " has a non-finite score");
+    }
+    if (sum <= 0) throw error(where, "the stream weights are all 0");
+    xt::xtensor<double, 2> out = xt::zeros<double>({shape[0], shape[1]});
+    std::vector<double> row(shape[1]);
+    for (std::size_t s = 0; s < streams.size(); ++s)
+        for (std::size_t i = 0; i < shape[0]; ++i) {
+            for (std::size_t c = 0; c < shape[1]; ++c) row[c] = streams[s](i, c);
+            if (softmax) {
+                const double m = *std::max_element(row.begin(), row.end());
+                double z = 0;
+                for (auto& v : row) z += (v = std::exp(v - m));
+                for (auto& v : row) v /= z;
+            }
+            for (std::size_t c = 0; c < shape[1]; ++c) out(i, c) += weights[s] / sum * row[c];
+        }
+    return out;
 }
 
 FERX_NAMESPACE_END
