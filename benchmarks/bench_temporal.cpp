@@ -1,0 +1,150 @@
+// The temporal and graph networks through ferx's session, beside ONNX Runtime
+// (benchmarks/bench_temporal_onnxruntime.py times the same cases, named <component>/onnxruntime/...):
+//   lstm/<impl>/<case>     one LSTM layer (Y and Y_h): hidden 108 x 40 steps x batch 1 and 64
+//                          (input 128, a CNN-LSTM head over per-frame CNN features), and
+//                          bidirectional hidden 256 x 300 steps (input 256)
+//   gru/<impl>/<case>      the same shapes as a GRU
+//   effgcn/<impl>/<batch>  EfficientGCN-B0 (NTU-60) as written (Einsum form), batches 1 and 16
+//   effgcn_plain/<impl>/1  the same network exported with basic ops only
+// impl: ferx_seq, ferx_par (the default pool). Counters: sequences_per_s, weights_MB, arena_MB,
+// scratch_MB (memory per session).
+#include <ferx/core/execution.hpp>
+#include <ferx/core/thread_pool.hpp>
+#include <ferx/nn/builder.hpp>
+#include <ferx/nn/onnx.hpp>
+#include <ferx/nn/session.hpp>
+
+#include <benchmark/benchmark.h>
+
+#include "bench_common.hpp"
+
+#include <cstdint>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct rnn_case {
+    std::string name;
+    std::int64_t hidden, steps, batch, input;
+    bool bidirectional;
+};
+
+const std::vector<rnn_case>& rnn_cases() {
+    static const std::vector<rnn_case> cases = {
+        {"h108_t40_b1", 108, 40, 1, 128, false},
+        {"h108_t40_b64", 108, 40, 64, 128, false},
+        {"bi256_t300_b1", 256, 300, 1, 256, true},
+    };
+    return cases;
+}
+
+std::vector<float> random_values(std::size_t n, std::uint32_t seed, float scale = 1.f) {
+    std::mt19937 rng(seed);
+    std::normal_distribution<float> d(0.f, scale);
+    std::vector<float> v(n);
+    for (auto& x : v) x = d(rng);
+    return v;
+}
+
+ferx::nn::graph rnn_graph(const std::string& op, const rnn_case& c) {
+    const std::int64_t gates = op == "LSTM" ? 4 : 3, d = c.bidirectional ? 2 : 1, gh = gates * c.hidden;
+    const auto t = [](std::vector<std::int64_t> shape, std::uint32_t seed) {
+        std::size_t n = 1;
+        for (auto e : shape) n *= static_cast<std::size_t>(e);
+        return ferx::nn::dense_tensor{shape, random_values(n, seed, 0.1f)};
+    };
+    return ferx::nn::graph_builder(op + "_" + c.name)
+        .input("X", {c.steps, c.batch, c.input})
+        .initializer("W", t({d, gh, c.input}, 1))
+        .initializer("R", t({d, gh, c.hidden}, 2))
+        .initializer("B", t({d, 2 * gh}, 3))
+        .node(op, {"X", "W", "R", "B"}, {"Y", "Y_h"},
+              {{"hidden_size", c.hidden}, {"direction", std::string(c.bidirectional ? "bidirectional" : "forward")}}, "rnn")
+        .output("Y")
+        .output("Y_h")
+        .opset(14)
+        .build();
+}
+
+void set_memory(benchmark::State& state, const ferx::nn::session& s, std::int64_t batch) {
+    state.counters["sequences_per_s"] = benchmark::Counter(double(batch), benchmark::Counter::kIsIterationInvariantRate);
+    const auto mem = s.memory();
+    state.counters["weights_MB"] = double(mem.weights_bytes) / 1e6;
+    state.counters["arena_MB"] = double(mem.arena_bytes) / 1e6;
+    state.counters["scratch_MB"] = double(mem.scratch_bytes) / 1e6;
+}
+
+template <class Policy>
+void ferx_rnn(benchmark::State& state, std::string op, rnn_case c, Policy policy) {
+    ferx::nn::session s(rnn_graph(op, c));
+    const auto x = random_values(static_cast<std::size_t>(c.steps * c.batch * c.input), 4);
+    const std::vector<ferx::nn::tensor_ref> in = {{x.data(), {c.steps, c.batch, c.input}}};
+    s.run(policy, in);
+    for (auto _ : state) {
+        auto out = s.run(policy, in);
+        benchmark::DoNotOptimize(out[0].data);
+    }
+    set_memory(state, s, c.batch);
+}
+
+fs::path effgcn_file(bool plain) {
+    return fs::path(FERX_BENCH_SHARED_DIR) / "models" / "efficientgcn" /
+           (plain ? "effgcn_b0_ntu60_xsub_plain_dynbatch.onnx" : "effgcn_b0_ntu60_xsub_einsum_dynbatch.onnx");
+}
+
+template <class Policy>
+void ferx_effgcn(benchmark::State& state, bool plain, std::int64_t batch, Policy policy) {
+    const fs::path file = effgcn_file(plain);
+    if (!fs::is_regular_file(file)) {
+        state.SkipWithError(("model not found: " + file.string() + " (../shared absent)").c_str());
+        return;
+    }
+    ferx::nn::session s(ferx::nn::load_onnx(file));
+    const std::int64_t per = 3 * 6 * 288 * 25 * 2;
+    const auto x = random_values(static_cast<std::size_t>(batch * per), 5, 0.3f);
+    const std::vector<ferx::nn::tensor_ref> in = {{x.data(), {batch, 3, 6, 288, 25, 2}}};
+    s.run(policy, in);
+    for (auto _ : state) {
+        auto out = s.run(policy, in);
+        benchmark::DoNotOptimize(out[0].data);
+    }
+    set_memory(state, s, batch);
+}
+
+void register_all() {
+    for (const std::string op : {"LSTM", "GRU"})
+        for (const auto& c : rnn_cases()) {
+            const std::string comp = op == "LSTM" ? "lstm" : "gru";
+            benchmark::RegisterBenchmark((comp + "/ferx_seq/" + c.name).c_str(), ferx_rnn<ferx::exec::sequenced_policy>, op, c,
+                                         ferx::exec::seq)
+                ->Unit(benchmark::kMillisecond)->UseRealTime();
+            benchmark::RegisterBenchmark((comp + "/ferx_par/" + c.name).c_str(), ferx_rnn<ferx::exec::parallel_policy>, op, c,
+                                         ferx::exec::par)
+                ->Unit(benchmark::kMillisecond)->UseRealTime();
+        }
+    for (std::int64_t batch : {1, 16}) {
+        const std::string b = "/" + std::to_string(batch);
+        benchmark::RegisterBenchmark(("effgcn/ferx_seq" + b).c_str(), ferx_effgcn<ferx::exec::sequenced_policy>, false, batch,
+                                     ferx::exec::seq)
+            ->Unit(benchmark::kMillisecond)->UseRealTime();
+        benchmark::RegisterBenchmark(("effgcn/ferx_par" + b).c_str(), ferx_effgcn<ferx::exec::parallel_policy>, false, batch,
+                                     ferx::exec::par)
+            ->Unit(benchmark::kMillisecond)->UseRealTime();
+    }
+    benchmark::RegisterBenchmark("effgcn_plain/ferx_seq/1", ferx_effgcn<ferx::exec::sequenced_policy>, true, 1, ferx::exec::seq)
+        ->Unit(benchmark::kMillisecond)->UseRealTime();
+    benchmark::RegisterBenchmark("effgcn_plain/ferx_par/1", ferx_effgcn<ferx::exec::parallel_policy>, true, 1, ferx::exec::par)
+        ->Unit(benchmark::kMillisecond)->UseRealTime();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    register_all();
+    return ferx_bench::run_registered(argc, argv);
+}
