@@ -142,8 +142,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         ++counts.opencv_checked;
         counts.opencv_agrees_with_ferx += cv_ok == static_cast<bool>(root);
         counts.opencv_agrees_with_pugixml += cv_ok == pugi_ok;
-        if (show && cv_ok != static_cast<bool>(root))
-            std::fprintf(stderr, "xml-diff: OpenCV %s, ferx %s\n", cv_ok ? "accepts" : "refuses", root ? "accepts" : "refuses");
+        if (show)
+            std::fprintf(stderr, "xml-diff: OpenCV %s, ferx %s, pugixml %s\n", cv_ok ? "accepts" : "refuses",
+                         root ? "accepts" : "refuses", pugi_ok ? "accepts" : "refuses");
     }
     return 0;
 }
