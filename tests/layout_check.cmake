@@ -20,8 +20,9 @@ set(exempt_tests
 
 list(JOIN areas " < " order)
 # Folders of tests/ that are not areas: the component ferx::onnx (of nn/), the CUDA tests, the
-# installed-package consumer, compile-fail sources and shared test support.
-set(other_test_dirs onnx cuda consumer compile_fail support)
+# installed-package consumer, compile-fail sources, shared test support and the libFuzzer harnesses
+# (tests/fuzz: one program per input format, named fuzz_<format>.cpp, not Boost.Test files).
+set(other_test_dirs onnx cuda consumer compile_fail support fuzz)
 
 if(NOT ROOT)
   message(FATAL_ERROR "usage: cmake -DROOT=<ferx source dir> -P layout_check.cmake")

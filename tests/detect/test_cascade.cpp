@@ -186,6 +186,45 @@ BOOST_AUTO_TEST_CASE(bad_files_name_file_and_element) {
                  {"unknown cascade type 'svm'"});
 }
 
+// Found by the fuzz_xml_pugixml harness's timings (tests/fuzz): every element's path was made by
+// scanning its parent's earlier children, n^2 / 2 name comparisons for a parent of n children
+// (tens of seconds for a few hundred thousand items, 8x pugixml's time on the shipped cascades);
+// the items are now counted. The paths (and so the error messages) are unchanged.
+BOOST_AUTO_TEST_CASE(many_sequence_items_parse_in_linear_time) {
+    std::string doc = "<opencv_storage>\n<stages>";
+    constexpr int n = 300000;
+    for (int i = 0; i < n; ++i) doc += "<_/><x/>";
+    doc += "<_>oops</_></stages></opencv_storage>";
+    const auto root = ferx::detail::xml_parser("many.xml", "test").parse(doc);
+    const auto& items = root->children.front()->children;
+    BOOST_TEST_REQUIRE(items.size() == 2u * n + 1);
+    BOOST_TEST(items[1]->path == "opencv_storage/stages/x");
+    BOOST_TEST(items[2]->path == "opencv_storage/stages/_[1]");
+    BOOST_TEST(items.back()->path == "opencv_storage/stages/_[300000]");
+    BOOST_TEST(items.back()->line == 2);
+    BOOST_TEST(items.back()->text == "oops");
+}
+
+// Parity with OpenCV's reader (cv::FileStorage), found by comparing it with ferx and pugixml on
+// the fuzz corpus (docs/limits.md, "The XML reader"): a UTF-8 byte-order mark and character
+// references are read as OpenCV reads them; an unknown entity is still refused, naming its line.
+BOOST_AUTO_TEST_CASE(byte_order_mark_and_character_references) {
+    const std::string s = small_haar;
+    const ferx::cascade plain = ferx::parse_cascade(s, "plain.xml");
+    const ferx::cascade bom = ferx::parse_cascade("\xEF\xBB\xBF" + s, "bom.xml");
+    BOOST_TEST(bom.stages.size() == plain.stages.size());
+    const ferx::cascade refs = ferx::parse_cascade(replaced(s, "<height>4</height>", "<height>&#52;</height>"), "ref.xml");
+    BOOST_TEST(refs.window_height == 4);
+    const ferx::cascade hex = ferx::parse_cascade(replaced(s, "<stageType>BOOST", "<stageType>&#x42;OOST"), "hex.xml");
+    BOOST_TEST(hex.window_width == 4);
+    const auto root = ferx::detail::xml_parser("u.xml", "test").parse("<a>&#233;&#x1F600;</a>");
+    BOOST_TEST(root->text == "\xC3\xA9\xF0\x9F\x98\x80");
+    expect_error([] { ferx::detail::xml_parser("r.xml", "test").parse("<a>\n\n&#xD800;</a>"); },
+                 {"line 3", "bad character reference", "r.xml"});
+    expect_error([] { ferx::detail::xml_parser("e.xml", "test").parse("<a>\n&nbsp;</a>"); },
+                 {"line 2", "unknown entity", "e.xml"});
+}
+
 // Random mutations of real files (truncations, byte flips, deleted elements, duplicated spans):
 // each parse either succeeds or throws ferx::error; never anything else, never a crash or hang.
 BOOST_AUTO_TEST_CASE(fuzz_mutations_never_crash, *boost::unit_test::precondition(ferx_test::opencv_cascades_present())) {

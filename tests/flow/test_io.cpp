@@ -170,6 +170,34 @@ BOOST_AUTO_TEST_CASE(kitti_reader_rejects_other_images) {
     }
 }
 
+// A PNG header of a w x h 16-bit RGB image followed by a few bytes of data: no decoder reads
+// this far (ferx's header check comes first), so the chunk CRCs are left zero.
+std::vector<char> png_header(std::uint32_t w, std::uint32_t h, int depth = 16, int colour = 2) {
+    std::vector<char> b = {'\x89', 'P', 'N', 'G', '\r', '\n', '\x1a', '\n', 0, 0, 0, 13, 'I', 'H', 'D', 'R'};
+    for (std::uint32_t v : {w, h})
+        for (int k = 3; k >= 0; --k) b.push_back(static_cast<char>((v >> (8 * k)) & 0xff));
+    for (int v : {depth, colour, 0, 0, 0, 0, 0, 0, 0}) b.push_back(static_cast<char>(v));
+    b.resize(b.size() + 64, 0);
+    return b;
+}
+
+// The resource limit of the fuzz harnesses (tests/fuzz, docs/limits.md): a PNG whose header
+// declares far more pixels than its bytes can hold made OpenCV allocate the whole image
+// (30000x30000x3 16-bit: 5 GB) before it failed; the header is now checked against the file's
+// size before decoding.
+BOOST_AUTO_TEST_CASE(kitti_reader_checks_the_declared_size_before_decoding) {
+    ferx_test::temp_dir dir("ferx_kitti_size");
+    const auto p = (dir.path / "huge.png").string();
+    spit(p, png_header(30000, 30000));
+    expect_file_error([&] { ferx::read_kitti_flow(p); }, p, "declares 30000x30000 pixels, more than its 97 bytes can hold");
+    spit(p, png_header(70000, 2));
+    expect_file_error([&] { ferx::read_kitti_flow(p); }, p, "implausible size 70000x2");
+    spit(p, png_header(4, 4, 8, 6));
+    expect_file_error([&] { ferx::read_kitti_flow(p); }, p, "3-channel 16-bit PNG, got one of 8 bits per sample, colour type 6 (RGBA)");
+    spit(p, std::vector<char>{'G', 'I', 'F', '8', '9', 'a', 0, 0, 0, 0});
+    expect_file_error([&] { ferx::read_kitti_flow(p); }, p, "not a PNG file");
+}
+
 BOOST_AUTO_TEST_CASE(mat_interop_is_zero_copy) {
     auto f = flow_test::random_field(6, 7, 2.f, 5);
     cv::Mat m = ferx::flow_to_mat(ferx::view(f));

@@ -2,6 +2,7 @@
 // exact round trips of every model and preprocessor, several sections in one file, and every
 // kind of bad file (missing, truncated, corrupted, other version, other kernel, other value type,
 // other section) giving a ferx::error that names the file.
+#include <ferx/learn/dense_head.hpp>
 #include <ferx/learn/kernel_svm.hpp>
 #include <ferx/learn/linear_svm.hpp>
 #include <ferx/learn/model_io.hpp>
@@ -15,6 +16,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iomanip>
 #include <sstream>
 
 namespace {
@@ -173,6 +175,37 @@ BOOST_AUTO_TEST_CASE(a_failed_save_leaves_the_old_model) {
     // Without the limit the same save goes through and replaces it.
     ferx::save_model(path, bigger);
     BOOST_TEST(ferx_test::file_bytes(path) != old);
+namespace {
+/// `body` as a model file with the right checksum (as tests/fuzz/fuzz_model.cpp writes its inputs).
+std::string with_checksum(const std::string& body) {
+    std::ostringstream sum;
+    sum << std::hex << std::setw(16) << std::setfill('0') << ferx::detail::fnv1a(body);
+    return body + "end " + sum.str() + "\n";
+}
+}  // namespace
+
+// Inputs found by the fuzz_model harness (tests/fuzz), reduced: each must be a ferx::error
+// naming the file, never another exception or an allocation the file cannot back.
+BOOST_AUTO_TEST_CASE(fuzz_findings) {
+    ferx_test::temp_dir dir("ferx_learn_fuzz");
+    const std::string f = dir.file("fuzz.ferx");
+    using rbf_model = ferx::svc_model<ferx::rbf_kernel, float>;
+    // An rbf gamma of 0: the kernel's own check raised a ferx::error without the file.
+    write_text(f, with_checksum("ferx-model 1\nsection svc\nkernel rbf 0.\nvalue_type float32\ndim 2\n"));
+    expect_error_naming<rbf_model>(f, "kernel gamma must be positive and finite");
+    // Counts the rest of the file cannot hold: refused before allocating (32 GiB for the first).
+    write_text(f, with_checksum("ferx-model 1\nsection standard_scaler\nmean 4294967296 1 2\n"));
+    expect_error_naming<ferx::standard_scaler>(f, "'mean' declares 4294967296 values");
+    write_text(f, with_checksum("ferx-model 1\nsection svc\nkernel rbf 0.5\nvalue_type float32\ndim 4000000000\n"
+                                "n_classes 2\nstrategy ovo\ntasks 1 0 1\nrho 1 0\nprobability 0\n"
+                                "support_vectors 1000000\nsv 0 1 2\n"));
+    expect_error_naming<rbf_model>(f, "'support_vectors' declares 1000000 x 4000000003 values");
+    write_text(f, with_checksum("ferx-model 1\nsection linear_svm\ndim 4294967295\nn_classes 2\nstrategy ovr\n"
+                                "bias 1\ntasks 1 1 0\nweights 1 4294967296\n 1 0\n"));
+    expect_error_naming<ferx::linear_svm_model>(f, "'weights' declares 1 x 4294967296 values");
+    write_text(f, with_checksum("ferx-model 1\nsection dense_head\ndim 16777216\nn_classes 2\nlayers 1\n"
+                                "layer 16777216 16777216\nw 1 0\n"));
+    expect_error_naming<ferx::dense_head_model>(f, "layer 0 declares 16777216 x 16777217 values");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

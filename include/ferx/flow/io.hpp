@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <limits>
 #include <string>
 #include <string_view>
@@ -138,14 +139,52 @@ inline void write_flo(const std::string& path, const const_flow_view<>& f) {
     write_file_atomically(path, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), where);
 }
 
+namespace detail {
+inline constexpr int kitti_max_side = 1 << 15;
+inline std::uint32_t from_be32(const unsigned char* p) {
+    return (std::uint32_t(p[0]) << 24) | (std::uint32_t(p[1]) << 16) | (std::uint32_t(p[2]) << 8) | std::uint32_t(p[3]);
+}
+/// Checks a KITTI flow file's PNG header before anything is decoded: the PNG signature, an IHDR
+/// of a 16-bit RGB image, sides of 1 to 2^15 pixels, and a pixel count that the file's compressed
+/// bytes can hold (zlib expands at most 1032:1), so a small or corrupt file never makes the
+/// decoder allocate gigabytes.
+inline void check_kitti_header(const std::vector<unsigned char>& b, const char* where, const std::string& path) {
+    static const unsigned char signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    if (b.size() < 8 || std::memcmp(b.data(), signature, 8) != 0)
+        throw error(where, "not a PNG file (a KITTI flow file is a 3-channel 16-bit PNG)", path);
+    if (b.size() < 33 || std::memcmp(b.data() + 12, "IHDR", 4) != 0)
+        throw error(where, "the PNG has no IHDR header (truncated or corrupt)", path);
+    const std::uint32_t w = from_be32(b.data() + 16), h = from_be32(b.data() + 20);
+    const int depth = b[24], colour = b[25];
+    if (depth != 16 || colour != 2)
+        throw error(where, "a KITTI flow file is a 3-channel 16-bit PNG, got one of " + std::to_string(depth) +
+                               " bits per sample, colour type " + std::to_string(colour) +
+                               (colour == 0 ? " (grey)" : colour == 2 ? " (RGB)" : colour == 3 ? " (palette)" : colour == 4 ? " (grey + alpha)" : colour == 6 ? " (RGBA)" : ""),
+                    path);
+    if (w < 1 || h < 1 || w > std::uint32_t(kitti_max_side) || h > std::uint32_t(kitti_max_side))
+        throw error(where, "implausible size " + std::to_string(w) + "x" + std::to_string(h) + " (1 to " +
+                               std::to_string(kitti_max_side) + " pixels a side)", path);
+    const double raw = double(h) * (1.0 + 6.0 * double(w));  // a filter byte per row, 6 bytes per pixel
+    if (raw > 1032.0 * double(b.size()) + 65536.0)
+        throw error(where, "the PNG declares " + std::to_string(w) + "x" + std::to_string(h) + " pixels, more than its " +
+                               std::to_string(b.size()) + " bytes can hold (truncated or corrupt)", path);
+}
+}  // namespace detail
+
 /// Reads a KITTI 16-bit PNG flow file (3 channels, 16 bits). Pixels with B = 0 are invalid and
-/// get a zero vector. Throws ferx::error naming the file when it cannot be read, is not a 3-channel
-/// 16-bit image, or has a B channel other than 0 or 1.
+/// get a zero vector. Throws ferx::error naming the file when it cannot be read, is not a PNG of a
+/// 3-channel 16-bit image, declares more pixels than the file can hold or sides over 2^15 pixels
+/// (checked before decoding), or has a B channel other than 0 or 1.
 inline masked_flow read_kitti_flow(const std::string& path) {
     const char* where = "ferx::read_kitti_flow";
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw error(where, "cannot open the file", path);
+    const std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (in.bad()) throw error(where, "cannot read the file", path);
+    detail::check_kitti_header(bytes, where, path);
     cv::Mat m;
     try {
-        m = cv::imread(path, cv::IMREAD_UNCHANGED);
+        m = cv::imdecode(bytes, cv::IMREAD_UNCHANGED);
     } catch (const cv::Exception& e) {
         throw error(where, std::string("OpenCV cannot decode the file: ") + e.what(), path);
     }

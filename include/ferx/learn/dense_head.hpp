@@ -379,6 +379,7 @@ inline void read_section(model_reader& r, dense_head_model& m) {
         r.expect("layer");
         const std::size_t out = r.count(1u << 24), lin = r.count(1u << 24);
         if (lin != in || out == 0) r.fail("dense head layer shapes do not chain");
+        r.require_values(out, in + 1, "layer " + std::to_string(&ly - m.layers.data()));  // w[out x in], b[out]
         ly.w = xt::xtensor<double, 2>({out, in});
         r.expect("w");
         for (auto& v : ly.w) v = r.number();

@@ -309,7 +309,11 @@ void read_section(model_reader& r, svc_model<Kernel, T>& m) {
     if (name != Kernel::name)
         r.fail("the file holds a '" + name + "' kernel, the caller asked for '" + std::string(Kernel::name) + "'");
     detail::read_kernel(r, m.kernel);
-    m.kernel.check("ferx::model_reader");
+    try {
+        m.kernel.check("ferx::model_reader");
+    } catch (const error& e) {
+        r.fail(e.reason());  // the same sentence, naming the file
+    }
     r.expect("value_type");
     if (r.word() != detail::value_type_name<T>())
         r.fail(std::string("the file's value type differs from the caller's (") + detail::value_type_name<T>() + ")");
@@ -331,6 +335,7 @@ void read_section(model_reader& r, svc_model<Kernel, T>& m) {
     }
     r.expect("support_vectors");
     const std::size_t s_count = r.count(), p = m.tasks.size();
+    r.require_values(s_count, 2 + p + m.dim, "'support_vectors'");  // sv index coef[P] x[dim]
     m.support_index.resize(s_count);
     m.support_vectors = xt::xtensor<T, 2>({s_count, m.dim});
     m.coef = xt::xtensor<double, 2>({s_count, p});

@@ -265,6 +265,7 @@ inline void read_section(model_reader& r, linear_svm_model& m) {
     m.tasks = r.read_tasks(m.n_classes);
     r.expect("weights");
     if (r.count() != m.tasks.size() || r.count() != m.dim + 1) r.fail("weights shape does not match tasks and dim");
+    r.require_values(m.tasks.size(), m.dim + 1, "'weights'");
     m.w = xt::xtensor<double, 2>({m.tasks.size(), m.dim + 1});
     for (auto& v : m.w) v = r.number();
 }

@@ -122,6 +122,7 @@ public:
         want << std::hex << std::setw(16) << std::setfill('0') << detail::fnv1a(body);
         if (sum != want.str()) fail("checksum mismatch: the file is corrupted or was edited");
         in_.str(body);
+        body_bytes_ = body.size();
         if (word() != "ferx-model") fail("not a ferx model file (bad magic)");
         const long v = integer();
         if (v != model_format_version)
@@ -177,11 +178,29 @@ public:
     }
     std::vector<double> numbers(const std::string& key) {
         expect(key);
-        std::vector<double> v(count());
+        const std::size_t n = count();
+        require_values(n, 1, "'" + key + "'");
+        std::vector<double> v(n);
         for (auto& x : v) x = number();
         return v;
     }
     [[noreturn]] void fail(const std::string& why) const { throw error("ferx::model_reader", why, path_); }
+
+    /// Bytes of the file not read yet (the end record excluded).
+    std::size_t remaining() {
+        const auto at = in_.tellg();
+        return at < 0 || static_cast<std::size_t>(at) > body_bytes_ ? 0 : body_bytes_ - static_cast<std::size_t>(at);
+    }
+    /// Checks, before a section reader allocates for them, that the `rows` x `cols` values a
+    /// count of the file declares can be in the rest of it (each value takes at least two bytes,
+    /// a digit and a separator): a corrupt count gives a ferx::error naming `what`, never a huge
+    /// allocation.
+    void require_values(std::size_t rows, std::size_t cols, const std::string& what) {
+        const std::size_t left = remaining();
+        if (cols != 0 && rows > left / 2 / cols)
+            fail(what + " declares " + std::to_string(rows) + (cols == 1 ? "" : " x " + std::to_string(cols)) +
+                 " values, more than the " + std::to_string(left) + " bytes left in the file can hold (truncated or corrupt)");
+    }
 
     /// Consumes the header of a section of kind `kind`; the section's reader then reads its
     /// fields with word(), number(), ...
@@ -200,7 +219,9 @@ public:
     /// `tasks P a0 b0 ...`, each class in 0..n_classes-1 (b: -1 for one-vs-rest); at least one.
     std::vector<binary_task> read_tasks(int n_classes) {
         expect("tasks");
-        std::vector<binary_task> t(count(1u << 20));
+        const std::size_t n = count(1u << 20);
+        require_values(n, 2, "'tasks'");
+        std::vector<binary_task> t(n);
         for (auto& b : t) {
             b.positive = static_cast<int>(integer());
             b.negative = static_cast<int>(integer());
@@ -214,6 +235,7 @@ public:
 private:
     std::string path_;
     std::istringstream in_;
+    std::size_t body_bytes_ = 0;
 };
 
 /// Collects sections and writes them as one model file.

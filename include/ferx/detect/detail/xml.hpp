@@ -1,12 +1,15 @@
 /// \file ferx/detect/detail/xml.hpp
-/// A small, strict XML reader for OpenCV's cascade files: elements, attributes, text, comments
-/// and the XML declaration (no DTDs, no entities beyond the five predefined ones, no namespaces).
+/// A small, strict XML reader for OpenCV's cascade files: elements, attributes, text, comments,
+/// CDATA, the XML declaration and a UTF-8 byte-order mark (no DTDs, no entities beyond the five
+/// predefined ones and character references, no namespaces). Kept beside pugixml on purpose:
+/// docs/limits.md, "The XML reader", has the comparison.
 /// Iterative (no recursion), so deep or hostile input cannot overflow the stack; every failure is
 /// a ferx::error naming the file and the line.
 #pragma once
 
 #include <ferx/core/error.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstddef>
@@ -33,6 +36,7 @@ struct xml_element {
     std::vector<std::unique_ptr<xml_element>> children;
     int line = 0;
     std::string path;  ///< e.g. "opencv_storage/cascade/stages/_[3]/stageThreshold"
+    std::size_t items = 0;  ///< children named "_" (OpenCV's sequence items) so far
 
     /// The first child called `n`, or null.
     const xml_element* child(const std::string& n) const {
@@ -58,7 +62,7 @@ public:
     /// Parses `doc`; returns the root element.
     std::unique_ptr<xml_element> parse(const std::string& doc) {
         s_ = &doc;
-        pos_ = 0;
+        pos_ = doc.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0;  // a UTF-8 byte-order mark, as OpenCV skips it
         line_ = 1;
         std::unique_ptr<xml_element> root;
         std::vector<xml_element*> stack;
@@ -125,10 +129,10 @@ public:
                     root = std::move(el);
                 } else {
                     xml_element* parent = stack.back();
-                    std::size_t same = 0;
-                    for (const auto& c : parent->children) same += c->name == raw->name;
+                    // Counted, not searched: a scan of the siblings made a parent of n children
+                    // cost n^2 / 2 name comparisons (seconds for a few hundred thousand).
                     raw->path = parent->path + "/" + raw->name +
-                                (raw->name == "_" ? "[" + std::to_string(same) + "]" : "");
+                                (raw->name == "_" ? "[" + std::to_string(parent->items++) + "]" : "");
                     parent->children.push_back(std::move(el));
                 }
                 if (!self_closing) {
@@ -154,7 +158,9 @@ private:
     bool starts_with(const char* lit) const { return s_->compare(pos_, std::char_traits<char>::length(lit), lit) == 0; }
 
     void advance_to(std::size_t p) {
-        for (; pos_ < p && pos_ < s_->size(); ++pos_) line_ += (*s_)[pos_] == '\n';
+        const std::size_t e = p < s_->size() ? p : s_->size();
+        if (e > pos_) line_ += static_cast<int>(std::count(s_->begin() + static_cast<std::ptrdiff_t>(pos_), s_->begin() + static_cast<std::ptrdiff_t>(e), '\n'));
+        if (e > pos_) pos_ = e;
     }
     void skip_space() {
         while (pos_ < s_->size() && is_space((*s_)[pos_])) advance_to(pos_ + 1);
@@ -192,10 +198,12 @@ private:
         if (!stack.empty()) {
             std::string& t = stack.back()->text;
             for (std::size_t i = b; i < e;) {  // decode the predefined entities
-                const char c = (*s_)[i];
-                if (c != '&') {
-                    t += c;
-                    ++i;
+                if ((*s_)[i] != '&') {  // a run of plain characters, appended at once
+                    const auto b0 = s_->begin();
+                    const std::size_t run_end = static_cast<std::size_t>(
+                        std::find(b0 + static_cast<std::ptrdiff_t>(i), b0 + static_cast<std::ptrdiff_t>(e), '&') - b0);
+                    t.append(*s_, i, run_end - i);
+                    i = run_end;
                     continue;
                 }
                 static const char* const names[] = {"&lt;", "&gt;", "&amp;", "&quot;", "&apos;"};
@@ -209,13 +217,51 @@ private:
                         found = true;
                     }
                 }
+                if (!found && s_->compare(i, 2, "&#") == 0) {  // a character reference, as OpenCV reads it
+                    const std::size_t semi = s_->find(';', i);
+                    if (semi != std::string::npos && semi < e && semi - i <= 10) {
+                        const bool hex = (*s_)[i + 2] == 'x';
+                        const char* b = s_->data() + i + 2 + (hex ? 1 : 0);
+                        const char* end = s_->data() + semi;
+                        std::uint32_t cp = 0;
+                        const auto r = std::from_chars(b, end, cp, hex ? 16 : 10);
+                        if (r.ec == std::errc() && r.ptr == end && b != end && cp >= 1 && cp <= 0x10FFFF &&
+                            (cp < 0xD800 || cp > 0xDFFF)) {
+                            append_utf8(t, cp);
+                            i = semi + 1;
+                            found = true;
+                        }
+                    }
+                    if (!found) {
+                        advance_to(i);  // the error's line is the reference's
+                        fail("bad character reference (&#N; or &#xH; of a Unicode character)");
+                    }
+                }
                 if (!found) {
-                    pos_ = i;
-                    fail("unknown entity");
+                    advance_to(i);
+                    fail("unknown entity (only &lt; &gt; &amp; &quot; &apos; and character references are read)");
                 }
             }
         }
         advance_to(e);
+    }
+
+    static void append_utf8(std::string& t, std::uint32_t cp) {
+        if (cp < 0x80) {
+            t += static_cast<char>(cp);
+        } else if (cp < 0x800) {
+            t += static_cast<char>(0xC0 | (cp >> 6));
+            t += static_cast<char>(0x80 | (cp & 0x3F));
+        } else if (cp < 0x10000) {
+            t += static_cast<char>(0xE0 | (cp >> 12));
+            t += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+            t += static_cast<char>(0x80 | (cp & 0x3F));
+        } else {
+            t += static_cast<char>(0xF0 | (cp >> 18));
+            t += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+            t += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+            t += static_cast<char>(0x80 | (cp & 0x3F));
+        }
     }
 
     const std::string* s_ = nullptr;
