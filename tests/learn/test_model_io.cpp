@@ -175,6 +175,8 @@ BOOST_AUTO_TEST_CASE(a_failed_save_leaves_the_old_model) {
     // Without the limit the same save goes through and replaces it.
     ferx::save_model(path, bigger);
     BOOST_TEST(ferx_test::file_bytes(path) != old);
+}
+
 namespace {
 /// `body` as a model file with the right checksum (as tests/fuzz/fuzz_model.cpp writes its inputs).
 std::string with_checksum(const std::string& body) {
