@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -82,6 +83,43 @@ BOOST_AUTO_TEST_CASE(nested_loops_run_inline_without_deadlock) {
     std::atomic<int> count{0};
     pool.run(4, [&](std::size_t) { pool.run(5, [&](std::size_t) { ++count; }); });
     BOOST_TEST(count.load() == 20);
+}
+
+// Plain (non-atomic) writes of the tasks, read by the caller after run() returns and rewritten by
+// the next loop: run() must order them (what ThreadSanitizer checks in the tsan preset). Loops
+// back to back (workers still spinning) and after a pause (workers asleep), from three callers
+// sharing one pool (one loop at a time), and a pool destroyed right after its loop.
+BOOST_AUTO_TEST_CASE(loop_results_are_visible_to_the_caller_and_the_next_loop) {
+    ferx::thread_pool pool(3);
+    auto caller = [&pool](int seed, bool& ok) {
+        std::vector<int> v(64, 0);
+        for (int pass = 0; pass < 60; ++pass) {
+            pool.parallel_for(0, 64, 1, [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
+                for (auto i = lo; i < hi; ++i) v[static_cast<std::size_t>(i)] += seed + static_cast<int>(i);
+            });
+            for (std::size_t i = 0; i < v.size(); ++i)
+                if (v[i] != (pass + 1) * (seed + static_cast<int>(i))) ok = false;
+            if (pass % 20 == 19) std::this_thread::sleep_for(std::chrono::milliseconds(2));  // past spin_wait
+        }
+    };
+    bool ok[3] = {true, true, true};
+    {
+        std::thread a(caller, 1, std::ref(ok[1])), b(caller, 2, std::ref(ok[2]));
+        caller(0, ok[0]);
+        a.join();
+        b.join();
+    }
+    BOOST_TEST(ok[0]);
+    BOOST_TEST(ok[1]);
+    BOOST_TEST(ok[2]);
+    for (int pass = 0; pass < 20; ++pass) {
+        std::vector<int> v(8, 0);
+        {
+            ferx::thread_pool shortlived(3);
+            shortlived.run(8, [&](std::size_t i) { v[i] = static_cast<int>(i) + pass; });
+        }
+        for (std::size_t i = 0; i < v.size(); ++i) BOOST_TEST(v[i] == static_cast<int>(i) + pass);
+    }
 }
 
 BOOST_AUTO_TEST_CASE(for_each_range_dispatches_on_the_policy) {

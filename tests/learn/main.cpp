@@ -1,2 +1,3 @@
 #define BOOST_TEST_MODULE ferx_learn
 #include <boost/test/unit_test.hpp>
+#include <ferx_test_main.hpp>

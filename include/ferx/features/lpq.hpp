@@ -216,6 +216,18 @@ struct lpq_workspace {
         stft_kernel(m, kre, kim);
         if (decorrelate) v = lpq_whitening_matrix(m, rho);
     }
+    /// A workspace for another thread: the prepared kernel and whitening matrix, empty scratch.
+    /// (A plain copy would also copy `codes`, which the other threads of a loop are writing.)
+    lpq_workspace for_thread() const {
+        lpq_workspace w;
+        w.m = m;
+        w.decorrelate = decorrelate;
+        w.rho = rho;
+        w.kre = kre;
+        w.kim = kim;
+        w.v = v;
+        return w;
+    }
 };
 
 /// Components of output row y (windows centred on image row y + r) into ws.resp: row 0 is
@@ -343,7 +355,7 @@ image<std::uint8_t> lpq_image(const Policy& policy, const image_view<T>& img, co
     detail::lpq_workspace proto;
     proto.prepare(p);
     detail::for_each_range(policy, hh, 8, [&](index_t y0, index_t y1) {
-        detail::lpq_workspace ws = proto;
+        detail::lpq_workspace ws = proto.for_thread();
         detail::lpq_code_rows(src, y0, y1, ws, out.data());
     });
     return out;
@@ -413,7 +425,7 @@ struct descriptor_traits<lpq_params> {
         ws.prepare(p);
         ws.codes.resize(static_cast<std::size_t>(hh * ww));
         pool.parallel_for(0, hh, 8, [&](index_t y0, index_t y1) {
-            detail::lpq_workspace local = ws;
+            detail::lpq_workspace local = ws.for_thread();
             detail::lpq_code_rows(img, y0, y1, local, ws.codes.data());
         });
         detail::grid_histograms(image_view<const std::uint8_t>(ws.codes.data(), {hh, ww}), 256, p.grid, out);
