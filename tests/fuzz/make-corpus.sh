@@ -11,7 +11,7 @@ shared="${FERX_SHARED_DIR:-$src/../shared}"
 opencv="${FERX_OPENCV_DATA:-/usr/share/opencv4}"
 seeds="$src/tests/fuzz/seeds"
 mkdir -p "$out"
-for h in cascade xml_pugixml onnx model ckplus_index fer2013_index fer2013_csv flo kitti_flow; do
+for h in cascade xml_pugixml onnx model ckplus_index fer2013_index fer2013_csv flo kitti_flow ntu_skeleton; do
   rm -rf "$out/fuzz_$h"
   mkdir -p "$out/fuzz_$h"
 done
@@ -132,6 +132,30 @@ if [ -d "$shared/data/flow/kitti" ]; then
   cp "$shared"/data/flow/kitti/*.png "$out/fuzz_kitti_flow/"
 fi
 cp "$seeds"/kitti_flow/* "$out/fuzz_kitti_flow/"
+
+# NTU skeletons: the shared sample cut to its first 1, 2 and 5 frames (the frame count rewritten,
+# a few KB each), and a hand-written two-body frame.
+if [ -d "$shared/data/skeleton/ntu" ]; then
+  for f in "$shared"/data/skeleton/ntu/*.skeleton; do
+    python3 - "$f" "$out/fuzz_ntu_skeleton" <<'PY'
+import os, sys
+lines = open(sys.argv[1]).read().split("\n")
+frames, pos, starts = int(lines[0]), 1, []
+for _ in range(frames):
+    starts.append(pos)
+    bodies = int(lines[pos]); pos += 1
+    for _ in range(bodies):
+        pos += 1; joints = int(lines[pos]); pos += 1 + joints
+starts.append(pos)
+stem = os.path.splitext(os.path.basename(sys.argv[1]))[0]
+for k in (1, 2, 5):
+    if k <= frames:
+        open(os.path.join(sys.argv[2], "%s_%dframes.skeleton" % (stem, k)), "w").write(
+            "\n".join([str(k)] + lines[1:starts[k]]) + "\n")
+PY
+  done
+fi
+cp "$seeds"/ntu_skeleton/* "$out/fuzz_ntu_skeleton/"
 
 for d in "$out"/fuzz_*; do
   printf '%-22s %4d files %8d KiB\n' "$(basename "$d")" "$(ls "$d" | wc -l)" "$(du -sk "$d" | cut -f1)"

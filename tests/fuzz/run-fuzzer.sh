@@ -19,6 +19,7 @@ case "$h" in
   fuzz_ckplus_index|fuzz_fer2013_index|fuzz_fer2013_csv) opts=(-max_len=65536 -dict="$dict/csv.dict") ;;
   fuzz_flo) opts=(-max_len=16384) ;;
   fuzz_kitti_flow) opts=(-max_len=524288) ;;
+  fuzz_ntu_skeleton) opts=(-max_len=65536) ;;
   *) echo "run-fuzzer: unknown harness $h" >&2; exit 2 ;;
 esac
 mkdir -p "$dir/corpus/$h" "$dir/artifacts/$h" "$dir/logs"
