@@ -79,6 +79,14 @@ op_def multi_output_op(const char* name, std::size_t outputs) {
     return d;
 }
 
+/// The one `op_def` of extension op `Op` (built on the first call), for the steps a parser or a
+/// pass makes of that kind itself (Conv 1-D / 3-D, Slice of live data, ...).
+template <class Op>
+const op_def& extension_op_def(const char* name) {
+    static const op_def d = extension_op<Op>(name);
+    return d;
+}
+
 namespace detail {
 /// The step that copies output `index` of a multi-output op out of its packed value: inputs are
 /// the packed value, then the op's own inputs (for their shapes).
@@ -110,10 +118,7 @@ struct output_part_op {
         std::copy(src, src + a.step.d1, a.output);
     }
 };
-inline const op_def& output_part_def() {
-    static const op_def d = extension_op<output_part_op>("(output of a multi-output op)");
-    return d;
-}
+inline const op_def& output_part_def() { return extension_op_def<output_part_op>("(output of a multi-output op)"); }
 }  // namespace detail
 
 }  // namespace nn

@@ -287,14 +287,8 @@ struct pool_nd_op {
     }
 };
 
-inline const op_def& conv_nd_def() {
-    static const op_def d = extension_op<conv_nd_op>("Conv");
-    return d;
-}
-inline const op_def& pool_nd_def() {
-    static const op_def d = extension_op<pool_nd_op>("Pool");
-    return d;
-}
+inline const op_def& conv_nd_def() { return extension_op_def<conv_nd_op>("Conv"); }
+inline const op_def& pool_nd_def() { return extension_op_def<pool_nd_op>("Pool"); }
 
 }  // namespace detail
 }  // namespace nn

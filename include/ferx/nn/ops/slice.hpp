@@ -136,14 +136,8 @@ struct runtime_gather_op {
     }
 };
 
-inline const op_def& runtime_slice_def() {
-    static const op_def d = extension_op<runtime_slice_op>("Slice");
-    return d;
-}
-inline const op_def& runtime_gather_def() {
-    static const op_def d = extension_op<runtime_gather_op>("Gather");
-    return d;
-}
+inline const op_def& runtime_slice_def() { return extension_op_def<runtime_slice_op>("Slice"); }
+inline const op_def& runtime_gather_def() { return extension_op_def<runtime_gather_op>("Gather"); }
 
 }  // namespace detail
 }  // namespace nn
