@@ -23,7 +23,7 @@
 namespace fn = ferx::nn;
 namespace fs = std::filesystem;
 
-namespace {
+namespace stgcn_onnx {
 
 boost::test_tools::assertion_result python_present(boost::unit_test::test_unit_id) {
     boost::test_tools::assertion_result r(std::string(FERX_TEST_PYTHON) != "");
@@ -149,11 +149,12 @@ double check_unit(const unit_case& c) {
     return diff;
 }
 
-}  // namespace
+}  // namespace stgcn_onnx
 
-BOOST_AUTO_TEST_SUITE(stgcn_unit_onnx, *boost::unit_test::precondition(python_present))
+BOOST_AUTO_TEST_SUITE(stgcn_unit_onnx, *boost::unit_test::precondition(stgcn_onnx::python_present))
 
 BOOST_AUTO_TEST_CASE(cpp_unit_matches_onnxruntime) {
+    using namespace stgcn_onnx;
     generate();
     const std::vector<unit_case> cases = {
         {"stgcn_unit", 4, 8, 9, 2, fn::stgcn_residual::conv, {2, 4, 12, 25}, {2, 8, 6, 25}},
