@@ -189,6 +189,7 @@ BOOST_AUTO_TEST_CASE(stgcn_unit_bad_input) {
     const auto a = ferx::nn::graph_adjacency(chain4());  // [3, 4, 4]
     const auto good = make_unit(a, 2, 3, 3, 1, stgcn_residual::automatic, 1);
     BOOST_CHECK_NO_THROW(ferx::nn::validate(good));
+    BOOST_CHECK_EXCEPTION(ferx::nn::validate(ferx::nn::stgcn_unit{}), ferx::error, error_naming("the adjacency A must be"));
     auto bad = good;
     bad.adjacency = xt::zeros<float>({3, 4, 5});
     BOOST_CHECK_EXCEPTION(ferx::nn::stgcn_unit_graph(bad, 5), ferx::error, error_naming("the adjacency A must be [K, V, V]"));

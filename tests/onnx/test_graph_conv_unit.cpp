@@ -16,7 +16,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <iostream>
 #include <string>
 #include <vector>
 
@@ -163,7 +162,6 @@ BOOST_AUTO_TEST_CASE(cpp_unit_matches_onnxruntime) {
     for (const auto& c : cases) {
         const double d = check_unit(c);
         BOOST_TEST_MESSAGE(c.name << ": max |ferx - onnxruntime| / max(1, |ort|) = " << d);
-        std::cout << "stgcn parity " << c.name << ": max |ferx - onnxruntime| / max(1, |ort|) = " << d << "\n";
     }
 }
 
