@@ -372,6 +372,105 @@ def avgpool3d(rng):
     return pool(rng, "AveragePool", (2, 2, 4, 5, 6), kernel_shape=[2, 2, 3], strides=[2, 2, 1], pads=[1, 0, 1, 0, 1, 1])
 
 
+# --- an ST-GCN unit ----------------------------------------------------------------------------
+# The unit of ST-GCN (Yan et al., AAAI 2018; the reference code's st_gcn block at inference) on
+# NTU RGB+D's 25 joints: Conv1x1 to K*C_out -> Reshape [N, K, C_out, T, V] -> Einsum
+# nkctv,kvw->nctw with A * importance -> BN -> Relu -> Conv (kt x 1, pad (kt-1)/2, stride) -> BN
+# -> + residual -> Relu. A is the spatial partition computed here as the reference code's Graph
+# does (hop distances cut at max_hop, normalize_digraph); tests/onnx/test_graph_conv_unit.cpp
+# checks it against ferx's graph_adjacency, takes every initializer as the weights of ferx's C++
+# builder (ferx::nn::append_stgcn_unit) and compares the outputs with ONNX Runtime's.
+
+NTU25_EDGES_1BASED = [(1, 2), (2, 21), (3, 21), (4, 3), (5, 21), (6, 5), (7, 6), (8, 7), (9, 21), (10, 9),
+                      (11, 10), (12, 11), (13, 1), (14, 13), (15, 14), (16, 15), (17, 1), (18, 17), (19, 18),
+                      (20, 19), (22, 23), (23, 8), (24, 25), (25, 12)]
+
+
+def stgcn_spatial_adjacency(num_node, edges, center, max_hop=1):
+    """ST-GCN's Graph(strategy='spatial', max_hop, dilation=1): [K, V, V], float32."""
+    a = np.zeros((num_node, num_node))
+    for i, j in edges:
+        a[j, i] = a[i, j] = 1
+    hop_dis = np.zeros((num_node, num_node)) + np.inf
+    arrive = np.stack([np.linalg.matrix_power(a, d) for d in range(max_hop + 1)]) > 0
+    for d in range(max_hop, -1, -1):
+        hop_dis[arrive[d]] = d
+    adjacency = np.zeros((num_node, num_node))
+    for hop in range(max_hop + 1):
+        adjacency[hop_dis == hop] = 1
+    degree = adjacency.sum(0)
+    norm = adjacency @ np.diag(np.where(degree > 0, 1.0 / np.maximum(degree, 1e-300), 0.0))
+    out = []
+    for hop in range(max_hop + 1):
+        root, close, further = (np.zeros((num_node, num_node)) for _ in range(3))
+        for i in range(num_node):
+            for j in range(num_node):
+                if hop_dis[j, i] == hop:
+                    if hop_dis[j, center] == hop_dis[i, center]:
+                        root[j, i] = norm[j, i]
+                    elif hop_dis[j, center] > hop_dis[i, center]:
+                        close[j, i] = norm[j, i]
+                    else:
+                        further[j, i] = norm[j, i]
+        if hop == 0:
+            out.append(root)
+        else:
+            out.extend([root + close, further])
+    return np.stack(out).astype(np.float32)
+
+
+def stgcn_unit_case(rng, c_in, c_out, kt, stride, residual, n=2, t=12):
+    a = stgcn_spatial_adjacency(25, [(i - 1, j - 1) for i, j in NTU25_EDGES_1BASED], 21 - 1)
+    k, v = a.shape[0], a.shape[1]
+    x = floats(rng, (n, c_in, t, v))
+    inits = [init("A", a), init("importance", (1.0 + 0.3 * rng.standard_normal(a.shape)).astype(np.float32))]
+    nodes = [helper.make_node("Mul", ["A", "importance"], ["A_importance"], name="A_importance")]
+
+    def conv(name, inp, w_shape, **attrs):
+        bound = 1.0 / np.sqrt(np.prod(w_shape[1:]))
+        inits.append(init(name + ".weight", rng.uniform(-bound, bound, w_shape).astype(np.float32)))
+        inits.append(init(name + ".bias", rng.uniform(-bound, bound, (w_shape[0],)).astype(np.float32)))
+        nodes.append(helper.make_node("Conv", [inp, name + ".weight", name + ".bias"], [name], name=name, **attrs))
+        return name
+
+    def bn(name, inp, c):
+        for part, lo, hi in (("scale", 0.5, 1.5), ("bias", -0.5, 0.5), ("mean", -0.5, 0.5), ("var", 0.5, 1.5)):
+            inits.append(init(f"{name}.{part}", rng.uniform(lo, hi, (c,)).astype(np.float32)))
+        nodes.append(helper.make_node("BatchNormalization", [inp] + [f"{name}.{p}" for p in ("scale", "bias", "mean", "var")],
+                                      [name], name=name, epsilon=1e-5))
+        return name
+
+    g = conv("gcn", "X", (k * c_out, c_in, 1, 1), kernel_shape=[1, 1])
+    inits.append(init("gcn.shape", np.array([0, k, c_out, -1, v], dtype=np.int64), TensorProto.INT64))
+    nodes.append(helper.make_node("Reshape", [g, "gcn.shape"], ["gcn.split"], name="gcn.split"))
+    nodes.append(helper.make_node("Einsum", ["gcn.split", "A_importance"], ["gcn.out"], name="gcn.out",
+                                  equation="nkctv,kvw->nctw"))
+    nodes.append(helper.make_node("Relu", [bn("bn1", "gcn.out", c_out)], ["relu1"], name="relu1"))
+    pad = (kt - 1) // 2
+    y = bn("bn2", conv("tcn", "relu1", (c_out, c_out, kt, 1), kernel_shape=[kt, 1], pads=[pad, 0, pad, 0],
+                       strides=[stride, 1]), c_out)
+    if residual == "identity":
+        nodes.append(helper.make_node("Add", [y, "X"], ["add"], name="add"))
+        y = "add"
+    elif residual == "conv":
+        r = bn("res_bn", conv("res", "X", (c_out, c_in, 1, 1), kernel_shape=[1, 1], strides=[stride, 1]), c_out)
+        nodes.append(helper.make_node("Add", [y, r], ["add"], name="add"))
+        y = "add"
+    nodes.append(helper.make_node("Relu", [y], ["Y"], name="out"))
+    return model(nodes, [("X", x)], ["Y"], inits, 17), [("X", x)], None
+
+
+@case
+def stgcn_unit(rng):
+    # Channels and frames change: the residual is a strided 1x1 Conv + BN.
+    return stgcn_unit_case(rng, c_in=4, c_out=8, kt=9, stride=2, residual="conv")
+
+
+@case
+def stgcn_unit_identity(rng):
+    return stgcn_unit_case(rng, c_in=6, c_out=6, kt=5, stride=1, residual="identity", n=3, t=10)
+
+
 def write(path, array):
     np.ascontiguousarray(array, dtype="<f4").tofile(path)
 

@@ -2,7 +2,9 @@
 /// The graphs of graph convolution over skeletons and facial landmarks (ST-GCN, Yan et al.,
 /// AAAI 2018; EfficientGCN): the layouts (OpenPose-18, NTU RGB+D 25, COCO-17, dlib's 68 facial
 /// landmarks and the 51 inner ones), hop distances, the partition strategies (uniform, distance,
-/// spatial) and the adjacency normalisations. Plain C++, no ONNX.
+/// spatial) and the adjacency normalisations (plain C++, no ONNX); and ST-GCN's unit (spatial
+/// graph convolution with learnable edge importance + BN + ReLU + temporal convolution + BN +
+/// residual + ReLU) appended to a `nn::graph` from the session's ONNX ops (`append_stgcn_unit`).
 ///
 /// Convention (ST-GCN's): `A[k](j, i)` is the weight of the message from node j to node i in
 /// partition k, so a graph convolution of features x [C, V] is y_k = x A_k, y_k(:, i) =
@@ -11,12 +13,18 @@
 
 #include <ferx/core/error.hpp>
 #include <ferx/core/tensor.hpp>
+#include <ferx/nn/builder.hpp>
+#include <ferx/nn/graph.hpp>
+#include <ferx/nn/tensor_ref.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <limits>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -274,6 +282,279 @@ inline xt::xtensor<float, 3> graph_adjacency(const skeleton_layout& g, const adj
         }
     return out;
 }
+
+// --- ST-GCN's unit -----------------------------------------------------------------------------
+
+/// The residual branch of an ST-GCN unit.
+enum class stgcn_residual {
+    /// ST-GCN's `residual=True`: `identity` where in_channels == out_channels and stride == 1,
+    /// `conv` otherwise.
+    automatic,
+    none,      ///< no residual: y = ReLU(tcn(gcn(x)))
+    identity,  ///< y = ReLU(tcn(gcn(x)) + x); needs in_channels == out_channels and stride 1
+    conv,      ///< y = ReLU(tcn(gcn(x)) + BN(Conv1x1(x))), the Conv with stride (stride, 1)
+};
+
+/// Inference parameters of one BatchNormalization over `C` channels (ONNX's scale, B, mean, var,
+/// epsilon); each vector holds C values.
+struct batch_norm_weights {
+    std::vector<float> scale, bias, mean, var;
+    float epsilon = 1e-5f;
+};
+
+/// The learned weights of an ST-GCN unit, in ONNX's layouts (OIHW). K partitions, C_in and
+/// C_out channels, temporal kernel kt. An empty bias is no bias.
+struct stgcn_unit_weights {
+    dense_tensor spatial_weight;      ///< Conv 1x1 of the graph convolution: [K C_out, C_in, 1, 1]
+    std::vector<float> spatial_bias;  ///< [K C_out] or empty
+    batch_norm_weights spatial_bn;    ///< after the graph convolution: C_out channels
+    dense_tensor temporal_weight;     ///< temporal Conv (kt x 1): [C_out, C_out, kt, 1]
+    std::vector<float> temporal_bias; ///< [C_out] or empty
+    batch_norm_weights temporal_bn;   ///< after the temporal Conv: C_out channels
+    dense_tensor residual_weight;     ///< residual Conv 1x1 (`conv` residual only): [C_out, C_in, 1, 1]
+    std::vector<float> residual_bias; ///< [C_out] or empty
+    batch_norm_weights residual_bn;   ///< after the residual Conv (`conv` residual only)
+};
+
+/// One ST-GCN unit (Yan et al., AAAI 2018; the reference code's `st_gcn` block at inference, its
+/// dropout an identity): for x [N, C_in, T, V],
+///
+///     g = einsum('nkctv,kvw->nctw', reshape(Conv1x1(x), [N, K, C_out, T, V]), A * importance)
+///     y = ReLU(BN(Conv_{kt x 1, stride (s, 1), pad (kt-1)/2}(ReLU(BN(g)))) + residual(x))
+///
+/// with y [N, C_out, T', V], T' = (T - 1) / s + 1. `adjacency` is the partitioned A [K, V, V] of
+/// `graph_adjacency` (A[k](j, i): message j -> i); `edge_importance` the learnable mask [K, V, V]
+/// multiplied into it element by element (ST-GCN's `edge_importance_weighting`), empty for ones.
+struct stgcn_unit {
+    xt::xtensor<float, 3> adjacency;
+    xt::xtensor<float, 3> edge_importance = xt::xtensor<float, 3>::from_shape({0, 0, 0});
+    std::int64_t in_channels = 0;
+    std::int64_t out_channels = 0;
+    int temporal_kernel = 9;  ///< kt, odd (the padding (kt - 1) / 2 on both sides keeps T at stride 1)
+    int stride = 1;           ///< temporal stride s (of the temporal Conv and the residual Conv)
+    stgcn_residual residual = stgcn_residual::automatic;
+    stgcn_unit_weights weights;
+};
+
+/// The residual a unit uses: `automatic` resolved as ST-GCN does, the others as they are.
+inline stgcn_residual resolved_residual(const stgcn_unit& u) {
+    if (u.residual != stgcn_residual::automatic) return u.residual;
+    return u.in_channels == u.out_channels && u.stride == 1 ? stgcn_residual::identity : stgcn_residual::conv;
+}
+
+/// Frames out of a unit for `frames` in: (frames - 1) / stride + 1 (odd temporal kernel, its
+/// padding (kt - 1) / 2 on both sides).
+inline std::int64_t stgcn_output_frames(std::int64_t frames, int stride) { return (frames - 1) / stride + 1; }
+
+namespace detail {
+inline shape_t shape_of(const xt::xtensor<float, 3>& a) {
+    return {static_cast<std::int64_t>(a.shape()[0]), static_cast<std::int64_t>(a.shape()[1]),
+            static_cast<std::int64_t>(a.shape()[2])};
+}
+inline void require_weight(const dense_tensor& t, const shape_t& want, const std::string& what) {
+    ferx::detail::require(t.shape == want && t.data.size() == static_cast<std::size_t>(element_count(want)),
+                          "ferx::nn::stgcn_unit",
+                          what + " has shape " + shape_string(t.shape) + " (" + std::to_string(t.data.size()) +
+                              " values), expected " + shape_string(want));
+}
+inline void require_vector(const std::vector<float>& v, std::int64_t n, bool optional, const std::string& what) {
+    ferx::detail::require((optional && v.empty()) || v.size() == static_cast<std::size_t>(n), "ferx::nn::stgcn_unit",
+                          what + " has " + std::to_string(v.size()) + " values, expected " + std::to_string(n) +
+                              (optional ? " (or none)" : ""));
+}
+inline void require_bn(const batch_norm_weights& bn, std::int64_t c, const std::string& what) {
+    require_vector(bn.scale, c, false, what + ".scale");
+    require_vector(bn.bias, c, false, what + ".bias");
+    require_vector(bn.mean, c, false, what + ".mean");
+    require_vector(bn.var, c, false, what + ".var");
+    ferx::detail::require(bn.epsilon >= 0, "ferx::nn::stgcn_unit", what + ".epsilon must be >= 0");
+}
+inline dense_tensor to_dense(const xt::xtensor<float, 3>& a) {
+    return {shape_of(a), std::vector<float>(a.begin(), a.end())};
+}
+}  // namespace detail
+
+/// Checks a unit: A [K, V, V] with K, V >= 1; the edge importance empty or of A's shape;
+/// channels >= 1; an odd temporal kernel >= 1; stride >= 1; an identity residual only where the
+/// channels and the frames stay; every weight of the shape the unit implies. ferx::error from
+/// "ferx::nn::stgcn_unit" naming the fault otherwise.
+inline void validate(const stgcn_unit& u) {
+    constexpr const char* where = "ferx::nn::stgcn_unit";
+    const auto& as = u.adjacency.shape();
+    ferx::detail::require(as[0] >= 1 && as[1] >= 1 && as[1] == as[2], where,
+                          "the adjacency A must be [K, V, V] with K, V >= 1, got " + shape_string(detail::shape_of(u.adjacency)));
+    ferx::detail::require(u.edge_importance.size() == 0 || u.edge_importance.shape() == u.adjacency.shape(), where,
+                          "the edge importance has shape " + shape_string(detail::shape_of(u.edge_importance)) +
+                              ", the adjacency A " + shape_string(detail::shape_of(u.adjacency)) + ": they must be equal");
+    ferx::detail::require(u.in_channels >= 1 && u.out_channels >= 1, where,
+                          "in_channels and out_channels must be >= 1, got " + std::to_string(u.in_channels) + " and " +
+                              std::to_string(u.out_channels));
+    ferx::detail::require(u.temporal_kernel >= 1 && u.temporal_kernel % 2 == 1, where,
+                          "the temporal kernel must be odd and >= 1 (padded by (kt - 1) / 2 on both sides), got " +
+                              std::to_string(u.temporal_kernel));
+    ferx::detail::require(u.stride >= 1, where, "the stride must be >= 1, got " + std::to_string(u.stride));
+    const auto res = resolved_residual(u);
+    ferx::detail::require(res != stgcn_residual::identity || (u.in_channels == u.out_channels && u.stride == 1), where,
+                          "an identity residual needs in_channels == out_channels and stride 1, got " +
+                              std::to_string(u.in_channels) + " -> " + std::to_string(u.out_channels) + " channels, stride " +
+                              std::to_string(u.stride) + " (use stgcn_residual::conv)");
+    const auto K = static_cast<std::int64_t>(as[0]), ci = u.in_channels, co = u.out_channels;
+    const auto& w = u.weights;
+    detail::require_weight(w.spatial_weight, {K * co, ci, 1, 1}, "weights.spatial_weight");
+    detail::require_vector(w.spatial_bias, K * co, true, "weights.spatial_bias");
+    detail::require_bn(w.spatial_bn, co, "weights.spatial_bn");
+    detail::require_weight(w.temporal_weight, {co, co, u.temporal_kernel, 1}, "weights.temporal_weight");
+    detail::require_vector(w.temporal_bias, co, true, "weights.temporal_bias");
+    detail::require_bn(w.temporal_bn, co, "weights.temporal_bn");
+    if (res == stgcn_residual::conv) {
+        detail::require_weight(w.residual_weight, {co, ci, 1, 1}, "weights.residual_weight");
+        detail::require_vector(w.residual_bias, co, true, "weights.residual_bias");
+        detail::require_bn(w.residual_bn, co, "weights.residual_bn");
+    }
+}
+
+/// Appends unit `u` to `b`, reading the value `input` [N, C_in, T, V]; returns the name of its
+/// output [N, C_out, T', V]. Values, initializers and nodes are named "<prefix>.<part>" (A,
+/// importance, gcn.weight, bn1.scale, ...), so several units need different prefixes. The ops
+/// (ONNX names, all in the session): Mul (A * importance, folded into a constant by the
+/// session), Conv, Reshape ([0, K, C_out, -1, V]), Einsum, BatchNormalization, Relu, Add.
+/// Validates `u` first (ferx::error, see validate).
+inline std::string append_stgcn_unit(graph_builder& b, const std::string& input, const stgcn_unit& u,
+                                     const std::string& prefix = "stgcn") {
+    validate(u);
+    ferx::detail::require(!input.empty(), "ferx::nn::append_stgcn_unit", "the input value needs a name");
+    using ints = graph_builder::ints;
+    const auto K = static_cast<std::int64_t>(u.adjacency.shape()[0]);
+    const auto V = static_cast<std::int64_t>(u.adjacency.shape()[1]);
+    const auto co = u.out_channels;
+    const auto& w = u.weights;
+    const std::string p = prefix + ".";
+    auto vec = [](const std::vector<float>& v) { return dense_tensor{{static_cast<std::int64_t>(v.size())}, v}; };
+    auto conv = [&](const std::string& name, const std::string& x, const dense_tensor& weight,
+                    const std::vector<float>& bias, std::map<std::string, attribute> attrs) {
+        b.initializer(p + name + ".weight", weight);
+        std::vector<std::string> in{x, p + name + ".weight"};
+        if (!bias.empty()) {
+            b.initializer(p + name + ".bias", vec(bias));
+            in.push_back(p + name + ".bias");
+        }
+        b.node("Conv", in, {p + name}, std::move(attrs), p + name);
+        return p + name;
+    };
+    auto bn = [&](const std::string& name, const std::string& x, const batch_norm_weights& n) {
+        b.initializer(p + name + ".scale", vec(n.scale))
+            .initializer(p + name + ".bias", vec(n.bias))
+            .initializer(p + name + ".mean", vec(n.mean))
+            .initializer(p + name + ".var", vec(n.var));
+        b.node("BatchNormalization", {x, p + name + ".scale", p + name + ".bias", p + name + ".mean", p + name + ".var"},
+               {p + name}, {{"epsilon", n.epsilon}}, p + name);
+        return p + name;
+    };
+    auto relu = [&](const std::string& name, const std::string& x) {
+        b.node("Relu", {x}, {p + name}, {}, p + name);
+        return p + name;
+    };
+
+    // The graph's matrices: A * importance.
+    b.initializer(p + "A", detail::to_dense(u.adjacency));
+    dense_tensor importance{detail::shape_of(u.adjacency), std::vector<float>(u.adjacency.size(), 1.0f)};
+    if (u.edge_importance.size() != 0) importance = detail::to_dense(u.edge_importance);
+    b.initializer(p + "importance", std::move(importance));
+    b.node("Mul", {p + "A", p + "importance"}, {p + "A_importance"}, {}, p + "A_importance");
+
+    // Spatial graph convolution: Conv1x1 to K C_out, [N, K, C_out, T, V], sum_k over A_k.
+    const auto g = conv("gcn", input, w.spatial_weight, w.spatial_bias, {{"kernel_shape", ints{1, 1}}});
+    b.initializer(p + "gcn.shape", {{5}, {0.f, static_cast<float>(K), static_cast<float>(co), -1.f, static_cast<float>(V)}});
+    b.node("Reshape", {g, p + "gcn.shape"}, {p + "gcn.split"}, {}, p + "gcn.split");
+    b.node("Einsum", {p + "gcn.split", p + "A_importance"}, {p + "gcn.out"}, {{"equation", std::string("nkctv,kvw->nctw")}},
+           p + "gcn.out");
+
+    // Temporal convolution: BN, ReLU, Conv (kt x 1), BN (the reference's dropout: none at inference).
+    const std::int64_t pad = (u.temporal_kernel - 1) / 2;
+    std::string y = relu("relu1", bn("bn1", p + "gcn.out", w.spatial_bn));
+    y = conv("tcn", y, w.temporal_weight, w.temporal_bias,
+             {{"kernel_shape", ints{u.temporal_kernel, 1}}, {"pads", ints{pad, 0, pad, 0}}, {"strides", ints{u.stride, 1}}});
+    y = bn("bn2", y, w.temporal_bn);
+
+    switch (resolved_residual(u)) {
+        case stgcn_residual::identity:
+            b.node("Add", {y, input}, {p + "add"}, {}, p + "add");
+            y = p + "add";
+            break;
+        case stgcn_residual::conv: {
+            const auto r = bn("res_bn", conv("res", input, w.residual_weight, w.residual_bias,
+                                             {{"kernel_shape", ints{1, 1}}, {"strides", ints{u.stride, 1}}}),
+                              w.residual_bn);
+            b.node("Add", {y, r}, {p + "add"}, {}, p + "add");
+            y = p + "add";
+            break;
+        }
+        default: break;
+    }
+    return relu("out", y);
+}
+
+/// A graph of one unit: input "x" [-1, C_in, frames, V] (any batch), output the unit's
+/// [N, C_out, (frames - 1) / stride + 1, V]; values named "<prefix>.<part>".
+inline graph stgcn_unit_graph(const stgcn_unit& u, std::int64_t frames, const std::string& prefix = "stgcn") {
+    ferx::detail::require(frames >= 1, "ferx::nn::stgcn_unit_graph", "frames must be >= 1, got " + std::to_string(frames));
+    validate(u);
+    graph_builder b("stgcn_unit");
+    b.input("x", {-1, u.in_channels, frames, static_cast<std::int64_t>(u.adjacency.shape()[1])});
+    b.output(append_stgcn_unit(b, "x", u, prefix));
+    return b.build();
+}
+
+/// Random weights of the shapes unit `u` implies (its adjacency, channels, temporal kernel and
+/// residual; the edge importance is left as it is), for tests and benchmarks: the same seed gives
+/// the same weights on every platform (SplitMix64). Conv weights and biases uniform in
+/// ±1/sqrt(fan_in) (PyTorch's default bound); BN scale and var in [0.5, 1.5), bias and mean in
+/// [-0.5, 0.5), epsilon 1e-5.
+inline stgcn_unit_weights random_stgcn_unit_weights(const stgcn_unit& u, std::uint64_t seed) {
+    std::uint64_t state = seed;
+    auto uniform = [&state](double lo, double hi) {  // SplitMix64, 53 bits into [lo, hi)
+        std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+        z ^= z >> 31;
+        return static_cast<float>(lo + (hi - lo) * static_cast<double>(z >> 11) * (1.0 / 9007199254740992.0));
+    };
+    auto values = [&](std::int64_t n, double bound) {
+        std::vector<float> v(static_cast<std::size_t>(n));
+        for (auto& x : v) x = uniform(-bound, bound);
+        return v;
+    };
+    auto conv = [&](shape_t shape, dense_tensor& weight, std::vector<float>& bias) {
+        const double bound = 1.0 / std::sqrt(static_cast<double>(shape[1] * shape[2] * shape[3]));
+        weight = {shape, values(element_count(shape), bound)};
+        bias = values(shape[0], bound);
+    };
+    auto bn = [&](std::int64_t c) {
+        batch_norm_weights n;
+        for (std::int64_t k = 0; k < c; ++k) {
+            n.scale.push_back(uniform(0.5, 1.5));
+            n.bias.push_back(uniform(-0.5, 0.5));
+            n.mean.push_back(uniform(-0.5, 0.5));
+            n.var.push_back(uniform(0.5, 1.5));
+        }
+        return n;
+    };
+    const auto K = static_cast<std::int64_t>(u.adjacency.shape()[0]);
+    const auto ci = u.in_channels, co = u.out_channels;
+    ferx::detail::require(ci >= 1 && co >= 1 && u.temporal_kernel >= 1, "ferx::nn::random_stgcn_unit_weights",
+                          "channels and the temporal kernel must be >= 1");
+    stgcn_unit_weights w;
+    conv({K * co, ci, 1, 1}, w.spatial_weight, w.spatial_bias);
+    w.spatial_bn = bn(co);
+    conv({co, co, u.temporal_kernel, 1}, w.temporal_weight, w.temporal_bias);
+    w.temporal_bn = bn(co);
+    if (resolved_residual(u) == stgcn_residual::conv) {
+        conv({co, ci, 1, 1}, w.residual_weight, w.residual_bias);
+        w.residual_bn = bn(co);
+    }
+    return w;
+}
+
 
 }  // namespace nn
 FERX_NAMESPACE_END
