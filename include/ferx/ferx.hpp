@@ -9,6 +9,7 @@
 #include <ferx/core/config.hpp>
 #include <ferx/core/error.hpp>
 #include <ferx/core/execution.hpp>
+#include <ferx/core/file_io.hpp>
 #include <ferx/core/lapack.hpp>
 #include <ferx/core/opencv.hpp>
 #include <ferx/core/progress.hpp>
@@ -82,6 +83,7 @@
 #include <ferx/nn/graph_conv.hpp>
 #include <ferx/nn/layout.hpp>
 #include <ferx/nn/pool.hpp>
+#include <ferx/nn/recurrent.hpp>
 #include <ferx/nn/session.hpp>
 #include <ferx/nn/shape_ops.hpp>
 #include <ferx/nn/softmax.hpp>
