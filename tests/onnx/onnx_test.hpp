@@ -14,6 +14,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -287,5 +288,47 @@ inline std::vector<float> fer2013_input(const std::vector<std::string>& paths, s
     }
     return out;
 }
+
+/// `n` little-endian float32 values from `p` (the .f32 files make_fer_cnns.py and
+/// make_op_cases.py write); a required check fails when the file is shorter.
+inline std::vector<float> read_f32(const std::filesystem::path& p, std::int64_t n) {
+    std::ifstream in(p, std::ios::binary);
+    BOOST_REQUIRE_MESSAGE(in, "cannot open " << p);
+    std::vector<float> v(static_cast<std::size_t>(n));
+    in.read(reinterpret_cast<char*>(v.data()), static_cast<std::streamsize>(n * 4));
+    BOOST_REQUIRE_MESSAGE(in.gcount() == n * 4, p << " is shorter than its shape says");
+    return v;
+}
+
+#ifdef FERX_TEST_PYTHON
+/// A Boost.Test precondition: CMake found a Python with onnx, onnxruntime and numpy, the oracle of
+/// the ONNX Runtime parity tests. (A plain function: GCC 12 warns on an empty functor object in a
+/// suite decorator.)
+inline boost::test_tools::assertion_result python_onnx_present(boost::unit_test::test_unit_id) {
+    boost::test_tools::assertion_result r(std::string(FERX_TEST_PYTHON) != "");
+    r.message() << "no Python with onnx, onnxruntime and numpy was found at configure time (set "
+                   "FERX_PYTHON or run .ci/install-deps); skipping the ONNX Runtime parity tests";
+    return r;
+}
+#endif
+
+#if defined(FERX_TEST_PYTHON) && defined(FERX_TEST_OP_SCRIPT) && defined(FERX_TEST_ONNX_WORK_DIR)
+/// Where make_op_cases.py writes its cases.
+inline const std::filesystem::path& op_cases_dir() {
+    static const std::filesystem::path dir = std::filesystem::path(FERX_TEST_ONNX_WORK_DIR) / "op_cases";
+    return dir;
+}
+/// Runs make_op_cases.py once per test process, for every case it lists.
+inline void generate_op_cases() {
+    static bool done = false;
+    if (done) return;
+    std::filesystem::create_directories(op_cases_dir());
+    const std::string cmd = std::string("\"") + FERX_TEST_PYTHON + "\" \"" + FERX_TEST_OP_SCRIPT + "\" --out \"" +
+                            op_cases_dir().string() + "\"";
+    BOOST_TEST_MESSAGE("running: " << cmd);
+    BOOST_REQUIRE_MESSAGE(std::system(cmd.c_str()) == 0, "make_op_cases.py failed: " << cmd);
+    done = true;
+}
+#endif
 
 }  // namespace onnx_test

@@ -28,29 +28,14 @@ namespace fs = std::filesystem;
 
 namespace {
 
-/// A Boost.Test precondition: CMake found a Python with the packages make_fer_cnns.py needs.
-/// (A plain function: GCC 12 warns on an empty functor object in a suite decorator.)
-boost::test_tools::assertion_result python_onnx_present(boost::unit_test::test_unit_id) {
-    boost::test_tools::assertion_result r(std::string(FERX_TEST_PYTHON) != "");
-    r.message() << "no Python with onnx, onnxruntime and numpy was found at configure time (set "
-                   "FERX_PYTHON or run .ci/install-deps); skipping the ONNX Runtime parity tests";
-    return r;
-}
+using onnx_test::python_onnx_present;
+using onnx_test::read_f32;
 
 struct named_tensor {
     std::string name;
     fn::shape_t shape;
     std::vector<float> data;
 };
-
-std::vector<float> read_f32(const fs::path& p, std::int64_t n) {
-    std::ifstream in(p, std::ios::binary);
-    BOOST_REQUIRE_MESSAGE(in, "cannot open " << p);
-    std::vector<float> v(static_cast<std::size_t>(n));
-    in.read(reinterpret_cast<char*>(v.data()), static_cast<std::streamsize>(n * 4));
-    BOOST_REQUIRE_MESSAGE(in.gcount() == n * 4, p << " is shorter than its shape says");
-    return v;
-}
 
 /// Generates `model` with make_fer_cnns.py for `batch` samples and reads back the input and ONNX
 /// Runtime's outputs.

@@ -1,6 +1,6 @@
 // ST-GCN's unit built from C++ (ferx::nn::append_stgcn_unit) against the same unit built with
 // onnx.helper and run by ONNX Runtime (make_op_cases.py, cases stgcn_unit and
-// stgcn_unit_identity): the ONNX file's initializers are the C++ builder's weights, its A is first
+// stgcn_unit_identity, generated with the other op cases): the ONNX file's initializers are the C++ builder's weights, its A is first
 // checked against ferx's own NTU-25 spatial partition, and the outputs of exec::seq and exec::par
 // are compared with ONNX Runtime's within 1e-5 of max(1, |ort|); par equals seq.
 #include <ferx/core/execution.hpp>
@@ -10,6 +10,8 @@
 #include <ferx/nn/session.hpp>
 
 #include <boost/test/unit_test.hpp>
+
+#include "onnx_test.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -24,36 +26,7 @@ namespace fs = std::filesystem;
 
 namespace stgcn_onnx {
 
-boost::test_tools::assertion_result python_present(boost::unit_test::test_unit_id) {
-    boost::test_tools::assertion_result r(std::string(FERX_TEST_PYTHON) != "");
-    r.message() << "no Python with onnx, onnxruntime and numpy was found at configure time; skipping the ST-GCN "
-                   "unit against ONNX Runtime";
-    return r;
-}
-
-const fs::path& stgcn_dir() {
-    static const fs::path dir = fs::path(FERX_TEST_ONNX_WORK_DIR) / "stgcn_unit_cases";
-    return dir;
-}
-
-void generate() {
-    static bool done = false;
-    if (done) return;
-    fs::create_directories(stgcn_dir());
-    const std::string cmd = std::string("\"") + FERX_TEST_PYTHON + "\" \"" + FERX_TEST_OP_SCRIPT + "\" --out \"" +
-                            stgcn_dir().string() + "\" --cases stgcn_unit,stgcn_unit_identity";
-    BOOST_TEST_MESSAGE("running: " << cmd);
-    BOOST_REQUIRE_MESSAGE(std::system(cmd.c_str()) == 0, "make_op_cases.py failed: " << cmd);
-    done = true;
-}
-
-std::vector<float> read_f32(const fs::path& f, std::size_t n) {
-    std::vector<float> v(n);
-    std::ifstream in(f, std::ios::binary);
-    in.read(reinterpret_cast<char*>(v.data()), static_cast<std::streamsize>(n * 4));
-    BOOST_REQUIRE_MESSAGE(in.gcount() == static_cast<std::streamsize>(n * 4), f << " is short");
-    return v;
-}
+using onnx_test::op_cases_dir;
 
 const fn::dense_tensor& init(const fn::graph& g, const std::string& name) {
     const auto it = g.initializers.find(name);
@@ -89,7 +62,7 @@ struct unit_case {
 
 // Builds the unit from C++ with the ONNX file's weights, runs it; the largest relative difference.
 double check_unit(const unit_case& c) {
-    const fs::path file = stgcn_dir() / (c.name + ".onnx");
+    const fs::path file = op_cases_dir() / (c.name + ".onnx");
     const fn::graph onnx_graph = fn::load_onnx(file);
 
     fn::stgcn_unit u;
@@ -125,8 +98,8 @@ double check_unit(const unit_case& c) {
 
     const fn::graph g = fn::stgcn_unit_graph(u, c.x[2]);
     fn::session s(g);
-    const auto x = read_f32(stgcn_dir() / (c.name + ".X.f32"), static_cast<std::size_t>(fn::element_count(c.x)));
-    const auto want = read_f32(stgcn_dir() / (c.name + ".Y.f32"), static_cast<std::size_t>(fn::element_count(c.y)));
+    const auto x = onnx_test::read_f32(op_cases_dir() / (c.name + ".X.f32"), fn::element_count(c.x));
+    const auto want = onnx_test::read_f32(op_cases_dir() / (c.name + ".Y.f32"), fn::element_count(c.y));
     const auto seq_out = s.run(ferx::exec::seq, {{x.data(), c.x}});
     BOOST_REQUIRE_EQUAL(seq_out.size(), 1u);
     BOOST_TEST(seq_out[0].shape == c.y, boost::test_tools::per_element());
@@ -150,11 +123,11 @@ double check_unit(const unit_case& c) {
 
 }  // namespace stgcn_onnx
 
-BOOST_AUTO_TEST_SUITE(stgcn_unit_onnx, *boost::unit_test::precondition(stgcn_onnx::python_present))
+BOOST_AUTO_TEST_SUITE(stgcn_unit_onnx, *boost::unit_test::precondition(onnx_test::python_onnx_present))
 
 BOOST_AUTO_TEST_CASE(cpp_unit_matches_onnxruntime) {
     using namespace stgcn_onnx;
-    generate();
+    onnx_test::generate_op_cases();
     const std::vector<unit_case> cases = {
         {"stgcn_unit", 4, 8, 9, 2, fn::stgcn_residual::conv, {2, 4, 12, 25}, {2, 8, 6, 25}},
         {"stgcn_unit_identity", 6, 6, 5, 1, fn::stgcn_residual::identity, {3, 6, 10, 25}, {3, 6, 10, 25}},

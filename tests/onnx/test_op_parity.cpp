@@ -24,13 +24,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-boost::test_tools::assertion_result python_present(boost::unit_test::test_unit_id) {
-    boost::test_tools::assertion_result r(std::string(FERX_TEST_PYTHON) != "");
-    r.message() << "no Python with onnx, onnxruntime and numpy was found at configure time (set FERX_PYTHON or "
-                   "run .ci/install-deps); skipping the op parity tests against ONNX Runtime";
-    return r;
-}
-
 struct op_tensor {
     bool input = false;
     std::string name;
@@ -38,25 +31,10 @@ struct op_tensor {
     std::vector<float> data;
 };
 
-const fs::path& cases_dir() {
-    static const fs::path dir = fs::path(FERX_TEST_ONNX_WORK_DIR) / "op_cases";
-    return dir;
-}
-
-// Runs make_op_cases.py once per test process for every case.
-void generate_all() {
-    static bool done = false;
-    if (done) return;
-    fs::create_directories(cases_dir());
-    const std::string cmd = std::string("\"") + FERX_TEST_PYTHON + "\" \"" + FERX_TEST_OP_SCRIPT + "\" --out \"" +
-                            cases_dir().string() + "\"";
-    BOOST_TEST_MESSAGE("running: " << cmd);
-    BOOST_REQUIRE_MESSAGE(std::system(cmd.c_str()) == 0, "make_op_cases.py failed: " << cmd);
-    done = true;
-}
+using onnx_test::op_cases_dir;
 
 std::vector<op_tensor> read_case(const std::string& name) {
-    std::ifstream manifest(cases_dir() / (name + ".txt"));
+    std::ifstream manifest(op_cases_dir() / (name + ".txt"));
     BOOST_REQUIRE_MESSAGE(manifest, "no manifest for case " << name);
     std::vector<op_tensor> out;
     for (std::string line; std::getline(manifest, line);) {
@@ -66,11 +44,7 @@ std::vector<op_tensor> read_case(const std::string& name) {
         is >> role >> t.name;
         t.input = role == "in";
         for (std::int64_t d; is >> d;) t.shape.push_back(d);
-        const fs::path f = cases_dir() / (name + "." + t.name + ".f32");
-        t.data.resize(static_cast<std::size_t>(fn::element_count(t.shape)));
-        std::ifstream in(f, std::ios::binary);
-        in.read(reinterpret_cast<char*>(t.data.data()), static_cast<std::streamsize>(t.data.size() * 4));
-        BOOST_REQUIRE_MESSAGE(in.gcount() == static_cast<std::streamsize>(t.data.size() * 4), f << " is short");
+        t.data = onnx_test::read_f32(op_cases_dir() / (name + "." + t.name + ".f32"), fn::element_count(t.shape));
         out.push_back(std::move(t));
     }
     return out;
@@ -79,7 +53,7 @@ std::vector<op_tensor> read_case(const std::string& name) {
 // Imports and runs one case on seq and par; returns the largest relative difference to ONNX Runtime.
 double check_case(const std::string& name) {
     const auto tensors = read_case(name);
-    fn::session s(fn::load_onnx(cases_dir() / (name + ".onnx")));
+    fn::session s(fn::load_onnx(op_cases_dir() / (name + ".onnx")));
     std::vector<fn::tensor_ref> inputs;
     std::vector<const op_tensor*> want;
     for (const auto& t : tensors) {
@@ -114,15 +88,15 @@ double check_case(const std::string& name) {
 
 }  // namespace
 
-BOOST_AUTO_TEST_SUITE(op_parity, *boost::unit_test::precondition(python_present))
+BOOST_AUTO_TEST_SUITE(op_parity, *boost::unit_test::precondition(onnx_test::python_onnx_present))
 
 // Every case make_op_cases.py lists (so a case added there is tested here without a new line).
 BOOST_AUTO_TEST_CASE(every_case_matches_onnxruntime) {
-    generate_all();
+    onnx_test::generate_op_cases();
     const std::string cmd = std::string("\"") + FERX_TEST_PYTHON + "\" \"" + FERX_TEST_OP_SCRIPT + "\" --list > \"" +
-                            (cases_dir() / "cases.list").string() + "\"";
+                            (op_cases_dir() / "cases.list").string() + "\"";
     BOOST_REQUIRE(std::system(cmd.c_str()) == 0);
-    std::ifstream list(cases_dir() / "cases.list");
+    std::ifstream list(op_cases_dir() / "cases.list");
     int n = 0;
     for (std::string name; std::getline(list, name);) {
         if (name.empty()) continue;
