@@ -4,10 +4,10 @@
 file(GLOB_RECURSE _ferx_headers RELATIVE "${PROJECT_SOURCE_DIR}/include"
      CONFIGURE_DEPENDS "${PROJECT_SOURCE_DIR}/include/ferx/*.hpp" "${PROJECT_SOURCE_DIR}/include/ferx/*.cuh")
 set(_ferx_header_sources "")
-# ferx/nn/onnx.hpp belongs to the optional component ferx::onnx: compiled (and linked to it)
+# ferx/nn/onnx.hpp and onnx_export.hpp belong to the optional component ferx::onnx: compiled (and linked to it)
 # where the component is built, left out elsewhere.
 if(NOT TARGET ferx::onnx)
-  list(REMOVE_ITEM _ferx_headers "ferx/nn/onnx.hpp")
+  list(REMOVE_ITEM _ferx_headers "ferx/nn/onnx.hpp" "ferx/nn/onnx_export.hpp")
 endif()
 foreach(_h IN LISTS _ferx_headers)
   string(MAKE_C_IDENTIFIER "${_h}" _id)

@@ -92,6 +92,187 @@ void check_finite_rows(const xt::xtensor<T, 2>& x, const char* where) {
                     "feature " + std::to_string(j) + " of sample " + std::to_string(i) + " is not finite");
 }
 
+/// One sample's pass through dense layers: act[0] the input (set by the caller), act[l + 1] the
+/// output of layer l (after ReLU and dropout for the hidden layers; the logits for the last);
+/// mask[l] the factor (0, or 1 / keep when kept) applied to layer l's ReLU output.
+struct dense_pass {
+    std::vector<std::vector<double>> act, mask;
+};
+
+/// Forward pass of `p.act[0]` through `layers` (ReLU after all but the last). With `rng`
+/// non-null and dropout > 0, inverted dropout on each hidden layer's output (training).
+inline void dense_forward(const std::vector<dense_layer>& layers, dense_pass& p, double dropout, std::mt19937_64* rng) {
+    const std::size_t L = layers.size();
+    p.act.resize(L + 1);
+    p.mask.resize(L);
+    const double keep = 1.0 - dropout, inv_keep = 1.0 / keep;
+    for (std::size_t l = 0; l < L; ++l) {
+        const auto& ly = layers[l];
+        const std::size_t out = ly.w.shape(0), in = ly.w.shape(1);
+        auto& a = p.act[l + 1];
+        a.resize(out);
+        for (std::size_t o = 0; o < out; ++o) {
+            const double* w = &ly.w(o, 0);
+            double s = ly.b[o];
+            for (std::size_t j = 0; j < in; ++j) s += w[j] * p.act[l][j];
+            a[o] = s;
+        }
+        if (l + 1 < L) {
+            p.mask[l].assign(out, 1.0);
+            for (std::size_t o = 0; o < out; ++o) {
+                if (a[o] < 0) a[o] = 0, p.mask[l][o] = 0;
+                if (rng && dropout > 0) {
+                    const double factor = unit_uniform(*rng) < keep ? inv_keep : 0.0;
+                    a[o] *= factor;
+                    p.mask[l][o] *= factor;
+                }
+            }
+        }
+    }
+}
+
+/// Backward pass: `delta` holds d loss / d logits on entry; the layers' gradients are added to
+/// dw and db. With `input_gradient`, `delta` holds d loss / d act[0] on return.
+inline void dense_backward(const std::vector<dense_layer>& layers, const dense_pass& p, std::vector<double>& delta,
+                           std::vector<xt::xtensor<double, 2>>& dw, std::vector<std::vector<double>>& db, bool input_gradient) {
+    std::vector<double> prev;
+    for (std::size_t l = layers.size(); l-- > 0;) {
+        const auto& ly = layers[l];
+        const std::size_t out = ly.w.shape(0), in = ly.w.shape(1);
+        for (std::size_t o = 0; o < out; ++o) {
+            db[l][o] += delta[o];
+            double* g = &dw[l](o, 0);
+            for (std::size_t j = 0; j < in; ++j) g[j] += delta[o] * p.act[l][j];
+        }
+        if (l == 0 && !input_gradient) break;
+        prev.assign(in, 0.0);
+        for (std::size_t o = 0; o < out; ++o) {
+            const double* w = &ly.w(o, 0);
+            for (std::size_t j = 0; j < in; ++j) prev[j] += w[j] * delta[o];
+        }
+        if (l > 0)
+            for (std::size_t j = 0; j < in; ++j) prev[j] *= p.mask[l - 1][j];
+        delta.swap(prev);
+    }
+}
+
+/// Weighted softmax cross-entropy of logits z for `label`: returns cw * CE and sets
+/// delta = d (cw * CE) / d z = cw * (softmax(z) - onehot(label)).
+inline double softmax_cross_entropy(const std::vector<double>& z, int label, double cw, std::vector<double>& delta) {
+    const double zmax = *std::max_element(z.begin(), z.end());
+    double sum = 0;
+    for (double v : z) sum += std::exp(v - zmax);
+    delta.resize(z.size());
+    for (std::size_t k = 0; k < z.size(); ++k) delta[k] = cw * std::exp(z[k] - zmax) / sum;
+    delta[static_cast<std::size_t>(label)] -= cw;
+    return cw * (std::log(sum) - (z[static_cast<std::size_t>(label)] - zmax));
+}
+
+/// Dense layers widths[0] -> widths[1] -> ... : weights He-uniform (ReLU layers) or
+/// Glorot-uniform (the last), biases 0, drawn from `rng` in order.
+inline std::vector<dense_layer> init_dense_layers(const std::vector<std::size_t>& widths, std::mt19937_64& rng) {
+    std::vector<dense_layer> layers;
+    for (std::size_t l = 0; l + 1 < widths.size(); ++l) {
+        const std::size_t in = widths[l], out = widths[l + 1];
+        const bool last = l + 2 == widths.size();
+        const double limit = last ? std::sqrt(6.0 / static_cast<double>(in + out)) : std::sqrt(6.0 / static_cast<double>(in));
+        dense_layer ly;
+        ly.w = xt::xtensor<double, 2>({out, in});
+        for (auto& v : ly.w) v = (2 * unit_uniform(rng) - 1) * limit;
+        ly.b.assign(out, 0.0);
+        layers.push_back(std::move(ly));
+    }
+    return layers;
+}
+
+/// Adam (Kingma & Ba) with bias correction; `next_step()` once per update, before `update`.
+struct adam_optimizer {
+    double learning_rate, beta1, beta2, epsilon;
+    double b1t = 1, b2t = 1;
+    void next_step() {
+        b1t *= beta1;
+        b2t *= beta2;
+    }
+    void update(double* param, double* mom, double* var, const double* grad, std::size_t n) const {
+        for (std::size_t q = 0; q < n; ++q) {
+            mom[q] = beta1 * mom[q] + (1 - beta1) * grad[q];
+            var[q] = beta2 * var[q] + (1 - beta2) * grad[q] * grad[q];
+            param[q] -= learning_rate * (mom[q] / (1 - b1t)) / (std::sqrt(var[q] / (1 - b2t)) + epsilon);
+        }
+    }
+};
+
+/// K for training on labels y: `n_classes` when positive (every label below it), else the
+/// largest label + 1; at least 2.
+inline int training_class_count(const label_vector& y, int n_classes, const char* where) {
+    int k = 0;
+    for (int l : y) {
+        require(l >= 0, where, "negative label " + std::to_string(l));
+        k = std::max(k, l + 1);
+    }
+    if (n_classes > 0) {
+        require(k <= n_classes, where, "label " + std::to_string(k - 1) + " for " + std::to_string(n_classes) + " classes");
+        k = n_classes;
+    }
+    require(k >= 2, where, "needs at least two classes");
+    return k;
+}
+
+/// Softmax of each row of z, in place.
+inline void softmax_rows(xt::xtensor<double, 2>& z) {
+    for (std::size_t i = 0; i < z.shape(0); ++i) {
+        double zmax = -std::numeric_limits<double>::infinity(), sum = 0;
+        for (std::size_t k = 0; k < z.shape(1); ++k) zmax = std::max(zmax, z(i, k));
+        for (std::size_t k = 0; k < z.shape(1); ++k) sum += (z(i, k) = std::exp(z(i, k) - zmax));
+        for (std::size_t k = 0; k < z.shape(1); ++k) z(i, k) /= sum;
+    }
+}
+
+/// The index of each row's largest value (the lowest on ties).
+inline label_vector argmax_rows(const xt::xtensor<double, 2>& z) {
+    label_vector out(z.shape(0));
+    for (std::size_t i = 0; i < z.shape(0); ++i) {
+        std::size_t best = 0;
+        for (std::size_t k = 1; k < z.shape(1); ++k)
+            if (z(i, k) > z(i, best)) best = k;
+        out[i] = static_cast<int>(best);
+    }
+    return out;
+}
+
+/// Writes dense layers as `layers L`, then per layer `layer out in`, w, b.
+inline void write_dense_layers(std::ostream& o, const std::vector<dense_layer>& layers) {
+    o << "layers " << layers.size() << '\n';
+    for (const auto& ly : layers) {
+        o << "layer " << ly.w.shape(0) << ' ' << ly.w.shape(1) << '\n';
+        write_values(o, "w", ly.w.data(), ly.w.size());
+        write_values(o, "b", ly.b.data(), ly.b.size());
+    }
+}
+
+/// Reads what write_dense_layers wrote: the first layer takes `in` inputs, each layer's shape
+/// chains to the next, and the last gives `outputs` values (else r.fail).
+inline std::vector<dense_layer> read_dense_layers(model_reader& r, std::size_t in, std::size_t outputs) {
+    r.expect("layers");
+    std::vector<dense_layer> layers(r.count(1024));
+    if (layers.empty()) r.fail("no dense layers");
+    for (auto& ly : layers) {
+        r.expect("layer");
+        const std::size_t out = r.count(1u << 24), lin = r.count(1u << 24);
+        if (lin != in || out == 0) r.fail("dense layer shapes do not chain");
+        r.require_values(out, in + 1, "layer " + std::to_string(&ly - layers.data()));  // w[out x in], b[out]
+        ly.w = xt::xtensor<double, 2>({out, in});
+        r.expect("w");
+        for (auto& v : ly.w) v = r.number();
+        r.expect("b");
+        ly.b.resize(out);
+        for (auto& v : ly.b) v = r.number();
+        in = out;
+    }
+    if (in != outputs) r.fail("the last dense layer gives " + std::to_string(in) + " outputs, not " + std::to_string(outputs));
+    return layers;
+}
+
 /// Gradients of the loss with respect to every layer's weights and biases.
 struct dense_head_gradient {
     std::vector<xt::xtensor<double, 2>> dw;
@@ -106,7 +287,7 @@ template <class T>
 dense_head_gradient dense_head_loss_gradient(const dense_head_model& m, const xt::xtensor<T, 2>& x, const label_vector& y,
                                              const std::size_t* rows, std::size_t count, const std::vector<double>& class_weight,
                                              double weight_decay, double dropout, std::mt19937_64* rng) {
-    const std::size_t L = m.layers.size(), K = static_cast<std::size_t>(m.n_classes);
+    const std::size_t L = m.layers.size();
     dense_head_gradient g;
     g.dw.resize(L);
     g.db.resize(L);
@@ -114,64 +295,18 @@ dense_head_gradient dense_head_loss_gradient(const dense_head_model& m, const xt
         g.dw[l] = xt::zeros<double>(m.layers[l].w.shape());
         g.db[l].assign(m.layers[l].b.size(), 0.0);
     }
-    std::vector<std::vector<double>> act(L + 1);  // act[0] input, act[l+1] output of layer l (after ReLU/dropout)
-    std::vector<std::vector<double>> mask(L);
-    std::vector<double> delta, prev_delta;
-    const double keep = 1.0 - dropout, inv_keep = 1.0 / keep;
+    dense_pass pass;
+    pass.act.resize(1);
+    std::vector<double> delta;
     for (std::size_t r = 0; r < count; ++r) {
         const std::size_t i = rows[r];
-        act[0].resize(m.dim);
-        for (std::size_t j = 0; j < m.dim; ++j) act[0][j] = static_cast<double>(x(i, j));
-        for (std::size_t l = 0; l < L; ++l) {
-            const auto& ly = m.layers[l];
-            const std::size_t out = ly.w.shape(0), in = ly.w.shape(1);
-            act[l + 1].resize(out);
-            for (std::size_t o = 0; o < out; ++o) {
-                const double* w = &ly.w(o, 0);
-                double s = ly.b[o];
-                for (std::size_t j = 0; j < in; ++j) s += w[j] * act[l][j];
-                act[l + 1][o] = s;
-            }
-            if (l + 1 < L) {
-                mask[l].assign(out, 1.0);
-                for (std::size_t o = 0; o < out; ++o) {
-                    if (act[l + 1][o] < 0) act[l + 1][o] = 0, mask[l][o] = 0;
-                    if (rng && dropout > 0) {
-                        const double factor = unit_uniform(*rng) < keep ? inv_keep : 0.0;
-                        act[l + 1][o] *= factor;
-                        mask[l][o] *= factor;
-                    }
-                }
-            }
-        }
-        // Softmax cross-entropy on the logits act[L].
-        const auto& z = act[L];
-        const double zmax = *std::max_element(z.begin(), z.end());
-        double sum = 0;
-        for (double v : z) sum += std::exp(v - zmax);
+        pass.act[0].resize(m.dim);
+        for (std::size_t j = 0; j < m.dim; ++j) pass.act[0][j] = static_cast<double>(x(i, j));
+        dense_forward(m.layers, pass, dropout, rng);
         const int label = y[i];
         const double cw = class_weight.empty() ? 1.0 : class_weight[static_cast<std::size_t>(label)];
-        g.loss += cw * (std::log(sum) - (z[static_cast<std::size_t>(label)] - zmax));
-        delta.resize(K);
-        for (std::size_t k = 0; k < K; ++k) delta[k] = cw * std::exp(z[k] - zmax) / sum;
-        delta[static_cast<std::size_t>(label)] -= cw;
-        for (std::size_t l = L; l-- > 0;) {
-            const auto& ly = m.layers[l];
-            const std::size_t out = ly.w.shape(0), in = ly.w.shape(1);
-            for (std::size_t o = 0; o < out; ++o) {
-                g.db[l][o] += delta[o];
-                double* dw = &g.dw[l](o, 0);
-                for (std::size_t j = 0; j < in; ++j) dw[j] += delta[o] * act[l][j];
-            }
-            if (l == 0) break;
-            prev_delta.assign(in, 0.0);
-            for (std::size_t o = 0; o < out; ++o) {
-                const double* w = &ly.w(o, 0);
-                for (std::size_t j = 0; j < in; ++j) prev_delta[j] += w[j] * delta[o];
-            }
-            for (std::size_t j = 0; j < in; ++j) prev_delta[j] *= mask[l - 1][j];
-            delta.swap(prev_delta);
-        }
+        g.loss += softmax_cross_entropy(pass.act[L], label, cw, delta);
+        dense_backward(m.layers, pass, delta, g.dw, g.db, false);
     }
     const double scale = count ? 1.0 / static_cast<double>(count) : 0.0;
     g.loss *= scale;
@@ -211,21 +346,13 @@ xt::xtensor<double, 2> dense_head_logits(const Policy& policy, const dense_head_
     const std::size_t n = x.shape(0), K = static_cast<std::size_t>(m.n_classes);
     xt::xtensor<double, 2> out({n, K});
     for_each_range(policy, static_cast<std::ptrdiff_t>(n), 16, [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
-        std::vector<double> a, b;
+        dense_pass pass;
+        pass.act.resize(1);
         for (auto i = static_cast<std::size_t>(lo); i < static_cast<std::size_t>(hi); ++i) {
-            a.resize(m.dim);
-            for (std::size_t j = 0; j < m.dim; ++j) a[j] = static_cast<double>(x(i, j));
-            for (std::size_t l = 0; l < m.layers.size(); ++l) {
-                const auto& ly = m.layers[l];
-                b.resize(ly.w.shape(0));
-                for (std::size_t o = 0; o < b.size(); ++o) {
-                    const double* w = &ly.w(o, 0);
-                    double s = ly.b[o];
-                    for (std::size_t j = 0; j < a.size(); ++j) s += w[j] * a[j];
-                    b[o] = (l + 1 < m.layers.size() && s < 0) ? 0.0 : s;
-                }
-                a.swap(b);
-            }
+            pass.act[0].resize(m.dim);
+            for (std::size_t j = 0; j < m.dim; ++j) pass.act[0][j] = static_cast<double>(x(i, j));
+            dense_forward(m.layers, pass, 0.0, nullptr);
+            const auto& a = pass.act.back();
             for (std::size_t k = 0; k < K; ++k) out(i, k) = a[k];
         }
     });
@@ -249,17 +376,7 @@ dense_head_model fit_dense_head(const Policy&, const xt::xtensor<T, 2>& x, const
     detail::require(x.shape(0) == y.size(), where,
                     std::to_string(y.size()) + " labels for " + std::to_string(x.shape(0)) + " samples");
     detail::check_finite_rows(x, where);
-    int k = 0;
-    for (int l : y) {
-        detail::require(l >= 0, where, "negative label " + std::to_string(l));
-        k = std::max(k, l + 1);
-    }
-    if (p.n_classes > 0) {
-        detail::require(k <= p.n_classes, where,
-                        "label " + std::to_string(k - 1) + " for " + std::to_string(p.n_classes) + " classes");
-        k = p.n_classes;
-    }
-    detail::require(k >= 2, where, "needs at least two classes");
+    const int k = detail::training_class_count(y, p.n_classes, where);
     detail::check_dense_head_params(p, k, where);
 
     dense_head_model m;
@@ -269,16 +386,7 @@ dense_head_model fit_dense_head(const Policy&, const xt::xtensor<T, 2>& x, const
     std::vector<std::size_t> widths{m.dim};
     widths.insert(widths.end(), p.hidden.begin(), p.hidden.end());
     widths.push_back(static_cast<std::size_t>(k));
-    for (std::size_t l = 0; l + 1 < widths.size(); ++l) {
-        const std::size_t in = widths[l], out = widths[l + 1];
-        const bool last = l + 2 == widths.size();
-        const double limit = last ? std::sqrt(6.0 / static_cast<double>(in + out)) : std::sqrt(6.0 / static_cast<double>(in));
-        dense_layer ly;
-        ly.w = xt::xtensor<double, 2>({out, in});
-        for (auto& v : ly.w) v = (2 * detail::unit_uniform(rng) - 1) * limit;
-        ly.b.assign(out, 0.0);
-        m.layers.push_back(std::move(ly));
-    }
+    m.layers = detail::init_dense_layers(widths, rng);
 
     // Adam state.
     const std::size_t L = m.layers.size();
@@ -293,12 +401,7 @@ dense_head_model fit_dense_head(const Policy&, const xt::xtensor<T, 2>& x, const
     const std::size_t n = x.shape(0);
     std::vector<std::size_t> order(n);
     for (std::size_t i = 0; i < n; ++i) order[i] = i;
-    double b1t = 1, b2t = 1;
-    const auto adam = [&](double& param, double& mom, double& var, double grad, double step) {
-        mom = p.beta1 * mom + (1 - p.beta1) * grad;
-        var = p.beta2 * var + (1 - p.beta2) * grad * grad;
-        param -= step * (mom / (1 - b1t)) / (std::sqrt(var / (1 - b2t)) + p.epsilon);
-    };
+    detail::adam_optimizer adam{p.learning_rate, p.beta1, p.beta2, p.epsilon};
     for (std::size_t e = 0; e < p.epochs; ++e) {
         for (std::size_t i = n; i > 1; --i) std::swap(order[i - 1], order[rng() % i]);
         double epoch_loss = 0;
@@ -307,13 +410,11 @@ dense_head_model fit_dense_head(const Policy&, const xt::xtensor<T, 2>& x, const
             const auto g = detail::dense_head_loss_gradient(m, x, y, order.data() + s, count, p.class_weight, p.weight_decay,
                                                             p.dropout, &rng);
             epoch_loss += g.loss * static_cast<double>(count);
-            b1t *= p.beta1;
-            b2t *= p.beta2;
+            adam.next_step();
             for (std::size_t l = 0; l < L; ++l) {
                 auto& ly = m.layers[l];
-                for (std::size_t q = 0; q < ly.w.size(); ++q)
-                    adam(ly.w.data()[q], mw[l].data()[q], vw[l].data()[q], g.dw[l].data()[q], p.learning_rate);
-                for (std::size_t q = 0; q < ly.b.size(); ++q) adam(ly.b[q], mb[l][q], vb[l][q], g.db[l][q], p.learning_rate);
+                adam.update(ly.w.data(), mw[l].data(), vw[l].data(), g.dw[l].data(), ly.w.size());
+                adam.update(ly.b.data(), mb[l].data(), vb[l].data(), g.db[l].data(), ly.b.size());
             }
         }
         m.epoch_loss.push_back(epoch_loss / static_cast<double>(n));
@@ -327,27 +428,14 @@ dense_head_model fit_dense_head(const Policy&, const xt::xtensor<T, 2>& x, const
 template <class Policy, class T>
 xt::xtensor<double, 2> predict_proba(const Policy& policy, const dense_head_model& m, const xt::xtensor<T, 2>& x) {
     auto z = detail::dense_head_logits(policy, m, x, "ferx::predict_proba");
-    for (std::size_t i = 0; i < z.shape(0); ++i) {
-        double zmax = -std::numeric_limits<double>::infinity(), sum = 0;
-        for (std::size_t k = 0; k < z.shape(1); ++k) zmax = std::max(zmax, z(i, k));
-        for (std::size_t k = 0; k < z.shape(1); ++k) sum += (z(i, k) = std::exp(z(i, k) - zmax));
-        for (std::size_t k = 0; k < z.shape(1); ++k) z(i, k) /= sum;
-    }
+    detail::softmax_rows(z);
     return z;
 }
 
 /// The most probable class of each row of x [n, d] (the lowest index on ties).
 template <class Policy, class T>
 label_vector predict(const Policy& policy, const dense_head_model& m, const xt::xtensor<T, 2>& x) {
-    const auto z = detail::dense_head_logits(policy, m, x, "ferx::predict");
-    label_vector out(z.shape(0));
-    for (std::size_t i = 0; i < z.shape(0); ++i) {
-        std::size_t best = 0;
-        for (std::size_t k = 1; k < z.shape(1); ++k)
-            if (z(i, k) > z(i, best)) best = k;
-        out[i] = static_cast<int>(best);
-    }
-    return out;
+    return detail::argmax_rows(detail::dense_head_logits(policy, m, x, "ferx::predict"));
 }
 
 /// Model files (ferx/learn/model_io.hpp): section "dense_head" (dim, n_classes, layers, then per
@@ -355,12 +443,8 @@ label_vector predict(const Policy& policy, const dense_head_model& m, const xt::
 /// `save_model` and `load_model` use these, as they do for every model type.
 inline void write_section(model_writer& w, const dense_head_model& m) {
     std::ostream& o = w.begin_section("dense_head");
-    o << "dim " << m.dim << "\nn_classes " << m.n_classes << "\nlayers " << m.layers.size() << '\n';
-    for (const auto& ly : m.layers) {
-        o << "layer " << ly.w.shape(0) << ' ' << ly.w.shape(1) << '\n';
-        detail::write_values(o, "w", ly.w.data(), ly.w.size());
-        detail::write_values(o, "b", ly.b.data(), ly.b.size());
-    }
+    o << "dim " << m.dim << "\nn_classes " << m.n_classes << '\n';
+    detail::write_dense_layers(o, m.layers);
 }
 
 /// Reads a "dense_head" section; ferx::error naming the file when it is not one or its layer
@@ -371,24 +455,8 @@ inline void read_section(model_reader& r, dense_head_model& m) {
     m.dim = r.count(1u << 24);
     r.expect("n_classes");
     m.n_classes = static_cast<int>(r.count(1u << 16));
-    r.expect("layers");
-    m.layers.resize(r.count(1024));
-    if (m.dim == 0 || m.n_classes < 2 || m.layers.empty()) r.fail("an empty dense head");
-    std::size_t in = m.dim;
-    for (auto& ly : m.layers) {
-        r.expect("layer");
-        const std::size_t out = r.count(1u << 24), lin = r.count(1u << 24);
-        if (lin != in || out == 0) r.fail("dense head layer shapes do not chain");
-        r.require_values(out, in + 1, "layer " + std::to_string(&ly - m.layers.data()));  // w[out x in], b[out]
-        ly.w = xt::xtensor<double, 2>({out, in});
-        r.expect("w");
-        for (auto& v : ly.w) v = r.number();
-        r.expect("b");
-        ly.b.resize(out);
-        for (auto& v : ly.b) v = r.number();
-        in = out;
-    }
-    if (in != static_cast<std::size_t>(m.n_classes)) r.fail("the last dense head layer does not give n_classes outputs");
+    if (m.dim == 0 || m.n_classes < 2) r.fail("an empty dense head");
+    m.layers = detail::read_dense_layers(r, m.dim, static_cast<std::size_t>(m.n_classes));
 }
 
 /// Appends the head to a model file as a section "dense_head" (= w.add(m)).
