@@ -70,6 +70,7 @@
 #include <ferx/learn/model_io.hpp>
 #include <ferx/learn/pca.hpp>
 #include <ferx/learn/scaling.hpp>
+#include <ferx/learn/sequence_head.hpp>
 #include <ferx/learn/splits.hpp>
 
 #include <ferx/nn/activation.hpp>

@@ -427,9 +427,10 @@ label_vector predict(const Policy& policy, const sequence_head_model& m, const s
 }
 
 /// The head as a network graph the nn session runs (and ferx::nn::save_onnx writes):
-/// input "sequence" [N, T, d] (every clip of a run the same length T; dynamic N and T), an
-/// ONNX LSTM / GRU node (layout 1, its Y_h), Flatten, Gemm + Relu per dense layer, outputs
-/// "logits" [N, K] and "probabilities" (Softmax). Opset 14 (LSTM's layout attribute).
+/// input "sequence" [N, T, d] (every clip of a run the same length T; dynamic N and T),
+/// Transpose to [T, N, d], an ONNX LSTM / GRU node (layout 0, the one every runtime has: ONNX
+/// Runtime refuses layout 1 for LSTM), its Y_h [1, N, H] transposed to [N, 1, H], Flatten,
+/// Gemm + Relu per dense layer, outputs "logits" [N, K] and "probabilities" (Softmax). Opset 14.
 inline nn::graph sequence_head_graph(const sequence_head_model& m, const std::string& name = "ferx_sequence_head") {
     detail::require(!m.layers.empty() && m.hidden > 0, "ferx::sequence_head_graph", "the model has no layers (not fitted)");
     const auto G = static_cast<std::int64_t>(m.gates()), H = static_cast<std::int64_t>(m.hidden),
@@ -442,10 +443,13 @@ inline nn::graph sequence_head_graph(const sequence_head_model& m, const std::st
     b.initializer("W", {{1, G * H, d}, floats(m.w.data(), m.w.size())});
     b.initializer("R", {{1, G * H, H}, floats(m.r.data(), m.r.size())});
     b.initializer("B", {{1, 2 * G * H}, bias});
-    std::map<std::string, nn::attribute> attrs{{"hidden_size", std::int64_t{H}}, {"layout", std::int64_t{1}}};
+    std::map<std::string, nn::attribute> attrs{{"hidden_size", std::int64_t{H}}};
     if (m.cell == recurrent_cell::gru) attrs["linear_before_reset"] = std::int64_t{1};
-    b.node(m.cell == recurrent_cell::lstm ? "LSTM" : "GRU", {"sequence", "W", "R", "B"}, {"", "state"}, attrs, "recurrent");
-    b.node("Flatten", {"state"}, {"h0"}, {{"axis", std::int64_t{1}}}, "flatten");
+    const nn::attribute swap01 = std::vector<std::int64_t>{1, 0, 2};
+    b.node("Transpose", {"sequence"}, {"time_major"}, {{"perm", swap01}}, "to_time_major");
+    b.node(m.cell == recurrent_cell::lstm ? "LSTM" : "GRU", {"time_major", "W", "R", "B"}, {"", "state"}, attrs, "recurrent");
+    b.node("Transpose", {"state"}, {"state_nh"}, {{"perm", swap01}}, "to_batch_major");
+    b.node("Flatten", {"state_nh"}, {"h0"}, {{"axis", std::int64_t{1}}}, "flatten");
     for (std::size_t l = 0; l < m.layers.size(); ++l) {
         const auto& ly = m.layers[l];
         const std::string i = std::to_string(l), in = "h" + i;
@@ -458,7 +462,8 @@ inline nn::graph sequence_head_graph(const sequence_head_model& m, const std::st
         if (!last) b.node("Relu", {y}, {"h" + std::to_string(l + 1)}, {}, "relu" + i);
     }
     b.node("Softmax", {"logits"}, {"probabilities"}, {{"axis", std::int64_t{1}}}, "softmax");
-    return b.output("logits").output("probabilities").build();
+    const std::vector<std::int64_t> out_shape{-1, static_cast<std::int64_t>(m.n_classes)};
+    return b.output("logits", out_shape).output("probabilities", out_shape).build();
 }
 
 /// Model files (ferx/learn/model_io.hpp): section "sequence_head" (cell, dim, hidden,

@@ -42,6 +42,12 @@ public:
         g_.outputs.push_back({std::move(name), {}});
         return *this;
     }
+    /// A requested output with its declared shape (-1: dynamic), as an ONNX file declares it:
+    /// the session still infers the shape; exporters (ferx/nn/onnx_export.hpp) write this one.
+    graph_builder& output(std::string name, std::vector<std::int64_t> shape) {
+        g_.outputs.push_back({std::move(name), std::move(shape)});
+        return *this;
+    }
     /// A constant tensor.
     graph_builder& initializer(std::string name, dense_tensor t) {
         g_.initializers[std::move(name)] = std::move(t);

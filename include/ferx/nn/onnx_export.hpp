@@ -8,7 +8,9 @@
 ///
 /// What is written: the opset of the graph (`graph::opset_version`, default domain), ir_version
 /// 8, the inputs and outputs as float tensors (-1 extents as symbolic dimensions "N", "d1", ...;
-/// outputs without a shape as rank-free), initializers as raw little-endian float data, the
+/// outputs without a shape as rank-free: ONNX Runtime runs those, onnx.checker refuses them, so
+/// graphs meant for other tools declare their outputs' shapes, graph_builder::output(name, shape),
+/// as sequence_head_graph does), initializers as raw little-endian float data, the
 /// nodes in their order with every attribute kind the graph holds. Graph outputs must be named
 /// values of the graph; anything else is a ferx::error naming the graph.
 #pragma once
