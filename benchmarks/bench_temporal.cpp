@@ -6,11 +6,17 @@
 //   gru/<impl>/<case>      the same shapes as a GRU
 //   effgcn/<impl>/<batch>  EfficientGCN-B0 (NTU-60) as written (Einsum form), batches 1 and 16
 //   effgcn_plain/<impl>/1  the same network exported with basic ops only
+//   stgcn_unit/<impl>/<case>  one ST-GCN unit built in C++ (ferx::nn::stgcn_unit_graph: graph
+//                          conv on NTU-25's spatial partition, BN, ReLU, temporal conv 9 x 1,
+//                          BN, residual, ReLU), random weights: 64 -> 64 channels (identity
+//                          residual) x 300 frames at batches 1 and 16, and 64 -> 128 at
+//                          stride 2 (conv residual) at batch 1
 // impl: ferx_seq, ferx_par (the default pool). Counters: sequences_per_s, weights_MB, arena_MB,
 // scratch_MB (memory per session).
 #include <ferx/core/execution.hpp>
 #include <ferx/core/thread_pool.hpp>
 #include <ferx/nn/builder.hpp>
+#include <ferx/nn/graph_conv.hpp>
 #include <ferx/nn/onnx.hpp>
 #include <ferx/nn/session.hpp>
 
@@ -116,6 +122,79 @@ void ferx_effgcn(benchmark::State& state, bool plain, std::int64_t batch, Policy
     set_memory(state, s, batch);
 }
 
+struct unit_case {
+    std::string name;
+    std::int64_t in_channels, out_channels, frames, batch;
+    int stride;
+};
+
+const std::vector<unit_case>& unit_cases() {  // as bench_temporal_onnxruntime.py's UNIT_CASES
+    static const std::vector<unit_case> cases = {
+        {"c64_t300_b1", 64, 64, 300, 1, 1},
+        {"c64_t300_b16", 64, 64, 300, 16, 1},
+        {"c64to128_s2_t300_b1", 64, 128, 300, 1, 2},
+    };
+    return cases;
+}
+
+ferx::nn::batch_norm_weights random_bn(std::int64_t c, std::uint32_t seed) {
+    std::mt19937 rng(seed);
+    std::uniform_real_distribution<float> u(0.5f, 1.5f), v(-0.5f, 0.5f);
+    ferx::nn::batch_norm_weights b;
+    for (std::int64_t i = 0; i < c; ++i) {
+        b.scale.push_back(u(rng));
+        b.bias.push_back(v(rng));
+        b.mean.push_back(v(rng));
+        b.var.push_back(u(rng));
+    }
+    return b;
+}
+
+ferx::nn::graph unit_graph(const unit_case& c) {
+    namespace fn = ferx::nn;
+    fn::stgcn_unit u;
+    u.adjacency = fn::graph_adjacency(fn::ntu25_layout(), fn::adjacency_params{});
+    const auto K = static_cast<std::int64_t>(u.adjacency.shape()[0]);
+    u.edge_importance = xt::ones<float>(u.adjacency.shape());
+    u.in_channels = c.in_channels;
+    u.out_channels = c.out_channels;
+    u.temporal_kernel = 9;
+    u.stride = c.stride;
+    const auto t = [](std::vector<std::int64_t> shape, std::uint32_t seed, float scale) {
+        std::size_t n = 1;
+        for (auto e : shape) n *= static_cast<std::size_t>(e);
+        return fn::dense_tensor{shape, random_values(n, seed, scale)};
+    };
+    const std::int64_t ci = c.in_channels, co = c.out_channels;
+    auto& w = u.weights;
+    w.spatial_weight = t({K * co, ci, 1, 1}, 11, 0.1f);
+    w.spatial_bias = random_values(static_cast<std::size_t>(K * co), 12, 0.1f);
+    w.spatial_bn = random_bn(co, 13);
+    w.temporal_weight = t({co, co, 9, 1}, 14, 0.05f);
+    w.temporal_bias = random_values(static_cast<std::size_t>(co), 15, 0.1f);
+    w.temporal_bn = random_bn(co, 16);
+    if (ci != co || c.stride != 1) {
+        w.residual_weight = t({co, ci, 1, 1}, 17, 0.1f);
+        w.residual_bias = random_values(static_cast<std::size_t>(co), 18, 0.1f);
+        w.residual_bn = random_bn(co, 19);
+    }
+    return fn::stgcn_unit_graph(u, c.frames);
+}
+
+template <class Policy>
+void ferx_stgcn_unit(benchmark::State& state, unit_case c, Policy policy) {
+    ferx::nn::session s(unit_graph(c));
+    const std::int64_t v = 25;
+    const auto x = random_values(static_cast<std::size_t>(c.batch * c.in_channels * c.frames * v), 6);
+    const std::vector<ferx::nn::tensor_ref> in = {{x.data(), {c.batch, c.in_channels, c.frames, v}}};
+    s.run(policy, in);
+    for (auto _ : state) {
+        auto out = s.run(policy, in);
+        benchmark::DoNotOptimize(out[0].data);
+    }
+    set_memory(state, s, c.batch);
+}
+
 void register_all() {
     for (const std::string op : {"LSTM", "GRU"})
         for (const auto& c : rnn_cases()) {
@@ -140,6 +219,14 @@ void register_all() {
         ->Unit(benchmark::kMillisecond)->UseRealTime();
     benchmark::RegisterBenchmark("effgcn_plain/ferx_par/1", ferx_effgcn<ferx::exec::parallel_policy>, true, 1, ferx::exec::par)
         ->Unit(benchmark::kMillisecond)->UseRealTime();
+    for (const auto& c : unit_cases()) {
+        benchmark::RegisterBenchmark(("stgcn_unit/ferx_seq/" + c.name).c_str(), ferx_stgcn_unit<ferx::exec::sequenced_policy>, c,
+                                     ferx::exec::seq)
+            ->Unit(benchmark::kMillisecond)->UseRealTime();
+        benchmark::RegisterBenchmark(("stgcn_unit/ferx_par/" + c.name).c_str(), ferx_stgcn_unit<ferx::exec::parallel_policy>, c,
+                                     ferx::exec::par)
+            ->Unit(benchmark::kMillisecond)->UseRealTime();
+    }
 }
 
 }  // namespace

@@ -22,6 +22,9 @@ from onnx import TensorProto, helper
 # name, hidden, steps, batch, input, bidirectional: as bench_temporal.cpp's rnn_cases()
 RNN_CASES = [("h108_t40_b1", 108, 40, 1, 128, False), ("h108_t40_b64", 108, 40, 64, 128, False),
              ("bi256_t300_b1", 256, 300, 1, 256, True)]
+# name, in channels, out channels, frames, batch, stride: as bench_temporal.cpp's unit_cases()
+UNIT_CASES = [("c64_t300_b1", 64, 64, 300, 1, 1), ("c64_t300_b16", 64, 64, 300, 16, 1),
+              ("c64to128_s2_t300_b1", 64, 128, 300, 1, 2)]
 EFFGCN = {"effgcn": "effgcn_b0_ntu60_xsub_einsum_dynbatch.onnx", "effgcn_plain": "effgcn_b0_ntu60_xsub_plain_dynbatch.onnx"}
 
 
@@ -88,6 +91,16 @@ def main():
             x = (np.random.default_rng(5).standard_normal((batch, 3, 6, 288, 25, 2)) * 0.3).astype(np.float32)
             sec, runs = timed(s, {"input": x}, args.min_time)
             report(f"{comp}/onnxruntime/{batch}", sec, runs, batch)
+    # The ST-GCN unit as the ONNX tests build it (tests/onnx/make_op_cases.py: the same ops as
+    # ferx::nn::append_stgcn_unit writes), random weights.
+    sys.path.insert(0, os.path.join(here, "..", "tests", "onnx"))
+    import make_op_cases
+    for name, c_in, c_out, frames, batch, stride in UNIT_CASES:
+        residual = "identity" if c_in == c_out and stride == 1 else "conv"
+        m, inputs, _ = make_op_cases.stgcn_unit_case(np.random.default_rng(6), c_in, c_out, 9, stride, residual, n=batch, t=frames)
+        s = ort.InferenceSession(m.SerializeToString(), options, providers=["CPUExecutionProvider"])
+        sec, runs = timed(s, {"X": inputs[0][1]}, args.min_time)
+        report(f"stgcn_unit/onnxruntime/{name}", sec, runs, batch)
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"context": {"onnxruntime": ort.__version__, "threads": args.threads}, "benchmarks": results}, f, indent=2)

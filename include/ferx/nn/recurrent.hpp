@@ -189,8 +189,13 @@ inline void recurrent_direction(const exec::sequenced_policy& seqp, const exec::
         for (std::int64_t i = 0; i < I; ++i) wt[i * GH + g] = w[g * I + i];
         for (std::int64_t i = 0; i < H; ++i) rt[i * GH + g] = r[g * H + i];
     }
-    // x W^T for every step at once (x is [T*B, I] in layout 0, [B*T, I] in layout 1).
-    if (par) gemm(*par, T * B, GH, I, in.x, I, wt, GH, xw, GH);
+    // x W^T for every step at once (x is [T*B, I] in layout 0, [B*T, I] in layout 1); split
+    // over the pool only when each thread gets 4M multiply-adds or more (a few hundred
+    // microseconds): below that, waking the workers cost more than the split saved (measured on
+    // an AMD EPYC, 2 vCPUs: the 2.2M-MAC product of LSTM h108 x 40 steps at batch 1 made par
+    // 20 % slower than seq).
+    const bool split_input = par && T * B * GH * I >= (std::int64_t(1) << 22) * std::int64_t(ferx::detail::concurrency(*par));
+    if (split_input) gemm(*par, T * B, GH, I, in.x, I, wt, GH, xw, GH);
     else gemm(seqp, T * B, GH, I, in.x, I, wt, GH, xw, GH);
     const bool lbr = p.cell == rnn_cell::gru && p.linear_before_reset;
     if (in.b) {
@@ -219,15 +224,17 @@ inline void recurrent_direction(const exec::sequenced_policy& seqp, const exec::
     const auto x_row = [&](std::int64_t t, std::int64_t b) { return p.layout == 0 ? t * B + b : b * T + t; };
     const auto y_at = [&](std::int64_t t, std::int64_t b) { return p.layout == 0 ? ((t * D + d) * B + b) * H : ((b * T + t) * D + d) * H; };
     const std::int64_t rec_cols = p.cell == rnn_cell::gru && !lbr ? 2 * H : GH;
-    // The per-step products are small (batch x 4H x H): split over the pool only where one is
-    // worth a wake-up of the workers (measured: at batch 1, hidden 108 the split doubled the time).
-    const exec::parallel_policy* step_par = par && B * GH * H >= (std::int64_t(1) << 20) ? par : nullptr;
+    // The batch rows [b0, b1) through every step. Rows are independent, so under `par` each
+    // thread takes a block of rows through the whole sequence (one dispatch per layer, not one
+    // per step); blocks start at multiples of 8 rows, where the gemm kernels' row blocking
+    // restarts, so every element is computed as under `seq`, bit for bit.
+    const auto run_rows = [&](std::int64_t b0, std::int64_t b1) {
+    const std::int64_t rows = b1 - b0;
     for (std::int64_t k = 0; k < T; ++k) {
         // h R^T (the h-gate of a GRU without linear_before_reset comes after the reset).
-        if (step_par) gemm(*step_par, B, rec_cols, H, h, H, rt, GH, gates, GH);
-        else gemm(seqp, B, rec_cols, H, h, H, rt, GH, gates, GH);
+        gemm(seqp, rows, rec_cols, H, h + b0 * H, H, rt, GH, gates + b0 * GH, GH);
         if (p.cell == rnn_cell::gru && !lbr) {
-            for (std::int64_t b = 0; b < B; ++b) {
+            for (std::int64_t b = b0; b < b1; ++b) {
                 if (k >= len[static_cast<std::size_t>(b)]) continue;
                 const std::int64_t t = backward ? len[static_cast<std::size_t>(b)] - 1 - k : k;
                 const float* xr = xw + x_row(t, b) * GH;
@@ -236,10 +243,9 @@ inline void recurrent_direction(const exec::sequenced_policy& seqp, const exec::
                     rh[b * H + j] = rg * h[b * H + j];
                 }
             }
-            if (step_par) gemm(*step_par, B, H, H, rh, H, rt + 2 * H, GH, hr, H);
-            else gemm(seqp, B, H, H, rh, H, rt + 2 * H, GH, hr, H);
+            gemm(seqp, rows, H, H, rh + b0 * H, H, rt + 2 * H, GH, hr + b0 * H, H);
         }
-        for (std::int64_t b = 0; b < B; ++b) {
+        for (std::int64_t b = b0; b < b1; ++b) {
             const std::int64_t n = len[static_cast<std::size_t>(b)];
             if (k >= n) continue;
             const std::int64_t t = backward ? n - 1 - k : k;
@@ -281,6 +287,18 @@ inline void recurrent_direction(const exec::sequenced_policy& seqp, const exec::
             }
             if (out.y) std::copy(hb, hb + H, out.y + y_at(t, b));
         }
+    }
+    };
+    constexpr std::int64_t row_block = 8;
+    const std::int64_t threads = par ? static_cast<std::int64_t>(ferx::detail::concurrency(*par)) : 1;
+    if (threads >= 2 && B >= 2 * row_block) {
+        const std::int64_t per = (B + threads - 1) / threads, chunk = (per + row_block - 1) / row_block * row_block;
+        const std::int64_t chunks = (B + chunk - 1) / chunk;
+        ferx::detail::for_each_range(*par, chunks, 1, [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
+            for (std::ptrdiff_t q = lo; q < hi; ++q) run_rows(q * chunk, std::min<std::int64_t>(B, (q + 1) * chunk));
+        });
+    } else {
+        run_rows(0, B);
     }
     for (std::int64_t b = 0; b < B; ++b) {
         const std::int64_t o = p.layout == 0 ? (d * B + b) * H : (b * D + d) * H;
