@@ -3,7 +3,7 @@
 // tol * max(1, max |seq|)), on one-op graphs over the conv cases (general, grouped, depthwise,
 // pointwise, dilated, asymmetric pads), pools, Gemm/MatMul, layout ops, a small network with
 // folding, fusion, batches and kept values, and the mini- and big-Xception architectures with
-// random weights. Where test_cuda links ferx::onnx (FERX_TEST_HAS_ONNX), also the shipped
+// random weights, the recurrent layers (LSTM, GRU, RNN; float32). Where test_cuda links ferx::onnx (FERX_TEST_HAS_ONNX), also the shipped
 // mini/big-Xception files on FER2013 test images (../shared): fp16 scores within 1e-2 of seq and
 // the predicted class the same on at least 98% of the images. Needs a GPU: skipped, with a
 // message, where no CUDA device is present; the no-device errors are checked where none is, and
@@ -201,6 +201,51 @@ BOOST_AUTO_TEST_CASE(other_ops_equal_seq, *boost::unit_test::precondition(ferx_t
                         .initializer("m", random_tensor({3}, rng)).initializer("v", random_tensor({3}, rng, 0.5f, 1.5f))
                         .node("BatchNormalization", {"x", "g", "b", "m", "v"}, {"y"}).node("Relu", {"y"}, {"r"}).output("r").build();
     check_cuda(bn, {x}, "BatchNormalization + Relu (affine)");
+}
+
+// LSTM, GRU (with and without linear_before_reset) and RNN on the device against seq, float32
+// within 1e-4: forward, reverse and bidirectional, layout 0 and 1, sequence lengths and initial
+// states, each output (Y, Y_h, Y_c) on its own; fp16 sessions refuse them with a ferx::error.
+BOOST_AUTO_TEST_CASE(recurrent_equals_seq, *boost::unit_test::precondition(ferx_test::gpu_present())) {
+    std::mt19937 rng(5);
+    const std::int64_t T = 7, B = 5, I = 6, H = 9;
+    ferx::cuda::stream stream;
+    struct variant {
+        std::string op, direction;
+        std::int64_t layout, lbr;
+    };
+    const std::vector<variant> variants = {{"LSTM", "forward", 0, 0}, {"LSTM", "reverse", 1, 0}, {"LSTM", "bidirectional", 0, 0},
+                                           {"GRU", "forward", 0, 1},  {"GRU", "bidirectional", 1, 0}, {"GRU", "reverse", 0, 0},
+                                           {"RNN", "bidirectional", 0, 0}};
+    for (const auto& v : variants) {
+        const std::int64_t G = v.op == "LSTM" ? 4 : v.op == "GRU" ? 3 : 1, D = v.direction == "bidirectional" ? 2 : 1;
+        const shape_t xs = v.layout == 0 ? shape_t{T, B, I} : shape_t{B, T, I};
+        const shape_t state = v.layout == 0 ? shape_t{D, B, H} : shape_t{B, D, H};
+        std::vector<std::string> outs{"Y", "Y_h"};
+        if (v.op == "LSTM") outs.push_back("Y_c");
+        std::vector<std::string> ins{"X", "W", "R", "B", "lens", "h0"};
+        if (v.op == "LSTM") ins.push_back("c0");
+        const dense_tensor x = random_tensor(xs, rng), h0 = random_tensor(state, rng), c0 = random_tensor(state, rng);
+        const dense_tensor lens{{B}, {7.f, 3.f, 0.f, 5.f, 1.f}};
+        const auto w = random_tensor({D, G * H, I}, rng, -0.5f, 0.5f), r = random_tensor({D, G * H, H}, rng, -0.5f, 0.5f),
+                   b = random_tensor({D, 2 * G * H}, rng, -0.5f, 0.5f);
+        for (const auto& out : outs) {
+            std::vector<std::string> node_outs(outs.size());
+            for (std::size_t i = 0; i < outs.size(); ++i)
+                if (outs[i] == out) node_outs[i] = out;
+            std::map<std::string, ferx::nn::attribute> attrs{{"hidden_size", H}, {"direction", v.direction}, {"layout", v.layout}};
+            if (v.op == "GRU") attrs["linear_before_reset"] = v.lbr;
+            graph_builder gb(v.op);
+            gb.opset(14).input("X", xs).input("lens", {B}).input("h0", state);
+            if (v.op == "LSTM") gb.input("c0", state);
+            const auto g = gb.initializer("W", w).initializer("R", r).initializer("B", b).node(v.op, ins, node_outs, attrs).output(out).build();
+            std::vector<dense_tensor> inputs{x, lens, h0};
+            if (v.op == "LSTM") inputs.push_back(c0);
+            const std::string what = v.op + " " + v.direction + " layout " + std::to_string(v.layout) + " lbr " + std::to_string(v.lbr) + ": " + out;
+            check_close(run(stream.policy(), g, inputs), run(ferx::exec::seq, g, inputs), 1e-4, what + " (cuda vs seq)");
+            BOOST_CHECK_THROW(run(stream.policy(), g, inputs, fp16()), ferx::error);
+        }
+    }
 }
 
 BOOST_AUTO_TEST_CASE(network_batches_and_kept_values, *boost::unit_test::precondition(ferx_test::gpu_present())) {

@@ -50,21 +50,42 @@ struct rnn_activation {
     kind k = kind::sigmoid;
     float alpha = 0.f, beta = 0.f;
 
-    float operator()(float x) const {
+    /// The function at x (on the host, and in CUDA kernels: ferx/cuda/kernels/nn_recurrent.cuh).
+    FERX_HOST_DEVICE float operator()(float x) const {
+#ifdef __CUDA_ARCH__
+#define FERX_RNN_EXP expf
+#define FERX_RNN_TANH tanhf
+#define FERX_RNN_FABS fabsf
+#define FERX_RNN_LOG1P log1pf
+#else
+#define FERX_RNN_EXP std::exp
+#define FERX_RNN_TANH std::tanh
+#define FERX_RNN_FABS std::fabs
+#define FERX_RNN_LOG1P std::log1p
+#endif
+        float r = x;
         switch (k) {
-        case kind::sigmoid: return 1.f / (1.f + std::exp(-x));
-        case kind::tanh: return std::tanh(x);
-        case kind::relu: return x < 0.f ? 0.f : x;
-        case kind::hard_sigmoid: return std::max(0.f, std::min(1.f, alpha * x + beta));
-        case kind::leaky_relu: return x < 0.f ? alpha * x : x;
-        case kind::thresholded_relu: return x > alpha ? x : 0.f;
-        case kind::scaled_tanh: return alpha * std::tanh(beta * x);
-        case kind::affine: return alpha * x + beta;
-        case kind::elu: return x < 0.f ? alpha * (std::exp(x) - 1.f) : x;
-        case kind::softsign: return x / (1.f + std::fabs(x));
-        case kind::softplus: return std::log1p(std::exp(-std::fabs(x))) + std::max(x, 0.f);
+        case kind::sigmoid: r = 1.f / (1.f + FERX_RNN_EXP(-x)); break;
+        case kind::tanh: r = FERX_RNN_TANH(x); break;
+        case kind::relu: r = x < 0.f ? 0.f : x; break;
+        case kind::hard_sigmoid: {
+            const float v = alpha * x + beta, m = v < 1.f ? v : 1.f;  // max(0, min(1, v)), as std::max / std::min order them
+            r = 0.f < m ? m : 0.f;
+            break;
         }
-        return x;
+        case kind::leaky_relu: r = x < 0.f ? alpha * x : x; break;
+        case kind::thresholded_relu: r = x > alpha ? x : 0.f; break;
+        case kind::scaled_tanh: r = alpha * FERX_RNN_TANH(beta * x); break;
+        case kind::affine: r = alpha * x + beta; break;
+        case kind::elu: r = x < 0.f ? alpha * (FERX_RNN_EXP(x) - 1.f) : x; break;
+        case kind::softsign: r = x / (1.f + FERX_RNN_FABS(x)); break;
+        case kind::softplus: r = FERX_RNN_LOG1P(FERX_RNN_EXP(-FERX_RNN_FABS(x))) + (x < 0.f ? 0.f : x); break;
+        }
+#undef FERX_RNN_EXP
+#undef FERX_RNN_TANH
+#undef FERX_RNN_FABS
+#undef FERX_RNN_LOG1P
+        return r;
     }
 
     /// How many of alpha, beta the function reads (activation_alpha/beta are consumed in order

@@ -20,6 +20,7 @@
 
 #include <ferx/cuda/blas.cuh>
 #include <ferx/cuda/dispatch/nn.cuh>
+#include <ferx/cuda/dispatch/nn_recurrent.cuh>
 #include <ferx/cuda/kernels/nn.cuh>
 #include <ferx/cuda/memory.cuh>
 #include <ferx/cuda/runtime.cuh>
@@ -127,8 +128,25 @@ void run_step_cuda(const cuda_blas_policy& policy, nn_cuda_state<T>& st, const n
         }
         return;
     }
-    case step_kind::extension:
+    case step_kind::extension: {
+        if (step.def == &output_part_def()) {  // one output of a multi-output op, out of its packed value
+            if (step.d1 > 0)
+                cuda::check(cudaMemcpyAsync(y, x + step.d0, static_cast<std::size_t>(step.d1) * sizeof(T), cudaMemcpyDeviceToDevice, on.stream()),
+                            cuda_session_where, "cudaMemcpyAsync");
+            return;
+        }
+        if (step.def && step.def->parse == &recurrent_op::parse) {
+            if constexpr (std::is_same<T, float>::value) {
+                std::vector<const float*> in(step.in.size());
+                for (std::size_t i = 0; i < step.in.size(); ++i) in[i] = dptr(step.in[i]);
+                return device_recurrent(policy, step, in, y, st.scratch.data());
+            } else {
+                throw error(cuda_session_where, "node '" + step.node + "' (" + step.op + "): " + step.op +
+                                                    " runs in float32 only on CUDA; use precision::fp32 for this graph");
+            }
+        }
         throw error(cuda_session_where, "node '" + step.node + "' (" + step.op + "): op " + step.op + " has no CUDA implementation yet; run it with exec::seq or exec::par");
+    }
     }
 }
 
@@ -144,6 +162,8 @@ void run_plan_cuda_as(const exec::cuda_policy& policy, const compiled_plan& p, d
     std::size_t scratch = 0;
     for (const auto& step : p.steps)
         if (step.kind == step_kind::conv) scratch = std::max(scratch, conv2d_scratch_floats(policy, step.conv));
+        else if (step.kind == step_kind::extension && step.def && step.def->parse == &recurrent_op::parse)
+            scratch = std::max(scratch, device_recurrent_scratch_floats(step));
     if (st.scratch.size() < scratch) st.scratch = cuda::device_buffer<T>(scratch);
     if constexpr (half) {
         std::size_t stage = 0;
