@@ -3,7 +3,7 @@
 // tol * max(1, max |seq|)), on one-op graphs over the conv cases (general, grouped, depthwise,
 // pointwise, dilated, asymmetric pads), pools, Gemm/MatMul, layout ops, a small network with
 // folding, fusion, batches and kept values, and the mini- and big-Xception architectures with
-// random weights, the recurrent layers (LSTM, GRU, RNN; float32). Where test_cuda links ferx::onnx (FERX_TEST_HAS_ONNX), also the shipped
+// random weights, the recurrent layers (LSTM, GRU, RNN; float32) and the host fallback of the other extension ops. Where test_cuda links ferx::onnx (FERX_TEST_HAS_ONNX), also the shipped
 // mini/big-Xception files on FER2013 test images (../shared): fp16 scores within 1e-2 of seq and
 // the predicted class the same on at least 98% of the images. Needs a GPU: skipped, with a
 // message, where no CUDA device is present; the no-device errors are checked where none is, and
@@ -246,6 +246,42 @@ BOOST_AUTO_TEST_CASE(recurrent_equals_seq, *boost::unit_test::precondition(ferx_
             BOOST_CHECK_THROW(run(stream.policy(), g, inputs, fp16()), ferx::error);
         }
     }
+}
+
+// Extension ops without a CUDA kernel (Einsum, ReduceMean, a 1-D Conv) run by their host
+// kernels inside a float32 cuda run, between device steps: equal to seq within 1e-4; an fp16
+// session refuses them with a ferx::error naming the node.
+BOOST_AUTO_TEST_CASE(host_fallback_equals_seq, *boost::unit_test::precondition(ferx_test::gpu_present())) {
+    std::mt19937 rng(8);
+    ferx::cuda::stream stream;
+    const auto einsum = graph_builder("einsum_reduce")
+                            .opset(13)
+                            .input("x", {-1, 3, 8, 5})
+                            .initializer("a", random_tensor({5, 5}, rng))
+                            .node("Relu", {"x"}, {"r"})
+                            .node("Einsum", {"r", "a"}, {"e"}, {{"equation", std::string("nctv,vw->nctw")}}, "graph_product")
+                            .node("ReduceMean", {"e"}, {"m"}, {{"axes", ints{2}}, {"keepdims", std::int64_t{0}}}, "mean_over_time")
+                            .node("Sigmoid", {"m"}, {"y"})
+                            .output("y")
+                            .build();
+    const std::vector<dense_tensor> x{random_tensor({2, 3, 8, 5}, rng)};
+    check_close(run(stream.policy(), einsum, x), run(ferx::exec::seq, einsum, x), 1e-4, "Einsum + ReduceMean (cuda vs seq)");
+    try {
+        run(stream.policy(), einsum, x, fp16());
+        BOOST_ERROR("an fp16 session ran a host-only op");
+    } catch (const ferx::error& e) {
+        BOOST_TEST(std::string(e.what()).find("graph_product") != std::string::npos, e.what());
+    }
+    const auto conv1d = graph_builder("conv1d")
+                            .input("x", {-1, 3, 20})
+                            .initializer("w", random_tensor({4, 3, 3}, rng))
+                            .initializer("b", random_tensor({4}, rng))
+                            .node("Conv", {"x", "w", "b"}, {"c"}, {{"dilations", ints{2}}, {"pads", ints{2, 2}}}, "temporal_conv")
+                            .node("Relu", {"c"}, {"y"})
+                            .output("y")
+                            .build();
+    const std::vector<dense_tensor> t{random_tensor({3, 3, 20}, rng)};
+    check_close(run(stream.policy(), conv1d, t), run(ferx::exec::seq, conv1d, t), 1e-4, "Conv 1-D (cuda vs seq)");
 }
 
 BOOST_AUTO_TEST_CASE(network_batches_and_kept_values, *boost::unit_test::precondition(ferx_test::gpu_present())) {

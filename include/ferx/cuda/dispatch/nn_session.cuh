@@ -15,6 +15,9 @@
 /// The device state (weights, arena, scratch and the cuBLAS handle, which the matrix ops get
 /// through a `nn::cuda_blas_policy`) is resident in the session's `detail::device_slot`; a run
 /// allocates only when its plan needs more than the last one, and synchronises once, at its end.
+/// Extension steps: LSTM / GRU / RNN have device kernels (float32, ferx/cuda/dispatch/
+/// nn_recurrent.cuh); the others run by their host kernels inside a float32 run
+/// (`run_step_on_host`), and an fp16 session refuses them.
 /// Included at the end of ferx/nn/session.hpp when compiled by nvcc. Link CUDA::cublas.
 #pragma once
 
@@ -54,6 +57,11 @@ struct nn_cuda_state {
     cuda::device_buffer<T> arena, scratch;
     cuda::device_buffer<float> stage;  // fp16: float32 inputs and outputs on their way through
     std::vector<const T*> ptrs;        // the inputs of a Concat step
+    // Host fallback of extension ops without a CUDA kernel (float32): inputs copied back, the
+    // host kernel's output and scratch.
+    std::vector<std::vector<float>> host_in;
+    std::vector<const float*> host_ptrs;
+    std::vector<float> host_out, host_scratch;
     std::size_t bytes() const { return weights.bytes() + arena.bytes() + scratch.bytes() + stage.bytes(); }
 };
 
@@ -90,8 +98,43 @@ std::shared_ptr<nn_cuda_state<T>> upload_weights(const compiled_plan& p, const e
 }
 
 // One step on the device; `dptr(id)` is a value's device address.
+// An extension step without a CUDA kernel, run by its host kernel inside a cuda run (float32):
+// its inputs copied to the host (weights read from the plan's host copy), the host kernel on
+// the calling thread, its output copied back to the device. Correct, not fast: every call waits
+// for the stream twice.
+template <class Ptr>
+void run_step_on_host(const exec::cuda_policy& on, nn_cuda_state<float>& st, const compiled_plan& p, const nn_step& step, Ptr&& dptr) {
+    cudaStream_t stream = on.stream();
+    st.host_in.resize(step.in.size());
+    st.host_ptrs.assign(step.in.size(), nullptr);
+    for (std::size_t i = 0; i < step.in.size(); ++i) {
+        const int id = step.in[i];
+        if (id < 0) continue;
+        const auto& v = p.value(id);
+        if (v.weight >= 0) {
+            st.host_ptrs[i] = p.weights[static_cast<std::size_t>(v.weight)].data.data();
+            continue;
+        }
+        const std::size_t n = static_cast<std::size_t>(element_count(v.shape));
+        st.host_in[i].resize(n);
+        if (n > 0)
+            cuda::check(cudaMemcpyAsync(st.host_in[i].data(), dptr(id), n * sizeof(float), cudaMemcpyDeviceToHost, stream),
+                        cuda_session_where, "cudaMemcpyAsync");
+        st.host_ptrs[i] = st.host_in[i].data();
+    }
+    const std::size_t n_out = static_cast<std::size_t>(element_count(p.shape(step.out)));
+    st.host_out.resize(n_out);
+    st.host_scratch.resize(step.def->scratch_floats(step));
+    cuda::check(cudaStreamSynchronize(stream), cuda_session_where, "cudaStreamSynchronize");
+    step.def->run_seq(exec::seq, op_args{step, st.host_ptrs.data(), st.host_out.data(), st.host_scratch.data()});
+    if (n_out > 0)
+        cuda::check(cudaMemcpyAsync(dptr(step.out), st.host_out.data(), n_out * sizeof(float), cudaMemcpyHostToDevice, stream),
+                    cuda_session_where, "cudaMemcpyAsync");
+    cuda::check(cudaStreamSynchronize(stream), cuda_session_where, "cudaStreamSynchronize");  // host_out is reused
+}
+
 template <class T, class Ptr>
-void run_step_cuda(const cuda_blas_policy& policy, nn_cuda_state<T>& st, const nn_step& step, Ptr&& dptr) {
+void run_step_cuda(const cuda_blas_policy& policy, nn_cuda_state<T>& st, const compiled_plan& plan, const nn_step& step, Ptr&& dptr) {
     const exec::cuda_policy& on = policy.cuda();
     const T* x = dptr(step.in[0]);
     T* y = dptr(step.out);
@@ -145,7 +188,11 @@ void run_step_cuda(const cuda_blas_policy& policy, nn_cuda_state<T>& st, const n
                                                     " runs in float32 only on CUDA; use precision::fp32 for this graph");
             }
         }
-        throw error(cuda_session_where, "node '" + step.node + "' (" + step.op + "): op " + step.op + " has no CUDA implementation yet; run it with exec::seq or exec::par");
+        if constexpr (std::is_same<T, float>::value) {
+            if (step.def && step.def->run_seq) return run_step_on_host(on, st, plan, step, dptr);
+        }
+        throw error(cuda_session_where, "node '" + step.node + "' (" + step.op + "): op " + step.op +
+                                            " has no CUDA kernel, and fp16 sessions do not run host kernels; use precision::fp32 or exec::seq / exec::par");
     }
     }
 }
@@ -199,7 +246,7 @@ void run_plan_cuda_as(const exec::cuda_policy& policy, const compiled_plan& p, d
         }
     }
     const cuda_blas_policy with_blas(policy, st.blas.get());
-    for (const auto& step : p.steps) run_step_cuda(with_blas, st, step, dptr);
+    for (const auto& step : p.steps) run_step_cuda(with_blas, st, p, step, dptr);
     for (int id : p.readable) {
         const auto& v = p.value(id);
         if (v.weight >= 0 || v.storage < 0) continue;
