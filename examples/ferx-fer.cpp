@@ -14,6 +14,7 @@
 //   --faces all|largest|confident   which detected faces to classify (default all)
 //   --seq             run single-threaded (default: exec::par, all cores)
 //   --no-draw         write no annotated image or video
+//   --help, -h        the options, and exit
 //   --face-cascade XML, --eyes-cascade XML   (default: OpenCV's Haar cascades in
 //                     /usr/share/opencv4/haarcascades; the eye cascade is used when the model aligns eyes)
 //
@@ -34,6 +35,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
@@ -56,11 +58,30 @@ struct options {
     bool seq = false, draw = true;
 };
 
+const char* const usage =
+    "usage: ferx-fer [options] [input...]\n"
+    "  input             image files, one video file, or a camera index (0, 1, ...); default:\n"
+    "                    /usr/share/doc/opencv-doc/examples/data/Megamind.avi\n"
+    "  --model PATH      the model file (default models/ckplus48_7class.ferx)\n"
+    "  --out DIR         where the annotated images / video, the CSV and the JSON go (default: .)\n"
+    "  --csv PATH        the per-face CSV (default DIR/ferx-fer.csv)\n"
+    "  --json PATH       the per-frame JSON (default DIR/ferx-fer.json)\n"
+    "  --max-frames N    stop a video after N frames (default: all)\n"
+    "  --faces all|largest|confident   which detected faces to classify (default all)\n"
+    "  --seq             run single-threaded (default: all cores)\n"
+    "  --no-draw         write no annotated image or video\n"
+    "  --face-cascade XML, --eyes-cascade XML   the Haar cascades (default: OpenCV's)\n"
+    "  --help, -h        this text\n";
+
 options parse_args(int argc, char** argv) {
     options o;
-    ferx_examples::cli_args args(argc, argv, "see the comment at the top of ferx-fer.cpp for the options");
+    ferx_examples::cli_args args(argc, argv, "see ferx-fer --help");
     while (args.next()) {
         const std::string& a = args.arg();
+        if (a == "--help" || a == "-h") {
+            std::cout << usage;
+            std::exit(0);
+        }
         if (a == "--model") o.model = args.value();
         else if (a == "--out") o.out_dir = args.value();
         else if (a == "--csv") o.csv = args.value();
