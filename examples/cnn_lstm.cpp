@@ -34,6 +34,8 @@
 #include <ferx/nn/onnx_export.hpp>
 #include <ferx/pipeline/video_vote.hpp>
 
+#include "cli_args.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -112,24 +114,24 @@ int main(int argc, char** argv) try {
     std::string model = "../shared/models/mini_xception/fer2013_mini_XCEPTION.119-0.65_48x48.onnx", onnx_out;
     std::vector<std::string> layers{"global_average_pooling2d_1_gap", "add_4"};
     std::size_t n_folds = 10, epochs = 100, hidden = 108, dense = 256;
-    for (int i = 1; i < argc; ++i) {
-        const std::string a = argv[i];
-        const bool has_value = i + 1 < argc;
-        if (a == "--model" && has_value) model = argv[++i];
-        else if (a == "--layers" && has_value) {
+    ferx_examples::cli_args args(argc, argv, "see cnn_lstm --help");
+    while (args.next()) {
+        const std::string& a = args.arg();
+        if (a == "--model") model = args.value();
+        else if (a == "--layers") {
             layers.clear();
-            std::stringstream ss(argv[++i]);
+            std::stringstream ss(args.value());
             for (std::string l; std::getline(ss, l, ',');) layers.push_back(l);
-        } else if (a == "--folds" && has_value) n_folds = std::stoul(argv[++i]);
-        else if (a == "--epochs" && has_value) epochs = std::stoul(argv[++i]);
-        else if (a == "--hidden" && has_value) hidden = std::stoul(argv[++i]);
-        else if (a == "--dense" && has_value) dense = std::stoul(argv[++i]);
-        else if (a == "--onnx" && has_value) onnx_out = argv[++i];
+        } else if (a == "--folds") n_folds = static_cast<std::size_t>(args.whole(2));
+        else if (a == "--epochs") epochs = static_cast<std::size_t>(args.whole(1));
+        else if (a == "--hidden") hidden = static_cast<std::size_t>(args.whole(1));
+        else if (a == "--dense") dense = static_cast<std::size_t>(args.whole(1));
+        else if (a == "--onnx") onnx_out = args.value();
         else if (a == "--help" || a == "-h") {
             std::cout << "usage: cnn_lstm [ckplus48 folder] [--model file.onnx] [--layers a,b] [--folds 10] [--epochs 100]\n"
                          "                [--hidden 108] [--dense 256] [--onnx head.onnx]\n";
             return 0;
-        } else if (a.rfind("--", 0) == 0) throw ferx::error("cnn_lstm", "unknown option " + a + " (see --help)");
+        } else if (args.is_option()) args.fail("unknown option " + a);
         else dir = a;
     }
     const ferx::nn::graph g = ferx::nn::load_onnx(model);
@@ -165,36 +167,33 @@ int main(int argc, char** argv) try {
             return ferx::evaluate_folds(ferx::exec::par, folds, seqs.labels, data.classes, fit, predict);
         };
 
+        // The scaler on the training frames and the head on the training clips. One fold per
+        // thread already: each head trains on its fold's thread.
+        const auto fit_head = [&](ferx::recurrent_cell cell, const std::vector<std::size_t>& train) {
+            const auto sc = scaler_of(train);
+            const ferx::label_vector y = ferx::take(seqs.labels, train);
+            ferx::sequence_head_params p;
+            p.cell = cell;
+            p.hidden_size = hidden;
+            p.dense = {dense};
+            p.epochs = epochs;
+            p.clip_norm = 5;
+            p.n_classes = k;
+            p.class_weight = ferx::balanced_class_weights(y, k);
+            return scaled<ferx::sequence_head_model>{sc, ferx::fit_sequence_head(ferx::exec::seq, clips_of(seqs, train, x, sc), y, p)};
+        };
         for (auto cell : {ferx::recurrent_cell::lstm, ferx::recurrent_cell::gru}) {
             const bool lstm = cell == ferx::recurrent_cell::lstm;
             const auto r = evaluate(
                 [&](const auto&, const std::vector<std::size_t>& train) {
-                    const auto sc = scaler_of(train);
-                    const ferx::label_vector y = ferx::take(seqs.labels, train);
-                    ferx::sequence_head_params p;
-                    p.cell = cell;
-                    p.hidden_size = hidden;
-                    p.dense = {dense};
-                    p.epochs = epochs;
-                    p.clip_norm = 5;
-                    p.n_classes = k;
-                    p.class_weight = ferx::balanced_class_weights(y, k);
-                    // One fold per thread already: each head trains on its fold's thread.
-                    return scaled<ferx::sequence_head_model>{sc, ferx::fit_sequence_head(ferx::exec::seq, clips_of(seqs, train, x, sc), y, p)};
+                    return fit_head(cell, train);
                 },
                 [&](const auto&, const auto& m, const std::vector<std::size_t>& test) {
                     return ferx::predict(ferx::exec::seq, m.model, clips_of(seqs, test, x, m.scaler));
                 });
             row(lstm ? "CNN-LSTM" : "CNN-GRU", r);
-            if (lstm && !onnx_out.empty()) {  // refit on the last fold to export (the evaluation keeps no models)
-                const auto& train = folds.back().train;
-                const auto sc = scaler_of(train);
-                const ferx::label_vector y = ferx::take(seqs.labels, train);
-                ferx::sequence_head_params p;
-                p.hidden_size = hidden, p.dense = {dense}, p.epochs = epochs, p.clip_norm = 5, p.n_classes = k;
-                p.class_weight = ferx::balanced_class_weights(y, k);
-                last_head = ferx::fit_sequence_head(ferx::exec::seq, clips_of(seqs, train, x, sc), y, p);
-            }
+            // Refit on the last fold to export (the evaluation keeps no models).
+            if (lstm && !onnx_out.empty()) last_head = fit_head(cell, folds.back().train).model;
         }
 
         const auto svm_params = [] {
