@@ -19,9 +19,9 @@
 #include <ferx/nn/session.hpp>
 
 #include <benchmark/benchmark.h>
-#include <cuda_runtime.h>
 
 #include "bench_common.hpp"
+#include "cuda_context.cuh"
 
 #include <cstdint>
 #include <filesystem>
@@ -72,12 +72,7 @@ void ferx_cuda_cnn(benchmark::State& state, cnn_model m, int batch, ferx::nn::pr
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (ferx::cuda::device_available()) {
-        cudaDeviceProp prop{};
-        int device = 0;
-        if (cudaGetDevice(&device) == cudaSuccess && cudaGetDeviceProperties(&prop, device) == cudaSuccess)
-            benchmark::AddCustomContext("cuda_device", prop.name);
-    }
+    ferx_bench::add_cuda_device_context();
     const std::vector<std::pair<std::string, ferx::nn::precision>> impls = {{"ferx_cuda", ferx::nn::precision::fp32},
                                                                              {"ferx_cuda_fp16", ferx::nn::precision::fp16}};
     for (const auto& m : models())

@@ -13,9 +13,9 @@
 #include <ferx/nn/session.hpp>
 
 #include <benchmark/benchmark.h>
-#include <cuda_runtime.h>
 
 #include "bench_common.hpp"
+#include "cuda_context.cuh"
 #include "bench_temporal_cases.hpp"
 
 #include <cstdint>
@@ -40,12 +40,7 @@ void register_on_device(const std::string& name, F body) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (ferx::cuda::device_available()) {
-        cudaDeviceProp prop{};
-        int device = 0;
-        if (cudaGetDevice(&device) == cudaSuccess && cudaGetDeviceProperties(&prop, device) == cudaSuccess)
-            benchmark::AddCustomContext("cuda_device", prop.name);
-    }
+    ferx_bench::add_cuda_device_context();
     for (const std::string op : {"LSTM", "GRU"})
         for (const auto& c : rnn_cases())
             register_on_device((op == "LSTM" ? "lstm" : "gru") + std::string("/ferx_cuda/") + c.name,

@@ -250,65 +250,65 @@ inline void recurrent_direction(const exec::sequenced_policy& seqp, const exec::
     // per step); blocks start at multiples of 8 rows, where the gemm kernels' row blocking
     // restarts, so every element is computed as under `seq`, bit for bit.
     const auto run_rows = [&](std::int64_t b0, std::int64_t b1) {
-    const std::int64_t rows = b1 - b0;
-    for (std::int64_t k = 0; k < T; ++k) {
-        // h R^T (the h-gate of a GRU without linear_before_reset comes after the reset).
-        gemm(seqp, rows, rec_cols, H, h + b0 * H, H, rt, GH, gates + b0 * GH, GH);
-        if (p.cell == rnn_cell::gru && !lbr) {
-            for (std::int64_t b = b0; b < b1; ++b) {
-                if (k >= len[static_cast<std::size_t>(b)]) continue;
-                const std::int64_t t = backward ? len[static_cast<std::size_t>(b)] - 1 - k : k;
-                const float* xr = xw + x_row(t, b) * GH;
-                for (std::int64_t j = 0; j < H; ++j) {
-                    const float rg = f(clipped(xr[H + j] + gates[b * GH + H + j]));
-                    rh[b * H + j] = rg * h[b * H + j];
-                }
-            }
-            gemm(seqp, rows, H, H, rh + b0 * H, H, rt + 2 * H, GH, hr + b0 * H, H);
-        }
-        for (std::int64_t b = b0; b < b1; ++b) {
-            const std::int64_t n = len[static_cast<std::size_t>(b)];
-            if (k >= n) continue;
-            const std::int64_t t = backward ? n - 1 - k : k;
-            const float* xr = xw + x_row(t, b) * GH;
-            const float* gr = gates + b * GH;
-            float* hb = h + b * H;
-            float* cb = c + b * H;
-            switch (p.cell) {
-            case rnn_cell::rnn:
-                for (std::int64_t j = 0; j < H; ++j) hb[j] = f(clipped(xr[j] + gr[j]));
-                break;
-            case rnn_cell::gru:
-                for (std::int64_t j = 0; j < H; ++j) {
-                    const float z = f(clipped(xr[j] + gr[j]));
-                    float cand;
-                    if (lbr) {
-                        const float rg = f(clipped(xr[H + j] + gr[H + j]));
-                        cand = g(clipped(xr[2 * H + j] + rg * (gr[2 * H + j] + (rbh ? rbh[j] : 0.f))));
-                    } else {
-                        cand = g(clipped(xr[2 * H + j] + hr[b * H + j]));
+        const std::int64_t rows = b1 - b0;
+        for (std::int64_t k = 0; k < T; ++k) {
+            // h R^T (the h-gate of a GRU without linear_before_reset comes after the reset).
+            gemm(seqp, rows, rec_cols, H, h + b0 * H, H, rt, GH, gates + b0 * GH, GH);
+            if (p.cell == rnn_cell::gru && !lbr) {
+                for (std::int64_t b = b0; b < b1; ++b) {
+                    if (k >= len[static_cast<std::size_t>(b)]) continue;
+                    const std::int64_t t = backward ? len[static_cast<std::size_t>(b)] - 1 - k : k;
+                    const float* xr = xw + x_row(t, b) * GH;
+                    for (std::int64_t j = 0; j < H; ++j) {
+                        const float rg = f(clipped(xr[H + j] + gates[b * GH + H + j]));
+                        rh[b * H + j] = rg * h[b * H + j];
                     }
-                    hb[j] = (1.f - z) * cand + z * hb[j];
                 }
-                break;
-            case rnn_cell::lstm:
-                for (std::int64_t j = 0; j < H; ++j) {
-                    const float cprev = cb[j];
-                    float ig = xr[j] + gr[j], og = xr[H + j] + gr[H + j], fg = xr[2 * H + j] + gr[2 * H + j];
-                    const float cg = xr[3 * H + j] + gr[3 * H + j];
-                    if (peep) ig += peep[j] * cprev, fg += peep[2 * H + j] * cprev;
-                    const float i_ = f(clipped(ig)), f_ = f(clipped(fg)), c_ = g(clipped(cg));
-                    const float cn = f_ * cprev + i_ * c_;
-                    if (peep) og += peep[H + j] * cn;
-                    const float o_ = f(clipped(og));
-                    cb[j] = cn;
-                    hb[j] = o_ * hact(cn);
-                }
-                break;
+                gemm(seqp, rows, H, H, rh + b0 * H, H, rt + 2 * H, GH, hr + b0 * H, H);
             }
-            if (out.y) std::copy(hb, hb + H, out.y + y_at(t, b));
+            for (std::int64_t b = b0; b < b1; ++b) {
+                const std::int64_t n = len[static_cast<std::size_t>(b)];
+                if (k >= n) continue;
+                const std::int64_t t = backward ? n - 1 - k : k;
+                const float* xr = xw + x_row(t, b) * GH;
+                const float* gr = gates + b * GH;
+                float* hb = h + b * H;
+                float* cb = c + b * H;
+                switch (p.cell) {
+                case rnn_cell::rnn:
+                    for (std::int64_t j = 0; j < H; ++j) hb[j] = f(clipped(xr[j] + gr[j]));
+                    break;
+                case rnn_cell::gru:
+                    for (std::int64_t j = 0; j < H; ++j) {
+                        const float z = f(clipped(xr[j] + gr[j]));
+                        float cand;
+                        if (lbr) {
+                            const float rg = f(clipped(xr[H + j] + gr[H + j]));
+                            cand = g(clipped(xr[2 * H + j] + rg * (gr[2 * H + j] + (rbh ? rbh[j] : 0.f))));
+                        } else {
+                            cand = g(clipped(xr[2 * H + j] + hr[b * H + j]));
+                        }
+                        hb[j] = (1.f - z) * cand + z * hb[j];
+                    }
+                    break;
+                case rnn_cell::lstm:
+                    for (std::int64_t j = 0; j < H; ++j) {
+                        const float cprev = cb[j];
+                        float ig = xr[j] + gr[j], og = xr[H + j] + gr[H + j], fg = xr[2 * H + j] + gr[2 * H + j];
+                        const float cg = xr[3 * H + j] + gr[3 * H + j];
+                        if (peep) ig += peep[j] * cprev, fg += peep[2 * H + j] * cprev;
+                        const float i_ = f(clipped(ig)), f_ = f(clipped(fg)), c_ = g(clipped(cg));
+                        const float cn = f_ * cprev + i_ * c_;
+                        if (peep) og += peep[H + j] * cn;
+                        const float o_ = f(clipped(og));
+                        cb[j] = cn;
+                        hb[j] = o_ * hact(cn);
+                    }
+                    break;
+                }
+                if (out.y) std::copy(hb, hb + H, out.y + y_at(t, b));
+            }
         }
-    }
     };
     constexpr std::int64_t row_block = 8;
     const std::int64_t threads = par ? static_cast<std::int64_t>(ferx::detail::concurrency(*par)) : 1;

@@ -25,6 +25,11 @@ FERX_NAMESPACE_BEGIN
 namespace nn {
 namespace detail {
 
+/// Whether `step` is an LSTM, GRU or RNN step (ferx/nn/ops/recurrent.hpp).
+inline bool is_recurrent_step(const nn_step& step) {
+    return step.kind == step_kind::extension && step.def && step.def->parse == &recurrent_op::parse;
+}
+
 /// Floats of device scratch a recurrent step needs: per direction xw [T*B, GH], gates [B, GH],
 /// h, c, r (.) h and (r (.) h) Rh^T [B, H] each.
 inline std::size_t device_recurrent_scratch_floats(const nn_step& step) {
@@ -33,15 +38,16 @@ inline std::size_t device_recurrent_scratch_floats(const nn_step& step) {
     return static_cast<std::size_t>(p.directions * (T * B * GH + B * GH + 4 * B * p.hidden));
 }
 
-/// Runs the recurrent step `step` on the device: `in` its inputs' device addresses (null for an
-/// omitted one, in ONNX's order), `y` its packed output, `scratch` device_recurrent_scratch_floats.
-inline void device_recurrent(const cuda_blas_policy& policy, const nn_step& step, const std::vector<const float*>& in, float* y,
+/// Runs the recurrent step `step` on the device: `in` its `n_in` inputs' device addresses (null
+/// for an omitted one, in ONNX's order), `y` its packed output, `scratch`
+/// device_recurrent_scratch_floats.
+inline void device_recurrent(const cuda_blas_policy& policy, const nn_step& step, const float* const* in, std::size_t n_in, float* y,
                              float* scratch) {
     namespace kn = cuda::kernels;
     constexpr const char* where = "ferx::nn::session::run (cuda)";
     const recurrent_params& p = recurrent_op::params_of(step);
     const std::int64_t T = step.d0, B = step.d1, I = step.d2, H = p.hidden, D = p.directions, G = p.gates(), GH = G * H;
-    const auto input = [&](std::size_t i) -> const float* { return i < in.size() ? in[i] : nullptr; };
+    const auto input = [&](std::size_t i) -> const float* { return i < n_in ? in[i] : nullptr; };
     const float *x = input(0), *w = input(1), *r = input(2), *bias = input(3), *lens = input(4), *h0 = input(5);
     const float* c0 = p.cell == rnn_cell::lstm ? input(6) : nullptr;
     const float* peep = p.cell == rnn_cell::lstm ? input(7) : nullptr;

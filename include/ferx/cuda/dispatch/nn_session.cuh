@@ -178,11 +178,11 @@ void run_step_cuda(const cuda_blas_policy& policy, nn_cuda_state<T>& st, const c
                             cuda_session_where, "cudaMemcpyAsync");
             return;
         }
-        if (step.def && step.def->parse == &recurrent_op::parse) {
+        if (is_recurrent_step(step)) {
             if constexpr (std::is_same<T, float>::value) {
-                std::vector<const float*> in(step.in.size());
-                for (std::size_t i = 0; i < step.in.size(); ++i) in[i] = dptr(step.in[i]);
-                return device_recurrent(policy, step, in, y, st.scratch.data());
+                st.ptrs.resize(step.in.size());  // as Concat's: grows once, then reuses its capacity
+                for (std::size_t i = 0; i < step.in.size(); ++i) st.ptrs[i] = dptr(step.in[i]);
+                return device_recurrent(policy, step, st.ptrs.data(), st.ptrs.size(), y, st.scratch.data());
             } else {
                 throw error(cuda_session_where, "node '" + step.node + "' (" + step.op + "): " + step.op +
                                                     " runs in float32 only on CUDA; use precision::fp32 for this graph");
@@ -209,7 +209,7 @@ void run_plan_cuda_as(const exec::cuda_policy& policy, const compiled_plan& p, d
     std::size_t scratch = 0;
     for (const auto& step : p.steps)
         if (step.kind == step_kind::conv) scratch = std::max(scratch, conv2d_scratch_floats(policy, step.conv));
-        else if (step.kind == step_kind::extension && step.def && step.def->parse == &recurrent_op::parse)
+        else if (is_recurrent_step(step))
             scratch = std::max(scratch, device_recurrent_scratch_floats(step));
     if (st.scratch.size() < scratch) st.scratch = cuda::device_buffer<T>(scratch);
     if constexpr (half) {
