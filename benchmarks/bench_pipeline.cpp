@@ -1,6 +1,8 @@
 // End-to-end speed of the classical pipeline on 640x480 video with one face, per stage, ferx
 // seq and par beside the same pipeline built from OpenCV: pipeline/<impl>/<stage>/640x480 with
-// impl ferx_seq, ferx_par, opencv and stage detect, preprocess, describe, classify, total.
+// impl ferx_seq, ferx_par, opencv and stage detect, preprocess, describe, classify, total; for
+// ferx also track (ferx::face_tracker, a full detection every 5 frames) and total_tracked (the
+// pipeline on the tracked faces, predict_faces with the tracker).
 //
 // Frames: 32 frames of Debian's Megamind.avi (from frame 60), centre-cropped from 720x528 to
 // 640x480, grey. Model: hog:std:rbf(C=10) (48x48 crops, global histogram equalisation, HOG 900-d,
@@ -187,6 +189,34 @@ void register_ferx(const std::string& impl, const Policy& policy) {
             benchmark::DoNotOptimize(ferx::predict_faces(policy, x.model, x.det, ferx::view<std::uint8_t>(x.frames[i])));
         });
     })->Unit(benchmark::kMillisecond)->UseRealTime();
+    // The face tracker (full detection every 5 frames, local searches between) alone, and the
+    // whole pipeline on its faces. The tracker restarts where the 32 frames wrap around.
+    const auto tracked = [policy](benchmark::State& s, bool classify) {
+        std::unique_ptr<ferx::face_tracker> tracker;
+        std::size_t faces = 0, frames = 0;
+        frame_loop(s, [&](const fixture& x, std::size_t i) {
+            if (!tracker) {
+                ferx::tracker_params tp;
+                tp.detect = x.model.spec.preprocess.detect;
+                tracker = std::make_unique<ferx::face_tracker>(tp);
+            }
+            if (i == 0) tracker->reset();
+            const auto frame = ferx::view<std::uint8_t>(x.frames[i]);
+            if (classify) {
+                const auto found = ferx::predict_faces(policy, x.model, x.det, *tracker, frame);
+                faces += found.size();
+                benchmark::DoNotOptimize(found.data());
+            } else {
+                faces += tracker->update(policy, x.det.face, frame).size();
+            }
+            ++frames;
+        });
+        if (frames) s.counters["faces_per_frame"] = static_cast<double>(faces) / static_cast<double>(frames);
+    };
+    benchmark::RegisterBenchmark(name("track").c_str(), [tracked](benchmark::State& s) { tracked(s, false); })
+        ->Unit(benchmark::kMillisecond)->UseRealTime();
+    benchmark::RegisterBenchmark(name("total_tracked").c_str(), [tracked](benchmark::State& s) { tracked(s, true); })
+        ->Unit(benchmark::kMillisecond)->UseRealTime();
 }
 
 void register_opencv() {

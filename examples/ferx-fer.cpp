@@ -12,6 +12,8 @@
 //   --json PATH       the per-frame JSON (default DIR/ferx-fer.json)
 //   --max-frames N    stop a video after N frames (default: all; a camera runs until N or Ctrl-C)
 //   --faces all|largest|confident   which detected faces to classify (default all)
+//   --detect-every K  on video, a full face detection every K frames and tracking between
+//                     (ferx::face_tracker; default 1: every frame detected, no tracks)
 //   --seq             run single-threaded (default: exec::par, all cores)
 //   --no-draw         write no annotated image or video
 //   --help, -h        the options, and exit
@@ -40,6 +42,7 @@
 #include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -54,6 +57,7 @@ struct options {
     std::string face_cascade = (ferx::default_cascade_dir() / "haarcascade_frontalface_default.xml").string();
     std::string eyes_cascade = (ferx::default_cascade_dir() / "haarcascade_eye.xml").string();
     long max_frames = -1;
+    long detect_every = 1;
     ferx::face_source faces = ferx::face_source::all;
     bool seq = false, draw = true;
 };
@@ -68,6 +72,7 @@ const char* const usage =
     "  --json PATH       the per-frame JSON (default DIR/ferx-fer.json)\n"
     "  --max-frames N    stop a video after N frames (default: all)\n"
     "  --faces all|largest|confident   which detected faces to classify (default all)\n"
+    "  --detect-every K  on video: detect every K frames, track faces between (default 1)\n"
     "  --seq             run single-threaded (default: all cores)\n"
     "  --no-draw         write no annotated image or video\n"
     "  --face-cascade XML, --eyes-cascade XML   the Haar cascades (default: OpenCV's)\n"
@@ -88,6 +93,7 @@ options parse_args(int argc, char** argv) {
         else if (a == "--json") o.json = args.value();
         else if (a == "--max-frames") o.max_frames = args.whole(1);
         else if (a == "--faces") o.faces = args.faces();
+        else if (a == "--detect-every") o.detect_every = args.whole(1);
         else if (a == "--seq") o.seq = true;
         else if (a == "--no-draw") o.draw = false;
         else if (a == "--face-cascade") o.face_cascade = args.value();
@@ -135,7 +141,7 @@ public:
     result_writer(const options& o, const std::vector<std::string>& classes)
         : classes_(classes), csv_file_(o.csv, "ferx-fer"), json_file_(o.json, "ferx-fer"),
           csv_(csv_file_.stream()), json_(json_file_.stream()) {
-        csv_ << "source,frame,face,x,y,width,height,label,score";
+        csv_ << "source,frame,face,track,x,y,width,height,label,score";
         for (const auto& c : classes) csv_ << ",score_" << c;
         csv_ << '\n' << std::setprecision(6);
         json_ << "{\"classes\": [";
@@ -149,11 +155,11 @@ public:
             const auto& p = faces[f];
             const auto& b = p.face.box;
             const double top = p.scores[static_cast<std::size_t>(p.label)];
-            csv_ << '"' << source << "\"," << index << ',' << f << ',' << b.x << ',' << b.y << ',' << b.width << ','
+            csv_ << '"' << source << "\"," << index << ',' << f << ',' << p.track << ',' << b.x << ',' << b.y << ',' << b.width << ','
                  << b.height << ',' << classes_[static_cast<std::size_t>(p.label)] << ',' << top;
             for (double s : p.scores) csv_ << ',' << s;
             csv_ << '\n';
-            json_ << (f ? ", " : "") << "{\"box\": [" << b.x << ", " << b.y << ", " << b.width << ", " << b.height
+            json_ << (f ? ", " : "") << "{\"track\": " << p.track << ", \"box\": [" << b.x << ", " << b.y << ", " << b.width << ", " << b.height
                   << "], \"label\": \"" << classes_[static_cast<std::size_t>(p.label)] << "\", \"aligned\": "
                   << (p.face.aligned ? "true" : "false") << ", \"scores\": [";
             for (std::size_t k = 0; k < p.scores.size(); ++k) json_ << (k ? ", " : "") << p.scores[k];
@@ -190,17 +196,34 @@ void draw_faces(cv::Mat& bgr, const std::vector<ferx::face_prediction>& faces, c
 
 struct run_state {
     ferx::stage_times times;
+    std::optional<ferx::tracker_stats> tracker;
     double io = 0;
     long frames = 0, faces = 0;
 };
 
+/// The faces of one frame: detected, or followed by `tracker` when one is given (then --faces
+/// picks among the tracked faces).
 template <class Policy>
 std::vector<ferx::face_prediction> run_frame(const Policy& policy, const ferx::pipeline_model& model, const ferx::face_detector& det,
-                                             const options& o, const cv::Mat& bgr, run_state& st) {
+                                             const options& o, const cv::Mat& bgr, run_state& st,
+                                             ferx::face_tracker* tracker = nullptr) {
     cv::Mat grey;
     if (bgr.channels() == 1) grey = bgr;
     else cv::cvtColor(bgr, grey, cv::COLOR_BGR2GRAY);
-    auto faces = ferx::predict_faces(policy, model, det, ferx::view<std::uint8_t>(std::as_const(grey)), o.faces, &st.times);
+    const auto frame = ferx::view<std::uint8_t>(std::as_const(grey));
+    std::vector<ferx::face_prediction> faces;
+    if (!tracker) {
+        faces = ferx::predict_faces(policy, model, det, frame, o.faces, &st.times);
+    } else {
+        faces = ferx::predict_faces(policy, model, det, *tracker, frame, &st.times);
+        if (o.faces != ferx::face_source::all && !faces.empty()) {
+            std::vector<ferx::detection> found;
+            for (const auto& f : faces) found.push_back({f.face.box, f.face.neighbors});
+            const auto best = o.faces == ferx::face_source::largest ? ferx::largest_face(found) : ferx::most_confident_face(found);
+            const auto at = std::find_if(faces.begin(), faces.end(), [&](const auto& f) { return f.face.box == best->box; });
+            faces = {*at};
+        }
+    }
     ++st.frames;
     st.faces += static_cast<long>(faces.size());
     return faces;
@@ -244,8 +267,15 @@ int run(const Policy& policy, const options& o, const ferx::pipeline_model& mode
             fs::path(o.out_dir) / (camera ? "camera_fer.avi" : fs::path(src).stem().string() + "_fer.avi"), cap.get(cv::CAP_PROP_FPS));
         std::vector<int> labels;
         std::vector<std::vector<double>> scores;
+        std::optional<ferx::face_tracker> tracker;
+        if (o.detect_every > 1) {
+            ferx::tracker_params tp;
+            tp.detect_every = static_cast<int>(std::min<long>(o.detect_every, 1000));
+            tp.detect = model.spec.preprocess.detect;
+            tracker.emplace(tp);
+        }
         ferx_examples::for_each_frame(cap, o.max_frames, st.io, [&](long i, cv::Mat& bgr) {
-            const auto faces = run_frame(policy, model, det, o, bgr, st);
+            const auto faces = run_frame(policy, model, det, o, bgr, st, tracker ? &*tracker : nullptr);
             out.frame(src, i, faces);
             // The clip's per-frame result: the largest face's label and scores.
             const auto* big = ferx_examples::largest_face(faces);
@@ -260,6 +290,7 @@ int run(const Policy& policy, const options& o, const ferx::pipeline_model& mode
             }
         });
         if (st.frames == 0) throw ferx::error("ferx-fer", "the video gave no frame", src);
+        if (tracker) st.tracker = tracker->stats();
         writer.finish();
         xt::xtensor<double, 2> s({scores.size(), model.classes.size()});
         for (std::size_t i = 0; i < scores.size(); ++i) std::copy(scores[i].begin(), scores[i].end(), s.data() + i * model.classes.size());
@@ -278,7 +309,11 @@ int run(const Policy& policy, const options& o, const ferx::pipeline_model& mode
     std::cout << std::fixed << std::setprecision(2) << st.frames << " frame(s), " << st.faces << " face(s); per frame (ms): detect "
               << t.detect * per << ", preprocess " << t.preprocess * per << ", describe " << t.describe * per << ", classify "
               << t.classify * per << ", total " << t.total() * per << " (" << (t.total() > 0 ? st.frames / t.total() : 0.0)
-              << " frames/s; I/O and drawing " << st.io * per << ")\n"
+              << " frames/s; I/O and drawing " << st.io * per << ")\n";
+    if (st.tracker) std::cout << "tracking: a full detection on " << st.tracker->full_detections << " of " << st.tracker->frames
+                              << " frames, " << st.tracker->local_searches << " local searches, " << st.tracker->tracks_started
+                              << " tracks\n";
+    std::cout
               << "results: " << o.csv << ", " << o.json << '\n';
     return 0;
 }

@@ -26,6 +26,7 @@
 #include <ferx/detect/cascade.hpp>
 #include <ferx/detect/detect_multiscale.hpp>
 #include <ferx/detect/face_crop.hpp>
+#include <ferx/detect/face_tracker.hpp>
 #include <ferx/detect/group_rectangles.hpp>
 #include <ferx/detect/integral.hpp>
 #include <ferx/detect/rect.hpp>

@@ -1,5 +1,6 @@
 # Runs ferx-fer once and checks the outcome (a small CTest driver):
 #   cmake -DEXE=<ferx-fer> -DARGS=<;-list> -DEXPECT=ok|fail [-DREGEX=<stderr must match>]
+#         [-DOUT_REGEX=<stdout must match>] [-DTRACKED=1 (the CSV's first row has a track id >= 0)]
 #         [-DCSV=<file that must have a header and >= MIN_ROWS rows>] [-DMIN_ROWS=1]
 #         [-DCORRUPT_FROM=<model> -DCORRUPT_TO=<copy with one byte changed>] -P run_fer.cmake
 if(DEFINED CORRUPT_FROM)
@@ -28,6 +29,9 @@ endif()
 if(DEFINED REGEX AND NOT _err MATCHES "${REGEX}")
   message(FATAL_ERROR "stderr does not match '${REGEX}'")
 endif()
+if(DEFINED OUT_REGEX AND NOT _out MATCHES "${OUT_REGEX}")
+  message(FATAL_ERROR "stdout does not match '${OUT_REGEX}'")
+endif()
 if(DEFINED CSV)
   if(NOT EXISTS "${CSV}")
     message(FATAL_ERROR "no CSV written at ${CSV}")
@@ -42,8 +46,14 @@ if(DEFINED CSV)
     message(FATAL_ERROR "${CSV} has ${_rows} rows, expected at least ${MIN_ROWS}")
   endif()
   list(GET _lines 0 _header)
-  if(NOT _header MATCHES "^source,frame,face,x,y,width,height,label,score")
+  if(NOT _header MATCHES "^source,frame,face,track,x,y,width,height,label,score")
     message(FATAL_ERROR "unexpected CSV header: ${_header}")
+  endif()
+  if(TRACKED)
+    list(GET _lines 1 _first)
+    if(NOT _first MATCHES "^\"[^\"]*\",[0-9]+,[0-9]+,[0-9]+,")
+      message(FATAL_ERROR "the first row has no track id: ${_first}")
+    endif()
   endif()
   message(STATUS "${CSV}: ${_rows} rows")
 endif()

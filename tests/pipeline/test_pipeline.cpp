@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
+#include <set>
 #include <sstream>
 
 namespace {
@@ -160,6 +161,60 @@ BOOST_AUTO_TEST_CASE(frames_with_several_faces, *boost::unit_test::precondition(
         BOOST_REQUIRE_EQUAL(f.size(), 1u);
         BOOST_TEST(f[0].label == static_cast<int>(i), names[i]);
     }
+}
+
+// predict_faces with a face tracker: the first frame is a full detection (the same faces, labels
+// and scores as predict_faces with the detector), later frames classify the tracked boxes (the
+// same as predicting their crops) under the same track ids.
+BOOST_AUTO_TEST_CASE(tracked_frames, *boost::unit_test::precondition(ferx_test::shared_data_present()) * boost::unit_test::label("heavy")) {
+    const auto det = ferx::load_face_detector();
+    const cv::Mat g = ferx::read_image((ferx_test::shared_dir() / "data" / "faces" / "bbt1.jpg").string());
+    const auto frame = ferx::view<std::uint8_t>(g);
+    const auto& m = hog_rbf_model();
+    ferx::tracker_params tp;
+    tp.detect = m.spec.preprocess.detect;
+    ferx::face_tracker tracker(tp);
+    ferx::stage_times t;
+    const auto first = ferx::predict_faces(ferx::exec::par, m, det, tracker, frame, &t);
+    const auto plain = ferx::predict_faces(ferx::exec::seq, m, det, frame);
+    BOOST_REQUIRE_GE(first.size(), 3u);
+    BOOST_REQUIRE_EQUAL(first.size(), plain.size());
+    std::set<int> ids;
+    for (std::size_t i = 0; i < first.size(); ++i) {
+        BOOST_TEST((first[i].face.box == plain[i].face.box));
+        BOOST_TEST(first[i].label == plain[i].label);
+        BOOST_TEST((first[i].scores == plain[i].scores));
+        BOOST_TEST(plain[i].track == -1);
+        ids.insert(first[i].track);
+    }
+    BOOST_TEST(ids.size() == first.size());
+    BOOST_TEST(t.detect > 0);
+    const auto& p = m.spec.preprocess;
+    std::set<int> strong;  // faces of many neighbours: the local searches find them again
+    for (const auto& f : first)
+        if (f.face.neighbors >= 10) strong.insert(f.track);
+    BOOST_REQUIRE_GE(strong.size(), 3u);
+    for (int k = 1; k < 4; ++k) {  // the same picture again: tracked, not detected
+        const auto faces = ferx::predict_faces(ferx::exec::seq, m, det, tracker, frame);
+        std::set<int> seen;
+        for (const auto& f : faces) seen.insert(f.track);
+        for (int id : strong) BOOST_TEST(seen.count(id) == 1u, "track " << id << " in frame " << k);
+        xt::xtensor<std::uint8_t, 3> crops({faces.size(), static_cast<std::size_t>(p.height), static_cast<std::size_t>(p.width)});
+        for (std::size_t i = 0; i < faces.size(); ++i) {
+            BOOST_TEST(ids.count(faces[i].track) == 1u);
+            const auto c = ferx::crop_face(frame, faces[i].face.box, {p.pad, p.width, p.height});
+            std::copy(c.begin(), c.end(), crops.begin() + static_cast<std::ptrdiff_t>(i * c.size()));
+        }
+        if (faces.empty()) continue;
+        const auto ref = ferx::predict(ferx::exec::seq, m, crops);
+        for (std::size_t i = 0; i < faces.size(); ++i) {
+            BOOST_TEST(faces[i].label == ref.labels[i]);
+            for (std::size_t j = 0; j < faces[i].scores.size(); ++j) BOOST_TEST(faces[i].scores[j] == ref.scores(i, j));
+        }
+    }
+    BOOST_TEST(tracker.stats().full_detections == 1u);  // weak faces missed locally are kept max_misses frames
+    BOOST_TEST(tracker.stats().local_searches >= 3 * strong.size());
+    BOOST_CHECK_THROW(ferx::predict_faces(ferx::exec::seq, m, det, tracker, ferx::image_view<const std::uint8_t>()), ferx::error);
 }
 
 BOOST_AUTO_TEST_CASE(bad_training_and_prediction_input) {

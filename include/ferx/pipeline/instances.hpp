@@ -37,6 +37,9 @@
     KW std::vector<face_prediction> predict_faces<P>(const P&, const pipeline_model&, const face_detector&,      \
                                                      const image_view<const std::uint8_t>&, face_source,          \
                                                      stage_times*);                                               \
+    KW std::vector<face_prediction> predict_faces<P>(const P&, const pipeline_model&, const face_detector&,      \
+                                                     face_tracker&, const image_view<const std::uint8_t>&,        \
+                                                     stage_times*);                                               \
     KW prediction predict<P>(const P&, const pipeline_model&, const xt::xtensor<std::uint8_t, 3>&, stage_times*); \
     KW xt::xtensor<float, 2> describe_crops<P>(const P&, const pipeline_spec&, const xt::xtensor<std::uint8_t, 3>&); \
     KW prediction classify_features<P>(const P&, const pipeline_model&, const xt::xtensor<float, 2>&);          \

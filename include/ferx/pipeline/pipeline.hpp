@@ -31,6 +31,7 @@
 #include <ferx/core/tensor.hpp>
 #include <ferx/core/view.hpp>
 #include <ferx/features/descriptor.hpp>
+#include <ferx/detect/face_tracker.hpp>
 #include <ferx/learn/kernel_svm.hpp>
 #include <ferx/learn/linear_svm.hpp>
 #include <ferx/learn/model_io.hpp>
@@ -110,28 +111,18 @@ private:
 
 inline double* slot(stage_times* t, double stage_times::*m) { return t ? &(t->*m) : nullptr; }
 
-/// The faces of a frame, detected with p.detect and selected by `source` (largest, most
-/// confident or all), with their eyes levelled when p.align_eyes, and their crops
-/// [m, p.height, p.width] equalised as p says. `times` (optional) gets the detection (with the
-/// eye search) and the cropping. ferx::error (at `where`) for alignment without an eye cascade.
+/// The crops of faces `found` in a frame, with their eyes levelled when p.align_eyes, equalised
+/// as p says. `times` (optional) gets the eye search (as detection) and the cropping. ferx::error
+/// (at `where`) for alignment without an eye cascade.
 template <class Policy>
-preprocessed frame_faces(const Policy& policy, const preprocess_params& p, const face_detector& det,
-                         const image_view<const std::uint8_t>& frame, face_source source, stage_times* times,
-                         const char* where) {
-    std::vector<detection> found;
-    std::vector<std::optional<eye_pair>> eyes;
-    {
+preprocessed crop_found_faces(const Policy& policy, const preprocess_params& p, const face_detector& det,
+                              const image_view<const std::uint8_t>& frame, const std::vector<detection>& found,
+                              stage_times* times, const char* where) {
+    std::vector<std::optional<eye_pair>> eyes(found.size());
+    if (p.align_eyes) {
         stage_clock c(slot(times, &stage_times::detect));
-        found = detect_multiscale(policy, det.face, frame, p.detect);
-        if (source != face_source::all) {
-            const auto best = source == face_source::largest ? largest_face(found) : most_confident_face(found);
-            found.assign(best ? 1 : 0, best ? *best : detection{});
-        }
-        eyes.resize(found.size());
-        if (p.align_eyes) {
-            if (!det.eyes) throw error(where, "the model aligns eyes but the detector has no eye cascade");
-            for (std::size_t i = 0; i < found.size(); ++i) eyes[i] = locate_eyes(policy, *det.eyes, frame, found[i].box);
-        }
+        if (!det.eyes) throw error(where, "the model aligns eyes but the detector has no eye cascade");
+        for (std::size_t i = 0; i < found.size(); ++i) eyes[i] = locate_eyes(policy, *det.eyes, frame, found[i].box);
     }
     stage_clock c(slot(times, &stage_times::preprocess));
     std::vector<face_box> boxes;
@@ -142,6 +133,25 @@ preprocessed frame_faces(const Policy& policy, const preprocess_params& p, const
         boxes.push_back(face_box{0, found[i].box, found[i].neighbors, eyes[i].has_value()});
     }
     return stack_crops(p, std::move(boxes), std::move(crops));
+}
+
+/// The faces of a frame, detected with p.detect and selected by `source` (largest, most
+/// confident or all), then cropped as crop_found_faces does. `times` (optional) gets the
+/// detection (with the eye search) and the cropping.
+template <class Policy>
+preprocessed frame_faces(const Policy& policy, const preprocess_params& p, const face_detector& det,
+                         const image_view<const std::uint8_t>& frame, face_source source, stage_times* times,
+                         const char* where) {
+    std::vector<detection> found;
+    {
+        stage_clock c(slot(times, &stage_times::detect));
+        found = detect_multiscale(policy, det.face, frame, p.detect);
+        if (source != face_source::all) {
+            const auto best = source == face_source::largest ? largest_face(found) : most_confident_face(found);
+            found.assign(best ? 1 : 0, best ? *best : detection{});
+        }
+    }
+    return crop_found_faces(policy, p, det, frame, found, times, where);
 }
 
 /// Length of one descriptor: a frame descriptor on rows x cols crops, a clip descriptor on
@@ -443,7 +453,44 @@ struct face_prediction {
     face_box face;
     int label = -1;
     std::vector<double> scores;  ///< K
+    int track = -1;              ///< the face's track id (predict_faces with a face_tracker), else -1
 };
+
+namespace detail {
+
+/// Checks of both predict_faces: a frame pipeline and a non-empty frame with packed rows.
+inline void check_predict_faces(const pipeline_model& m, const image_view<const std::uint8_t>& frame,
+                                const char* where) {
+    require_frame_pipeline(m.spec, where);
+    if (frame.data() == nullptr || frame.rows() <= 0 || frame.cols() <= 0) throw error(where, "the frame is empty");
+    require_packed_rows(frame, where, "the frame");
+}
+
+/// Describes and classifies preprocessed faces, one face_prediction each.
+template <class Policy>
+std::vector<face_prediction> classify_found(const Policy& policy, const pipeline_model& m, const preprocessed& found,
+                                            stage_times* times) {
+    std::vector<face_prediction> out(found.size());
+    if (found.size() == 0) return out;
+    for (std::size_t i = 0; i < found.size(); ++i) out[i].face = found.faces[i];
+    xt::xtensor<float, 2> x;
+    {
+        stage_clock c(slot(times, &stage_times::describe));
+        x = describe_crops(policy, m.spec, found.crops);
+    }
+    prediction pr;
+    {
+        stage_clock c(slot(times, &stage_times::classify));
+        pr = classify(policy, m, x);
+    }
+    for (std::size_t i = 0; i < found.size(); ++i) {
+        out[i].label = pr.labels[i];
+        out[i].scores.assign(pr.scores.data() + i * pr.scores.shape(1), pr.scores.data() + (i + 1) * pr.scores.shape(1));
+    }
+    return out;
+}
+
+}  // namespace detail
 
 /// Finds the faces of an 8-bit grey image or video frame (face_source::all by default: several
 /// faces per frame) and classifies each. No face: an empty result. `times` (optional)
@@ -456,31 +503,40 @@ std::vector<face_prediction> predict_faces(const Policy& policy, const pipeline_
     static_assert(is_host_policy_v<Policy>, "ferx::predict_faces runs on the host: exec::seq or exec::par");
     constexpr const char* where = "ferx::predict_faces";
     if (source == face_source::crop) throw error(where, "predict_faces detects faces; for crops call ferx::predict");
-    detail::require_frame_pipeline(m.spec, where);
-    if (frame.data() == nullptr || frame.rows() <= 0 || frame.cols() <= 0) throw error(where, "the frame is empty");
-    detail::require_packed_rows(frame, where, "the frame");
+    detail::check_predict_faces(m, frame, where);
     preprocess_params p = m.spec.preprocess;
     p.source = source;
     check_preprocess_params(p);
-    const preprocessed found = detail::frame_faces(policy, p, det, frame, source, times, where);
-    std::vector<face_prediction> out(found.size());
-    if (found.size() == 0) return out;
-    const xt::xtensor<std::uint8_t, 3>& crops = found.crops;
-    for (std::size_t i = 0; i < found.size(); ++i) out[i].face = found.faces[i];
-    xt::xtensor<float, 2> x;
+    return detail::classify_found(policy, m, detail::frame_faces(policy, p, det, frame, source, times, where), times);
+}
+
+/// The same for the next frame of a video, with faces followed by `tracker` (ferx/detect/
+/// face_tracker.hpp: a full detection with det.face every few frames, local searches between):
+/// every face found in this frame is classified, and carries its track id. The tracker's own
+/// detection parameters are used (set them from m.spec.preprocess.detect to match the model's
+/// training). `times` gets the tracking as detection.
+template <class Policy>
+std::vector<face_prediction> predict_faces(const Policy& policy, const pipeline_model& m, const face_detector& det,
+                                           face_tracker& tracker, const image_view<const std::uint8_t>& frame,
+                                           stage_times* times = nullptr) {
+    static_assert(is_host_policy_v<Policy>, "ferx::predict_faces runs on the host: exec::seq or exec::par");
+    constexpr const char* where = "ferx::predict_faces";
+    detail::check_predict_faces(m, frame, where);
+    preprocess_params p = m.spec.preprocess;
+    p.source = face_source::all;
+    check_preprocess_params(p);
+    std::vector<detection> found;
+    std::vector<int> ids;
     {
-        detail::stage_clock c(detail::slot(times, &stage_times::describe));
-        x = describe_crops(policy, m.spec, crops);
+        detail::stage_clock c(detail::slot(times, &stage_times::detect));
+        for (const face_track& t : tracker.update(policy, det.face, frame))
+            if (t.misses == 0) {
+                found.push_back(detection{t.box, t.neighbors});
+                ids.push_back(t.id);
+            }
     }
-    prediction pr;
-    {
-        detail::stage_clock c(detail::slot(times, &stage_times::classify));
-        pr = detail::classify(policy, m, x);
-    }
-    for (std::size_t i = 0; i < found.size(); ++i) {
-        out[i].label = pr.labels[i];
-        out[i].scores.assign(pr.scores.data() + i * pr.scores.shape(1), pr.scores.data() + (i + 1) * pr.scores.shape(1));
-    }
+    auto out = detail::classify_found(policy, m, detail::crop_found_faces(policy, p, det, frame, found, times, where), times);
+    for (std::size_t i = 0; i < out.size(); ++i) out[i].track = ids[i];
     return out;
 }
 
