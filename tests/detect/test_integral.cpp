@@ -250,21 +250,40 @@ void compare_isas(const cv::Mat& src, const std::string& name) {
     const auto v = ferx::view<T>(src);
     const auto run = [&] { return ferx::integrals<S, Q>(ferx::exec::seq, v); };
     const auto scalar = with_isa(integral_isa::scalar, run);
-    for (auto isa : {integral_isa::sse2, integral_isa::avx2}) {
+    for (auto isa : {integral_isa::sse2, integral_isa::avx2, integral_isa::avx512}) {
         const auto r = with_isa(isa, run);
         BOOST_TEST(r.sum == scalar.sum, name << " isa " << int(isa) << " sum");
         BOOST_TEST(r.sqsum == scalar.sqsum, name << " isa " << int(isa) << " sqsum");
         BOOST_TEST(r.tilted == scalar.tilted, name << " isa " << int(isa) << " tilted");
     }
 }
+/// The sum alone (no squares, no tilted sum), 8-bit to int32: the case with an AVX-512 kernel.
+void compare_isas_sum_only(const cv::Mat& src, const std::string& name) {
+    using ferx::detail::integral_isa;
+    const auto v = ferx::view<std::uint8_t>(src);
+    const auto run = [&] {
+        ferx::image<std::int32_t> sum({static_cast<std::size_t>(src.rows + 1), static_cast<std::size_t>(src.cols + 1)}, -7);
+        ferx::integral(ferx::exec::seq, v, ferx::view(sum));
+        return sum;
+    };
+    const auto scalar = with_isa(integral_isa::scalar, run);
+    for (auto isa : {integral_isa::sse2, integral_isa::avx2, integral_isa::avx512})
+        BOOST_TEST((with_isa(isa, run) == scalar), name << " isa " << int(isa) << " sum only");
+}
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(every_row_kernel_gives_the_bits_of_the_portable_one) {
     // Instruction sets the CPU lacks fall back to the best it has, so this holds everywhere.
     std::uint32_t seed = 300;
-    for (auto [h, w] : std::vector<std::pair<int, int>>{{1, 1}, {3, 37}, {65, 129}, {200, 641}}) {
+    // Widths: tails of every kernel's steps (32-, 16- and 8-pixel steps, scalar rest); odd and
+    // even row counts (the AVX2 and AVX-512 kernels take rows in pairs).
+    for (auto [h, w] : std::vector<std::pair<int, int>>{
+             {1, 1}, {3, 37}, {65, 129}, {200, 641}, {2, 31}, {5, 57}, {4, 63}, {7, 16}, {6, 96}}) {
         const std::string name = std::to_string(h) + "x" + std::to_string(w);
         cv::Mat u8 = ferx_test::random_mat<std::uint8_t>(h, w, CV_8U, ++seed);
+        compare_isas_sum_only(u8, name + " u8/i32");
+        cv::Mat white(h, w, CV_8U, cv::Scalar(255));  // the largest 16-bit partial sums
+        compare_isas_sum_only(white, name + " u8/i32 all 255");
         compare_isas<std::uint8_t, std::int32_t, double>(u8, name + " u8/i32");
         compare_isas<std::uint8_t, float, float>(u8, name + " u8/f32");
         compare_isas<std::uint8_t, double, double>(u8, name + " u8/f64");
