@@ -11,6 +11,7 @@
 
 #include <ferx/core/config.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
