@@ -172,7 +172,9 @@ inline constexpr std::int64_t gemm512_kc = 128;
 /// packed panel or B itself): C = A . B (first panel, `accumulate` false) or
 /// C += A . B (later panels, continuing each element's fused multiply-add chain in k order);
 /// `m0`, `m1` mask the columns of C written; `ep` is applied when `last` (the final slice).
-template <int MR, int NV>
+/// `Packed`: `bp` is a packed panel, zero past the edge, read with full loads (a masked load
+/// costs a vector-ALU slot beside its load on Intel, one of the two that the FMAs need).
+template <int MR, int NV, bool Packed>
 __attribute__((target("avx512f"))) inline void gemm512_tile(std::int64_t kc, const float* a, std::int64_t lda,
                                                              const float* bp, std::int64_t ldbp, float* c,
                                                              std::int64_t ldc,
@@ -185,8 +187,8 @@ FERX_NN_UNROLL(8)
         if (NV == 2) acc[r][NV - 1] = accumulate ? _mm512_maskz_loadu_ps(m1, c + r * ldc + 16) : _mm512_setzero_ps();
     }
     for (std::int64_t p = 0; p < kc; ++p, bp += ldbp) {
-        const __m512 b0 = _mm512_maskz_loadu_ps(m0, bp);
-        const __m512 b1 = NV == 2 ? _mm512_maskz_loadu_ps(m1, bp + 16) : b0;
+        const __m512 b0 = Packed ? _mm512_load_ps(bp) : _mm512_maskz_loadu_ps(m0, bp);
+        const __m512 b1 = NV == 2 ? (Packed ? _mm512_load_ps(bp + 16) : _mm512_maskz_loadu_ps(m1, bp + 16)) : b0;
 FERX_NN_UNROLL(8)
         for (int r = 0; r < MR; ++r) {
             const __m512 av = _mm512_set1_ps(a[r * lda + p]);
@@ -211,21 +213,21 @@ FERX_NN_UNROLL(8)
 }
 
 /// Rows [i, i + rows) of one tile (rows < 8 at the bottom edge of C).
-template <int NV>
+template <int NV, bool Packed>
 __attribute__((target("avx512f"))) inline void gemm512_rows(std::int64_t rows, std::int64_t kc, const float* a,
                                                              std::int64_t lda, const float* bp, std::int64_t ldbp,
                                                              float* c, std::int64_t ldc, __mmask16 m0,
                                                              __mmask16 m1, bool accumulate, bool last,
                                                              const gemm_epilogue& ep) {
     switch (rows) {
-    case 8: return gemm512_tile<8, NV>(kc, a, lda, bp, ldbp, c, ldc, m0, m1, accumulate, last, ep);
-    case 7: return gemm512_tile<7, NV>(kc, a, lda, bp, ldbp, c, ldc, m0, m1, accumulate, last, ep);
-    case 6: return gemm512_tile<6, NV>(kc, a, lda, bp, ldbp, c, ldc, m0, m1, accumulate, last, ep);
-    case 5: return gemm512_tile<5, NV>(kc, a, lda, bp, ldbp, c, ldc, m0, m1, accumulate, last, ep);
-    case 4: return gemm512_tile<4, NV>(kc, a, lda, bp, ldbp, c, ldc, m0, m1, accumulate, last, ep);
-    case 3: return gemm512_tile<3, NV>(kc, a, lda, bp, ldbp, c, ldc, m0, m1, accumulate, last, ep);
-    case 2: return gemm512_tile<2, NV>(kc, a, lda, bp, ldbp, c, ldc, m0, m1, accumulate, last, ep);
-    default: return gemm512_tile<1, NV>(kc, a, lda, bp, ldbp, c, ldc, m0, m1, accumulate, last, ep);
+    case 8: return gemm512_tile<8, NV, Packed>(kc, a, lda, bp, ldbp, c, ldc, m0, m1, accumulate, last, ep);
+    case 7: return gemm512_tile<7, NV, Packed>(kc, a, lda, bp, ldbp, c, ldc, m0, m1, accumulate, last, ep);
+    case 6: return gemm512_tile<6, NV, Packed>(kc, a, lda, bp, ldbp, c, ldc, m0, m1, accumulate, last, ep);
+    case 5: return gemm512_tile<5, NV, Packed>(kc, a, lda, bp, ldbp, c, ldc, m0, m1, accumulate, last, ep);
+    case 4: return gemm512_tile<4, NV, Packed>(kc, a, lda, bp, ldbp, c, ldc, m0, m1, accumulate, last, ep);
+    case 3: return gemm512_tile<3, NV, Packed>(kc, a, lda, bp, ldbp, c, ldc, m0, m1, accumulate, last, ep);
+    case 2: return gemm512_tile<2, NV, Packed>(kc, a, lda, bp, ldbp, c, ldc, m0, m1, accumulate, last, ep);
+    default: return gemm512_tile<1, NV, Packed>(kc, a, lda, bp, ldbp, c, ldc, m0, m1, accumulate, last, ep);
     }
 }
 
@@ -268,10 +270,13 @@ __attribute__((target("avx512f"))) inline void gemm_avx512(std::int64_t m, std::
                 float* ci = c + i * ldc + j;
                 const bool last = k0 + kc == k;
                 const gemm_epilogue epi{ep.row_bias ? ep.row_bias + i : nullptr, ep.relu};
-                if (cols > 16)
-                    gemm512_rows<2>(rows, kc, ai, lda, bs, ldbp, ci, ldc, m0, m1, k0 > 0, last, epi);
-                else
-                    gemm512_rows<1>(rows, kc, ai, lda, bs, ldbp, ci, ldc, m0, m1, k0 > 0, last, epi);
+                if (pack) {
+                    if (cols > 16) gemm512_rows<2, true>(rows, kc, ai, lda, bs, ldbp, ci, ldc, m0, m1, k0 > 0, last, epi);
+                    else gemm512_rows<1, true>(rows, kc, ai, lda, bs, ldbp, ci, ldc, m0, m1, k0 > 0, last, epi);
+                } else {
+                    if (cols > 16) gemm512_rows<2, false>(rows, kc, ai, lda, bs, ldbp, ci, ldc, m0, m1, k0 > 0, last, epi);
+                    else gemm512_rows<1, false>(rows, kc, ai, lda, bs, ldbp, ci, ldc, m0, m1, k0 > 0, last, epi);
+                }
             }
         }
     }
