@@ -6,6 +6,7 @@
 
 #include "features_test.hpp"
 
+#include <array>
 #include <cmath>
 #include <vector>
 
@@ -96,6 +97,24 @@ BOOST_AUTO_TEST_CASE(equals_the_definition_on_random_images) {
 BOOST_AUTO_TEST_CASE(equals_the_definition_on_real_images, *boost::unit_test::precondition(ferx_test::shared_data_present())) {
     for (const auto& im : features_test::ckplus(140)) check_against_naive(im.mat, 8, im.name);
     for (const auto& im : features_test::faces_resized(64, 64)) check_against_naive(im.mat, 8, im.name);
+}
+
+// One large image under par: bands of cell rows (the edge cells' pixel rows visited by both
+// bands) give the bits of seq, whatever the thread count and the cell size.
+BOOST_AUTO_TEST_CASE(par_on_one_large_image_equals_seq) {
+    for (auto [rows, cols, cell, seed] : std::vector<std::array<int, 4>>{{480, 640, 8, 11}, {301, 417, 6, 12}, {260, 1030, 5, 13}}) {
+        cv::Mat img = ferx_test::random_mat<std::uint8_t>(rows, cols, CV_8U, static_cast<std::uint32_t>(seed));
+        cv::GaussianBlur(img, img, cv::Size(5, 5), 1.2);
+        ferx::fhog_params p;
+        p.cell = cell;
+        const auto v = ferx::view<std::uint8_t>(std::as_const(img));
+        const auto ref = ferx::describe(ferx::exec::seq, v, p);
+        for (std::size_t threads : {2u, 3u, 7u}) {
+            ferx::thread_pool pool(threads);
+            const auto par = ferx::describe(ferx::exec::par.on(pool), v, p);
+            BOOST_TEST((par == ref), rows << "x" << cols << " cell " << cell << ", " << threads << " threads");
+        }
+    }
 }
 
 BOOST_AUTO_TEST_CASE(layout_and_length) {

@@ -22,6 +22,7 @@
 #pragma once
 
 #include <ferx/core/error.hpp>
+#include <ferx/core/thread_pool.hpp>
 #include <ferx/core/view.hpp>
 #include <ferx/features/descriptor.hpp>
 
@@ -64,25 +65,28 @@ struct fhog_workspace {
     std::vector<double> hist, energy;  // cells x 18, cells
 };
 
+// Histograms of cell rows [c0, c1) (cells x 18, zeroed by the caller) and their energies: every
+// pixel row that touches those cells is visited, and only their cells are added to, so each
+// cell receives its contributions in the same order whatever the split (par equals seq).
 template <class T>
-void fhog_compute(const fhog_params& p, const image_view<const T>& img, float* out, fhog_workspace& ws) {
-    const fhog_layout l = fhog_check(p, img.rows(), img.cols());
+void fhog_hist_rows(const fhog_params& p, const image_view<const T>& img, const fhog_layout& l, double* hist,
+                    double* energy, index_t c0, index_t c1) {
     const index_t s = p.cell, rows = img.rows(), cols = img.cols();
     const index_t cy = l.cells_y, cx = l.cells_x;
-    ws.hist.assign(static_cast<std::size_t>(cy * cx * 18), 0.0);
-    ws.energy.assign(static_cast<std::size_t>(cy * cx), 0.0);
     double uu[9], vv[9];
     for (int o = 0; o < 9; ++o) {
         uu[o] = std::cos(o * 3.14159265358979323846 / 9.0);
         vv[o] = std::sin(o * 3.14159265358979323846 / 9.0);
     }
     const auto I = [&](index_t y, index_t x) { return static_cast<double>(img(y, x)); };
-    double* hist = ws.hist.data();
     const index_t vis_y = cy * s, vis_x = cx * s;
-    for (index_t y = 1; y < vis_y - 1; ++y) {
+    // Pixel rows whose cells (iyp, iyp + 1) can meet [c0, c1): a superset, filtered per add.
+    const index_t y_lo = std::max<index_t>(1, (c0 - 1) * s), y_hi = std::min<index_t>(vis_y - 1, (c1 + 1) * s);
+    for (index_t y = y_lo; y < y_hi; ++y) {
         const index_t sy = std::min(y, rows - 2);
         const double yp = (static_cast<double>(y) + 0.5) / static_cast<double>(s) - 0.5;
         const index_t iyp = static_cast<index_t>(std::floor(yp));
+        if (iyp + 1 < c0 || iyp >= c1) continue;
         const double vy0 = yp - static_cast<double>(iyp), vy1 = 1.0 - vy0;
         for (index_t x = 1; x < vis_x - 1; ++x) {
             const index_t sx = std::min(x, cols - 2);
@@ -105,7 +109,7 @@ void fhog_compute(const fhog_params& p, const image_view<const T>& img, float* o
             const index_t ixp = static_cast<index_t>(std::floor(xp));
             const double vx0 = xp - static_cast<double>(ixp), vx1 = 1.0 - vx0;
             const auto add = [&](index_t cyi, index_t cxi, double wgt) {
-                if (cyi >= 0 && cyi < cy && cxi >= 0 && cxi < cx) hist[(cyi * cx + cxi) * 18 + best_o] += wgt * v;
+                if (cyi >= c0 && cyi < c1 && cxi >= 0 && cxi < cx) hist[(cyi * cx + cxi) * 18 + best_o] += wgt * v;
             };
             add(iyp, ixp, vy1 * vx1);
             add(iyp, ixp + 1, vy1 * vx0);
@@ -113,18 +117,23 @@ void fhog_compute(const fhog_params& p, const image_view<const T>& img, float* o
             add(iyp + 1, ixp + 1, vy0 * vx0);
         }
     }
-    double* energy = ws.energy.data();
-    for (index_t c = 0; c < cy * cx; ++c) {
+    for (index_t c = c0 * cx; c < c1 * cx; ++c) {
         const double* h = hist + c * 18;
         double e = 0;
         for (int o = 0; o < 9; ++o) e += (h[o] + h[o + 9]) * (h[o] + h[o + 9]);
         energy[c] = e;
     }
-    const auto block = [&](index_t y0, index_t x0) {  // 2x2 cells with top-left (y0, x0)
-        return 1.0 / std::sqrt(energy[y0 * cx + x0] + energy[y0 * cx + x0 + 1] + energy[(y0 + 1) * cx + x0] +
-                               energy[(y0 + 1) * cx + x0 + 1] + 1e-4);
+}
+
+// The 31 features of output cell rows [y0, y1) from the histograms and energies.
+inline void fhog_output_rows(const fhog_layout& l, const double* hist, const double* energy, float* out, index_t y0,
+                             index_t y1) {
+    const index_t cx = l.cells_x;
+    const auto block = [&](index_t by, index_t bx) {  // 2x2 cells with top-left (by, bx)
+        return 1.0 / std::sqrt(energy[by * cx + bx] + energy[by * cx + bx + 1] + energy[(by + 1) * cx + bx] +
+                               energy[(by + 1) * cx + bx + 1] + 1e-4);
     };
-    for (index_t y = 0; y < l.out_y; ++y)
+    for (index_t y = y0; y < y1; ++y)
         for (index_t x = 0; x < l.out_x; ++x) {
             const double n[4] = {block(y + 1, x + 1), block(y, x + 1), block(y + 1, x), block(y, x)};
             const double* h = hist + ((y + 1) * cx + (x + 1)) * 18;
@@ -148,6 +157,33 @@ void fhog_compute(const fhog_params& p, const image_view<const T>& img, float* o
         }
 }
 
+template <class T>
+void fhog_compute(const fhog_params& p, const image_view<const T>& img, float* out, fhog_workspace& ws) {
+    const fhog_layout l = fhog_check(p, img.rows(), img.cols());
+    ws.hist.assign(static_cast<std::size_t>(l.cells_y * l.cells_x * 18), 0.0);
+    ws.energy.assign(static_cast<std::size_t>(l.cells_y * l.cells_x), 0.0);
+    fhog_hist_rows(p, img, l, ws.hist.data(), ws.energy.data(), 0, l.cells_y);
+    fhog_output_rows(l, ws.hist.data(), ws.energy.data(), out, 0, l.out_y);
+}
+
+/// The same on a pool: bands of cell rows for the histograms (each band also visits the pixel
+/// rows of its edge cells; see fhog_hist_rows), then bands of output rows. Equal to
+/// fhog_compute bit for bit; images of fewer than 2^16 pixels run it directly.
+template <class T>
+void fhog_compute_par(thread_pool& pool, const fhog_params& p, const image_view<const T>& img, float* out,
+                      fhog_workspace& ws) {
+    if (pool.size() == 1 || img.rows() * img.cols() < 65536) return fhog_compute(p, img, out, ws);
+    const fhog_layout l = fhog_check(p, img.rows(), img.cols());
+    ws.hist.assign(static_cast<std::size_t>(l.cells_y * l.cells_x * 18), 0.0);
+    ws.energy.assign(static_cast<std::size_t>(l.cells_y * l.cells_x), 0.0);
+    pool.parallel_for(0, l.cells_y, 4, [&](index_t c0, index_t c1) {
+        fhog_hist_rows(p, img, l, ws.hist.data(), ws.energy.data(), c0, c1);
+    });
+    pool.parallel_for(0, l.out_y, 4, [&](index_t y0, index_t y1) {
+        fhog_output_rows(l, ws.hist.data(), ws.energy.data(), out, y0, y1);
+    });
+}
+
 }  // namespace detail
 
 template <>
@@ -160,6 +196,12 @@ struct descriptor_traits<fhog_params> {
     template <class T>
     static void compute(const fhog_params& p, const image_view<const T>& img, float* out, workspace& ws) {
         detail::fhog_compute(p, img, out, ws);
+    }
+    /// One large image on a pool (see detail::fhog_compute_par): equal to compute.
+    template <class T>
+    static void compute_par(thread_pool& pool, const fhog_params& p, const image_view<const T>& img, float* out,
+                            workspace& ws) {
+        detail::fhog_compute_par(pool, p, img, out, ws);
     }
 };
 
