@@ -28,6 +28,7 @@
 #include <ferx/core/view.hpp>
 #include <ferx/detect/cascade.hpp>
 #include <ferx/detect/detail/cascade_eval.hpp>
+#include <ferx/detect/detail/cascade_simd.hpp>
 #include <ferx/detect/detail/detect_core.hpp>
 #include <ferx/imgproc/pyramid_resize.hpp>
 #include <ferx/detect/group_rectangles.hpp>
@@ -75,6 +76,44 @@ inline level_views prepare_buffers(const cascade& c, bool sq, const pyramid_leve
     return v;
 }
 
+/// One window row of a Haar stump cascade with the vector stages (ferx/detect/detail/
+/// cascade_simd.hpp): 16 positions at a time through the first stages, the survivors on one by
+/// one, then the scalar scan's skip rule over the results, so the accepted windows are scan_rows'.
+inline void scan_row_haar_simd(const haar_evaluator& ev, const cascade& c, const std::vector<haar_stump>& stumps,
+                               const pyramid_level& l, const int* prow, const double* qrow, int y,
+                               std::vector<rect>& out) {
+#if defined(FERX_CASCADE_AVX512)
+    const int step = l.step;
+    const int S = std::min<int>(cascade_simd_stages, static_cast<int>(c.stages.size()));
+    std::size_t first_stump = 0;
+    for (int si = 0; si < S; ++si) first_stump += static_cast<std::size_t>(c.stages[static_cast<std::size_t>(si)].trees);
+    int res[16];
+    alignas(64) float factor[16];
+    bool skip = false;
+    for (int x0 = 0; x0 < l.scan_w; x0 += 16 * step) {
+        const int n = std::min(16, (l.scan_w - x0 + step - 1) / step);
+        haar_first_stages_avx512(ev, c, stumps, prow, qrow, x0, step, n, S, res, factor);
+        for (int k = 0; k < n; ++k) {
+            if (skip) {
+                skip = false;
+                continue;
+            }
+            const int x = x0 + k * step;
+            int r = res[k];
+            if (r == 1 && S < static_cast<int>(c.stages.size()))
+                r = run_stages_from(ev, c, stumps.data() + first_stump, S, prow + x, factor[k]);
+            if (r > 0)
+                out.push_back(rect{round_even(static_cast<float>(x) * l.scale), round_even(static_cast<float>(y) * l.scale),
+                                   l.box_w, l.box_h});
+            else if (r == 0)
+                skip = true;  // rejected by the first stage: skip the next position
+        }
+    }
+#else
+    (void)ev, (void)c, (void)stumps, (void)l, (void)prow, (void)qrow, (void)y, (void)out;
+#endif
+}
+
 /// Scans window rows [j0, j1) (row j at level y = j * step) of a prepared level; appends the
 /// accepted boxes (image pixels) to `out`, row by row.
 template <class E>
@@ -84,6 +123,12 @@ void scan_rows(const E& ev, const cascade& c, const std::vector<typename E::stum
     for (int y = j0 * step; y < j1 * step && y < l.scan_h; y += step) {
         const int* prow = s.sums.data() + y * L.stride;
         const double* qrow = E::needs_sqsum ? s.sqsum.data() + y * L.stride : nullptr;
+        if constexpr (std::is_same<E, haar_evaluator>::value) {
+            if (c.stump_based() && cascade_simd_active()) {
+                scan_row_haar_simd(ev, c, stumps, l, prow, qrow, y, out);
+                continue;
+            }
+        }
         for (int x = 0; x < l.scan_w; x += step) {
             const int r = run_stages(ev, c, stumps, prow + x, qrow ? qrow + x : nullptr);
             if (r > 0)

@@ -22,7 +22,8 @@
 ///   track counts a miss.
 /// A track's prediction is its last found box moved by its velocity and scaled by its growth
 /// (centre motion and log size ratio per frame, averaged over updates); of several local
-/// detections the one with the most neighbours is taken; a track missed more than `max_misses` frames in a row is dropped.
+/// detections the one with the most neighbours is taken; a track missed more than `max_misses`
+/// frames in a row is dropped.
 /// Two tracks whose boxes overlap by more than `duplicate_iou` are one face: the younger one is
 /// dropped. Ids are never reused, so a face that leaves and comes back gets a new id.
 ///
@@ -209,7 +210,8 @@ private:
                 const double v = iou(pred[t], found[d].box);
                 if (v >= p_.match_iou) pairs.push_back({v, t, d});
             }
-        std::stable_sort(pairs.begin(), pairs.end(), [](const pair_iou& a, const pair_iou& b) { return a.iou > b.iou; });
+        std::stable_sort(pairs.begin(), pairs.end(),
+                         [](const pair_iou& a, const pair_iou& b) { return a.iou > b.iou; });
         std::vector<char> track_done(tracks_.size(), 0), det_done(found.size(), 0);
         for (const pair_iou& q : pairs) {
             if (track_done[q.track] || det_done[q.det]) continue;

@@ -270,6 +270,22 @@ int run_stages(const E& ev, const cascade& c, const std::vector<typename E::stum
     return 1;
 }
 
+/// Stages [first, end) of a stump cascade on a window whose normalisation `factor` is known
+/// (the vector scan ran the stages before `first`); `s` points at the stage's first stump.
+/// Returns as run_stages does.
+template <class E>
+int run_stages_from(const E& ev, const cascade& c, const typename E::stump* s, int first, const int* p, float factor) {
+    const int nstages = static_cast<int>(c.stages.size());
+    for (int si = first; si < nstages; ++si) {
+        const cascade_stage& st = c.stages[static_cast<std::size_t>(si)];
+        double acc = 0.0;
+        for (int t = 0; t < st.trees; ++t) acc += ev.stump_leaf(s[t], p, factor);
+        if (acc < st.threshold) return -si;
+        s += st.trees;
+    }
+    return 1;
+}
+
 }  // namespace detail
 
 FERX_NAMESPACE_END

@@ -778,7 +778,7 @@ FERX_INTEGRAL_TARGET_AVX2 inline void integral_colsums_avx2(const T* src, std::p
 /// 16 bits), then the words are widened.
 FERX_INTEGRAL_TARGET_AVX512 inline void integral_prefix32_u8_avx512(const std::uint8_t* p, __m512i& lo,
                                                                     __m512i& hi) {
-    __m512i v = _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+    __m512i v = _mm512_maskz_cvtepu8_epi16(0xFFFFFFFFu, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
     v = _mm512_add_epi16(v, _mm512_bslli_epi128(v, 2));
     v = _mm512_add_epi16(v, _mm512_bslli_epi128(v, 4));
     v = _mm512_add_epi16(v, _mm512_bslli_epi128(v, 8));
@@ -787,20 +787,22 @@ FERX_INTEGRAL_TARGET_AVX512 inline void integral_prefix32_u8_avx512(const std::u
                                            7, 7, 7, 7, 7, 7, 7, 7, 0, 0, 0, 0, 0, 0, 0, 0);
     const __m512i from2 = _mm512_set_epi16(15, 15, 15, 15, 15, 15, 15, 15, 7, 7, 7, 7, 7, 7, 7, 7,  //
                                            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
-    v = _mm512_mask_add_epi16(v, 0xFFFFFF00u, v, _mm512_permutexvar_epi16(from1, v));
-    v = _mm512_mask_add_epi16(v, 0xFFFF0000u, v, _mm512_permutexvar_epi16(from2, v));
-    lo = _mm512_cvtepu16_epi32(_mm512_castsi512_si256(v));
-    hi = _mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(v, 1));
+    v = _mm512_mask_add_epi16(v, 0xFFFFFF00u, v, _mm512_maskz_permutexvar_epi16(0xFFFFFFFFu, from1, v));
+    v = _mm512_mask_add_epi16(v, 0xFFFF0000u, v, _mm512_maskz_permutexvar_epi16(0xFFFFFFFFu, from2, v));
+    // Zero-masked forms throughout: GCC 12 warns on the _mm512_undefined_*() pass-through of the
+    // unmasked ones (and of the 512-to-256 casts) where they are inlined.
+    lo = _mm512_maskz_cvtepu16_epi32(0xFFFF, _mm512_maskz_extracti64x4_epi64(0x0F, v, 0));
+    hi = _mm512_maskz_cvtepu16_epi32(0xFFFF, _mm512_maskz_extracti64x4_epi64(0x0F, v, 1));
 }
 
 /// Prefix sums of 8-bit pixels x .. x+15 in int32 lanes (four lane-shift-add steps).
 FERX_INTEGRAL_TARGET_AVX512 inline __m512i integral_prefix16_u8_avx512(const std::uint8_t* p) {
     const __m512i z = _mm512_setzero_si512();
-    __m512i v = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-    v = _mm512_add_epi32(v, _mm512_alignr_epi32(v, z, 15));
-    v = _mm512_add_epi32(v, _mm512_alignr_epi32(v, z, 14));
-    v = _mm512_add_epi32(v, _mm512_alignr_epi32(v, z, 12));
-    return _mm512_add_epi32(v, _mm512_alignr_epi32(v, z, 8));
+    __m512i v = _mm512_maskz_cvtepu8_epi32(0xFFFF, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+    v = _mm512_add_epi32(v, _mm512_maskz_alignr_epi32(0xFFFF, v, z, 15));
+    v = _mm512_add_epi32(v, _mm512_maskz_alignr_epi32(0xFFFF, v, z, 14));
+    v = _mm512_add_epi32(v, _mm512_maskz_alignr_epi32(0xFFFF, v, z, 12));
+    return _mm512_add_epi32(v, _mm512_maskz_alignr_epi32(0xFFFF, v, z, 8));
 }
 
 /// Pixels x .. x+n-1 (0 < n <= 16) of a row with masked loads and stores: out[x+1 ..] = prev +
@@ -810,13 +812,13 @@ FERX_INTEGRAL_TARGET_AVX512 inline __m512i integral_masked_step_avx512(const std
                                                                       std::ptrdiff_t n, __m512i carry) {
     const __mmask16 m = static_cast<__mmask16>((1u << n) - 1u);
     const __m512i z = _mm512_setzero_si512();
-    __m512i v = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, in + x));
-    v = _mm512_add_epi32(v, _mm512_alignr_epi32(v, z, 15));
-    v = _mm512_add_epi32(v, _mm512_alignr_epi32(v, z, 14));
-    v = _mm512_add_epi32(v, _mm512_alignr_epi32(v, z, 12));
-    v = _mm512_add_epi32(_mm512_add_epi32(v, _mm512_alignr_epi32(v, z, 8)), carry);
+    __m512i v = _mm512_maskz_cvtepu8_epi32(0xFFFF, _mm_maskz_loadu_epi8(m, in + x));
+    v = _mm512_add_epi32(v, _mm512_maskz_alignr_epi32(0xFFFF, v, z, 15));
+    v = _mm512_add_epi32(v, _mm512_maskz_alignr_epi32(0xFFFF, v, z, 14));
+    v = _mm512_add_epi32(v, _mm512_maskz_alignr_epi32(0xFFFF, v, z, 12));
+    v = _mm512_add_epi32(_mm512_add_epi32(v, _mm512_maskz_alignr_epi32(0xFFFF, v, z, 8)), carry);
     _mm512_mask_storeu_epi32(out + x + 1, m, _mm512_add_epi32(_mm512_maskz_loadu_epi32(m, prev + x + 1), v));
-    return _mm512_permutexvar_epi32(_mm512_set1_epi32(static_cast<int>(n - 1)), v);
+    return _mm512_maskz_permutexvar_epi32(0xFFFF, _mm512_set1_epi32(static_cast<int>(n - 1)), v);
 }
 
 /// AVX-512 kernel of u8 -> int32 (prev mode, no squares), one row at a time: a masked head up
@@ -843,7 +845,7 @@ FERX_INTEGRAL_TARGET_AVX512 void integral_rows_avx512(const integral_rows_job<T,
             for (; x + 32 <= w; x += 32) {
                 __m512i a0, a1;
                 integral_prefix32_u8_avx512(in + x, a0, a1);
-                const __m512i t = _mm512_permutexvar_epi32(last, a1);
+                const __m512i t = _mm512_maskz_permutexvar_epi32(0xFFFF, last, a1);
                 a0 = _mm512_add_epi32(a0, c);
                 a1 = _mm512_add_epi32(a1, c);
                 c = _mm512_add_epi32(c, t);
@@ -852,7 +854,7 @@ FERX_INTEGRAL_TARGET_AVX512 void integral_rows_avx512(const integral_rows_job<T,
             }
             for (; x + 16 <= w; x += 16) {
                 __m512i a = integral_prefix16_u8_avx512(in + x);
-                const __m512i t = _mm512_permutexvar_epi32(last, a);
+                const __m512i t = _mm512_maskz_permutexvar_epi32(0xFFFF, last, a);
                 a = _mm512_add_epi32(a, c);
                 c = _mm512_add_epi32(c, t);
                 _mm512_store_si512(out + x + 1, _mm512_add_epi32(_mm512_loadu_si512(prev + x + 1), a));
