@@ -233,6 +233,22 @@ struct lbp_evaluator {
     }
 };
 
+/// Stages [first, end) of a stump cascade on a window whose normalisation `factor` is known
+/// (the vector scan ran the stages before `first`); `s` points at the stage's first stump.
+/// Returns as run_stages does.
+template <class E>
+int run_stages_from(const E& ev, const cascade& c, const typename E::stump* s, int first, const int* p, float factor) {
+    const int nstages = static_cast<int>(c.stages.size());
+    for (int si = first; si < nstages; ++si) {
+        const cascade_stage& st = c.stages[static_cast<std::size_t>(si)];
+        double acc = 0.0;
+        for (int t = 0; t < st.trees; ++t) acc += ev.stump_leaf(s[t], p, factor);
+        if (acc < st.threshold) return -si;
+        s += st.trees;
+    }
+    return 1;
+}
+
 /// Runs the stages on the window at `p` (sum) / `q` (squared sum): 1 when every stage passes,
 /// -k when stage k rejects it (0: the first), -1 when the window is too flat to normalise (Haar).
 template <class E>
@@ -241,17 +257,7 @@ int run_stages(const E& ev, const cascade& c, const std::vector<typename E::stum
     float factor = 1.f;
     if (!ev.set_window(p, q, factor)) return -1;
     const int nstages = static_cast<int>(c.stages.size());
-    if (c.stump_based()) {
-        const typename E::stump* s = stumps.data();
-        for (int si = 0; si < nstages; ++si) {
-            const cascade_stage& st = c.stages[static_cast<std::size_t>(si)];
-            double acc = 0.0;
-            for (int t = 0; t < st.trees; ++t) acc += ev.stump_leaf(s[t], p, factor);
-            if (acc < st.threshold) return -si;
-            s += st.trees;
-        }
-        return 1;
-    }
+    if (c.stump_based()) return run_stages_from(ev, c, stumps.data(), 0, p, factor);
     for (int si = 0; si < nstages; ++si) {
         const cascade_stage& st = c.stages[static_cast<std::size_t>(si)];
         double acc = 0.0;
@@ -266,22 +272,6 @@ int run_stages(const E& ev, const cascade& c, const std::vector<typename E::stum
             acc += c.leaves[static_cast<std::size_t>(tr.first_leaf - idx)];
         }
         if (acc < st.threshold) return -si;
-    }
-    return 1;
-}
-
-/// Stages [first, end) of a stump cascade on a window whose normalisation `factor` is known
-/// (the vector scan ran the stages before `first`); `s` points at the stage's first stump.
-/// Returns as run_stages does.
-template <class E>
-int run_stages_from(const E& ev, const cascade& c, const typename E::stump* s, int first, const int* p, float factor) {
-    const int nstages = static_cast<int>(c.stages.size());
-    for (int si = first; si < nstages; ++si) {
-        const cascade_stage& st = c.stages[static_cast<std::size_t>(si)];
-        double acc = 0.0;
-        for (int t = 0; t < st.trees; ++t) acc += ev.stump_leaf(s[t], p, factor);
-        if (acc < st.threshold) return -si;
-        s += st.trees;
     }
     return 1;
 }
