@@ -313,6 +313,57 @@ BOOST_AUTO_TEST_CASE(megamind_frames_and_clip_decision) {
                        << t.describe << " s, network " << t.classify << " s");
 }
 
+// With a face tracker (a full detection every 5 frames): par equals seq (faces, track ids,
+// scores), the first frame equals predict_faces with the detector, and every tracked face's
+// scores are OpenCV dnn's on the crop of its box, so tracked boxes are classified as detected
+// ones are.
+BOOST_AUTO_TEST_CASE(megamind_frames_tracked) {
+    cv::VideoCapture cap(megamind);
+    BOOST_REQUIRE(cap.isOpened());
+    ferx::cnn_pipeline net = mini_xception();
+    const ferx::face_detector det = ferx::load_face_detector();
+    cv::dnn::Net ocv = cv::dnn::readNetFromONNX(onnx_test::mini_xception_file().string());
+    ferx::tracker_params tp;
+    tp.detect = net.preprocessing().detect;
+    ferx::face_tracker tracked_par(tp), tracked_seq(tp);
+    std::size_t faces = 0;
+    double worst = 0;
+    cv::Mat bgr, grey;
+    for (int f = 0; f < 30; ++f) {
+        BOOST_REQUIRE(cap.read(bgr));
+        cv::cvtColor(bgr, grey, cv::COLOR_BGR2GRAY);
+        const auto v = ferx::view<std::uint8_t>(std::as_const(grey));
+        const auto par = net.predict_faces(ferx::exec::par, det, tracked_par, v);
+        const auto seq = net.predict_faces(ferx::exec::seq, det, tracked_seq, v);
+        BOOST_REQUIRE_EQUAL(par.size(), seq.size());
+        if (f == 0) {
+            const auto plain = net.predict_faces(ferx::exec::seq, det, v);
+            BOOST_REQUIRE_EQUAL(plain.size(), par.size());
+            for (std::size_t i = 0; i < par.size(); ++i) {
+                BOOST_TEST(bool(par[i].face.box == plain[i].face.box));
+                BOOST_TEST(par[i].scores == plain[i].scores, boost::test_tools::per_element());
+            }
+        }
+        for (std::size_t i = 0; i < par.size(); ++i) {
+            BOOST_TEST(bool(par[i].face.box == seq[i].face.box));
+            BOOST_TEST(par[i].track == seq[i].track);
+            BOOST_TEST(par[i].track >= 0);
+            BOOST_TEST(par[i].scores == seq[i].scores, boost::test_tools::per_element());
+            const auto crop = ferx::crop_face(v, par[i].face.box, {0.0, 64, 64});
+            const cv::Mat m(64, 64, CV_8U, const_cast<std::uint8_t*>(crop.data()));
+            const cv::Mat ref = opencv_scores(ocv, {m});
+            for (int k = 0; k < 7; ++k) worst = std::max(worst, std::fabs(par[i].scores[std::size_t(k)] - ref.ptr<float>()[k]));
+        }
+        faces += par.size();
+    }
+    BOOST_TEST_REQUIRE(faces > 0u);
+    BOOST_TEST(worst <= 1e-4);
+    BOOST_TEST(tracked_par.stats().full_detections < 15u);
+    BOOST_TEST(tracked_par.stats().local_searches > 0u);
+    BOOST_TEST_MESSAGE("Megamind, 30 frames tracked: " << faces << " faces, " << tracked_par.stats().full_detections
+                       << " full detections, max |score - OpenCV dnn| " << worst);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(cnn_pipeline_errors)

@@ -195,16 +195,26 @@ public:
         detail::require_packed_rows(frame, where, "the frame");
         preprocess_params p = pre_;
         p.source = source;
-        const preprocessed found = detail::frame_faces(policy, p, det, frame, source, times, where);
-        std::vector<face_prediction> out(found.size());
-        if (found.size() == 0) return out;
-        const prediction pr = classify_crops(policy, found.crops, times);
-        const std::size_t k = classes_.size();
-        for (std::size_t i = 0; i < found.size(); ++i) {
-            out[i].face = found.faces[i];
-            out[i].label = pr.labels[i];
-            out[i].scores.assign(pr.scores.data() + i * k, pr.scores.data() + (i + 1) * k);
-        }
+        return classify_found(policy, detail::frame_faces(policy, p, det, frame, source, times, where), times);
+    }
+
+    /// The same for the next frame of a video, with the faces followed by `tracker`
+    /// (ferx/detect/face_tracker.hpp): every face found in this frame is classified and carries
+    /// its track id (face_prediction::track). `times` gets the tracking as detection.
+    template <class Policy>
+    std::vector<face_prediction> predict_faces(const Policy& policy, const face_detector& det, face_tracker& tracker,
+                                               const image_view<const std::uint8_t>& frame,
+                                               stage_times* times = nullptr) {
+        static_assert(is_host_policy_v<Policy>, "ferx::cnn_pipeline::predict_faces runs on the host: exec::seq or exec::par");
+        constexpr const char* where = "ferx::cnn_pipeline::predict_faces";
+        if (frame.data() == nullptr || frame.rows() <= 0 || frame.cols() <= 0) throw error(where, "the frame is empty", source_);
+        detail::require_packed_rows(frame, where, "the frame");
+        preprocess_params p = pre_;
+        p.source = face_source::all;
+        std::vector<int> ids;
+        const std::vector<detection> found = detail::tracked_faces(policy, det, tracker, frame, times, ids);
+        auto out = classify_found(policy, detail::crop_found_faces(policy, p, det, frame, found, times, where), times);
+        for (std::size_t i = 0; i < out.size(); ++i) out[i].track = ids[i];
         return out;
     }
 
@@ -220,6 +230,21 @@ public:
     const nn::session& session() const noexcept { return *session_; }
 
 private:
+    // The network's labels and scores for preprocessed faces, one face_prediction each.
+    template <class Policy>
+    std::vector<face_prediction> classify_found(const Policy& policy, const preprocessed& found, stage_times* times) {
+        std::vector<face_prediction> out(found.size());
+        if (found.size() == 0) return out;
+        const prediction pr = classify_crops(policy, found.crops, times);
+        const std::size_t k = classes_.size();
+        for (std::size_t i = 0; i < found.size(); ++i) {
+            out[i].face = found.faces[i];
+            out[i].label = pr.labels[i];
+            out[i].scores.assign(pr.scores.data() + i * k, pr.scores.data() + (i + 1) * k);
+        }
+        return out;
+    }
+
     static std::string shape_text(const nn::shape_t& s) {
         std::string t = "[";
         for (std::size_t i = 0; i < s.size(); ++i) t += (i ? ", " : "") + std::to_string(s[i]);

@@ -490,6 +490,23 @@ std::vector<face_prediction> classify_found(const Policy& policy, const pipeline
     return out;
 }
 
+/// The faces `tracker` finds in the next frame (tracks with misses == 0) as detections, their
+/// track ids in `ids`; `times` gets the tracking as detection.
+template <class Policy>
+std::vector<detection> tracked_faces(const Policy& policy, const face_detector& det, face_tracker& tracker,
+                                     const image_view<const std::uint8_t>& frame, stage_times* times,
+                                     std::vector<int>& ids) {
+    stage_clock c(slot(times, &stage_times::detect));
+    std::vector<detection> found;
+    ids.clear();
+    for (const face_track& t : tracker.update(policy, det.face, frame))
+        if (t.misses == 0) {
+            found.push_back(detection{t.box, t.neighbors});
+            ids.push_back(t.id);
+        }
+    return found;
+}
+
 }  // namespace detail
 
 /// Finds the faces of an 8-bit grey image or video frame (face_source::all by default: several
@@ -525,16 +542,8 @@ std::vector<face_prediction> predict_faces(const Policy& policy, const pipeline_
     preprocess_params p = m.spec.preprocess;
     p.source = face_source::all;
     check_preprocess_params(p);
-    std::vector<detection> found;
     std::vector<int> ids;
-    {
-        detail::stage_clock c(detail::slot(times, &stage_times::detect));
-        for (const face_track& t : tracker.update(policy, det.face, frame))
-            if (t.misses == 0) {
-                found.push_back(detection{t.box, t.neighbors});
-                ids.push_back(t.id);
-            }
-    }
+    const std::vector<detection> found = detail::tracked_faces(policy, det, tracker, frame, times, ids);
     auto out = detail::classify_found(policy, m, detail::crop_found_faces(policy, p, det, frame, found, times, where), times);
     for (std::size_t i = 0; i < out.size(); ++i) out[i].track = ids[i];
     return out;
