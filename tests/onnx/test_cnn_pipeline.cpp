@@ -83,6 +83,18 @@ double max_diff(const xt::xtensor<double, 2>& a, const float* b) {
     return d;
 }
 
+/// Largest |score - OpenCV dnn's| over a face's 7 scores, OpenCV dnn run on ferx::crop_face of
+/// its box at 64x64 (the network's input).
+double max_diff_to_opencv(cv::dnn::Net& ocv, const ferx::image_view<const std::uint8_t>& frame,
+                          const ferx::face_prediction& face) {
+    const auto crop = ferx::crop_face(frame, face.face.box, {0.0, 64, 64});
+    const cv::Mat m(64, 64, CV_8U, const_cast<std::uint8_t*>(crop.data()));
+    const cv::Mat ref = opencv_scores(ocv, {m});
+    double d = 0;
+    for (int k = 0; k < 7; ++k) d = std::max(d, std::fabs(face.scores[std::size_t(k)] - ref.ptr<float>()[k]));
+    return d;
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(cnn_pipeline_fer2013, *boost::unit_test::precondition(fer2013_and_models_present))
@@ -270,11 +282,7 @@ BOOST_AUTO_TEST_CASE(megamind_frames_and_clip_decision) {
             BOOST_TEST(bool(par[i].face.box == seq[i].face.box));
             BOOST_TEST(par[i].label == seq[i].label);
             BOOST_TEST(par[i].scores == seq[i].scores, boost::test_tools::per_element());
-            // OpenCV dnn on the same crop (ferx::crop_face of the detected box at 64x64).
-            const auto crop = ferx::crop_face(v, par[i].face.box, {0.0, 64, 64});
-            const cv::Mat m(64, 64, CV_8U, const_cast<std::uint8_t*>(crop.data()));
-            const cv::Mat ref = opencv_scores(ocv, {m});
-            for (int k = 0; k < 7; ++k) worst = std::max(worst, std::fabs(par[i].scores[std::size_t(k)] - ref.ptr<float>()[k]));
+            worst = std::max(worst, max_diff_to_opencv(ocv, v, par[i]));  // OpenCV dnn on the same crop
         }
         faces += par.size();
         // The frame's result: its largest face.
@@ -349,10 +357,7 @@ BOOST_AUTO_TEST_CASE(megamind_frames_tracked) {
             BOOST_TEST(par[i].track == seq[i].track);
             BOOST_TEST(par[i].track >= 0);
             BOOST_TEST(par[i].scores == seq[i].scores, boost::test_tools::per_element());
-            const auto crop = ferx::crop_face(v, par[i].face.box, {0.0, 64, 64});
-            const cv::Mat m(64, 64, CV_8U, const_cast<std::uint8_t*>(crop.data()));
-            const cv::Mat ref = opencv_scores(ocv, {m});
-            for (int k = 0; k < 7; ++k) worst = std::max(worst, std::fabs(par[i].scores[std::size_t(k)] - ref.ptr<float>()[k]));
+            worst = std::max(worst, max_diff_to_opencv(ocv, v, par[i]));
         }
         faces += par.size();
     }

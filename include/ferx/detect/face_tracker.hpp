@@ -11,21 +11,22 @@
 /// Each frame, update() does one of two things:
 /// - a **full detection** (detect_multiscale over the whole frame) on the first frame, every
 ///   `detect_every` frames, on the frame after a track was dropped (re-detection on loss), and
-///   after the frame size changed. Detections are associated with the tracks greedily by IoU with each track's
-///   predicted box (pairs of highest IoU first, at least `match_iou`); a matched track takes the
-///   detection's box, an unmatched detection starts a new track (a new id), an unmatched track
-///   counts a miss;
+///   after the frame size changed. Detections are associated with the tracks greedily by IoU
+///   with each track's predicted box (pairs of highest IoU first, at least `match_iou`); a
+///   matched track takes the detection's box, an unmatched detection starts a new track (a new
+///   id), an unmatched track counts a miss;
 /// - otherwise a **local search** per track: the cascade scans only the track's predicted box
 ///   grown by `search_pad` of its size on each side, at window sizes within a factor
-///   `search_scale` of the track's size (so a handful of small pyramid levels); the detection
-///   there of highest IoU with the prediction (at least `match_iou`) updates the track, else the
+///   `search_scale` of the track's size (so a handful of small pyramid levels), with
+///   `search_neighbors` as min_neighbors; of the detections there that overlap the prediction by
+///   at least `match_iou`, the one with the most neighbours updates the track; with none, the
 ///   track counts a miss.
 /// A track's prediction is its last found box moved by its velocity and scaled by its growth
-/// (centre motion and log size ratio per frame, averaged over updates); of several local
-/// detections the one with the most neighbours is taken; a track missed more than `max_misses`
-/// frames in a row is dropped.
+/// (centre motion and log size ratio per frame, averaged over updates); a track missed more than
+/// `max_misses` frames in a row is dropped.
 /// Two tracks whose boxes overlap by more than `duplicate_iou` are one face: the younger one is
-/// dropped. Ids are never reused, so a face that leaves and comes back gets a new id.
+/// dropped (if only it was found in this frame, it carries on under the older id). Ids are never
+/// reused, so a face that leaves and comes back gets a new id.
 ///
 /// A change of frame size ends every track (new ids follow) and starts with a full detection:
 /// the documented recovery for a stream whose resolution changes. Empty frames and bad
@@ -39,6 +40,7 @@
 #include <ferx/core/view.hpp>
 #include <ferx/detect/cascade.hpp>
 #include <ferx/detect/detect_multiscale.hpp>
+#include <ferx/detect/face_crop.hpp>
 #include <ferx/detect/rect.hpp>
 
 #include <algorithm>
@@ -119,11 +121,9 @@ public:
         if (frame.data() == nullptr || frame.rows() <= 0 || frame.cols() <= 0) throw error(where, "the frame is empty");
         detail::require_packed_rows(frame, where, "the frame");
         if (frame.rows() != rows_ || frame.cols() != cols_) {
-            for (std::size_t i = 0; i < tracks_.size(); ++i) ++stats_.tracks_dropped;
-            tracks_.clear();
+            reset();
             rows_ = frame.rows();
             cols_ = frame.cols();
-            force_full_ = true;
         }
         ++stats_.frames;
         for (face_track& t : tracks_) ++t.age;
@@ -240,12 +240,7 @@ private:
     // The local scan of track t: region, size bounds, best detection (or none).
     bool search_one(const cascade& c, const image_view<const std::uint8_t>& frame, const rect& pred,
                     detection& best) const {
-        const rect region = intersect(
-            rect{pred.x - static_cast<int>(std::lround(pred.width * p_.search_pad)),
-                 pred.y - static_cast<int>(std::lround(pred.height * p_.search_pad)),
-                 pred.width + 2 * static_cast<int>(std::lround(pred.width * p_.search_pad)),
-                 pred.height + 2 * static_cast<int>(std::lround(pred.height * p_.search_pad))},
-            rect{0, 0, static_cast<int>(cols_), static_cast<int>(rows_)});
+        const rect region = pad_box(pred, p_.search_pad, rows_, cols_);
         if (region.width < c.window_width || region.height < c.window_height) return false;
         const image_view<const std::uint8_t> roi(frame.data() + region.y * frame.stride(0) + region.x,
                                                  {region.height, region.width}, {frame.stride(0), 1});
@@ -287,11 +282,7 @@ private:
         for (std::size_t t = 0; t < n; ++t) predicted_[t] = predict(tracks_[t]);
         const auto one = [&](std::size_t t) { found_[t] = search_one(c, frame, predicted_[t], results_[t]) ? 1 : 0; };
         if constexpr (std::is_same<Policy, exec::parallel_policy>::value) {
-            if (n > 1) {
-                policy.pool().run(n, one);
-            } else {
-                for (std::size_t t = 0; t < n; ++t) one(t);
-            }
+            policy.pool().run(n, one);  // one track (or none) runs inline
         } else {
             (void)policy;
             for (std::size_t t = 0; t < n; ++t) one(t);

@@ -209,11 +209,9 @@ public:
         constexpr const char* where = "ferx::cnn_pipeline::predict_faces";
         if (frame.data() == nullptr || frame.rows() <= 0 || frame.cols() <= 0) throw error(where, "the frame is empty", source_);
         detail::require_packed_rows(frame, where, "the frame");
-        preprocess_params p = pre_;
-        p.source = face_source::all;
         std::vector<int> ids;
         const std::vector<detection> found = detail::tracked_faces(policy, det, tracker, frame, times, ids);
-        auto out = classify_found(policy, detail::crop_found_faces(policy, p, det, frame, found, times, where), times);
+        auto out = classify_found(policy, detail::crop_found_faces(policy, pre_, det, frame, found, times, where), times);
         for (std::size_t i = 0; i < out.size(); ++i) out[i].track = ids[i];
         return out;
     }

@@ -15,11 +15,12 @@
 /// to keep the scalar scan.
 #pragma once
 
+#include <ferx/detect/cascade.hpp>
+#include <ferx/detect/detail/cascade_eval.hpp>
+
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
-#include <ferx/detect/cascade.hpp>
-#include <ferx/detect/detail/cascade_eval.hpp>
 #include <vector>
 
 #if !defined(FERX_CASCADE_NO_SIMD) && (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
@@ -75,7 +76,7 @@ __attribute__((target("avx512f"))) inline __mmask16 cascade_elem_mask(int n, int
 struct cascade_lanes {
     const int* row;      ///< the window row's first sum element + x
     const double* qrow;  ///< the same in the squared sum
-    int step, n;
+    int step;
     __mmask16 lanes;   ///< windows k < n
     __mmask16 m0, m1;  ///< step 2: elements of the two loads
     __m512i idx;       ///< step 2: even lanes of two loads; else k * step
@@ -132,7 +133,6 @@ __attribute__((target("avx512f"))) inline void haar_first_stages_avx512(const ha
     L.row = prow + x;
     L.qrow = qrow + x;
     L.step = step;
-    L.n = n;
     L.lanes = static_cast<__mmask16>(n >= 16 ? 0xFFFF : (1u << n) - 1u);
     L.m0 = L.m1 = 0;
     if (step == 2) {
@@ -158,7 +158,7 @@ __attribute__((target("avx512f"))) inline void haar_first_stages_avx512(const ha
             cascade_doubles(L, ev.norm[3], h), rn);
         const __m512d sd =
             _mm512_maskz_cvtepi32_pd(cascade_all8, h == 0 ? _mm512_maskz_extracti64x4_epi64(0x0F, s, 0)
-                                                          : _mm512_maskz_extracti64x4_epi64(cascade_all8 & 0x0F, s, 1));
+                                                          : _mm512_maskz_extracti64x4_epi64(0x0F, s, 1));
         const __m512d nf = _mm512_maskz_sub_round_pd(cascade_all8, _mm512_maskz_mul_round_pd(cascade_all8, area, q, rn),
                                                      _mm512_maskz_mul_round_pd(cascade_all8, sd, sd, rn), rn);
         const __mmask8 pos = _mm512_cmp_pd_mask(nf, _mm512_setzero_pd(), _CMP_GT_OQ);
@@ -196,7 +196,7 @@ __attribute__((target("avx512f"))) inline void haar_first_stages_avx512(const ha
             acc1 = _mm512_maskz_add_round_pd(
                 cascade_all8, acc1,
                 _mm512_maskz_cvtps_pd(cascade_all8, _mm256_castpd_ps(_mm512_maskz_extractf64x4_pd(
-                                                        cascade_all8 & 0x0F, _mm512_castps_pd(leaf), 1))),
+                                                        0x0F, _mm512_castps_pd(leaf), 1))),
                 rn);
         }
         const __m512d thr = _mm512_set1_pd(static_cast<double>(stage.threshold));

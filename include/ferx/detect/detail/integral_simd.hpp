@@ -795,16 +795,6 @@ FERX_INTEGRAL_TARGET_AVX512 inline void integral_prefix32_u8_avx512(const std::u
     hi = _mm512_maskz_cvtepu16_epi32(0xFFFF, _mm512_maskz_extracti64x4_epi64(0x0F, v, 1));
 }
 
-/// Prefix sums of 8-bit pixels x .. x+15 in int32 lanes (four lane-shift-add steps).
-FERX_INTEGRAL_TARGET_AVX512 inline __m512i integral_prefix16_u8_avx512(const std::uint8_t* p) {
-    const __m512i z = _mm512_setzero_si512();
-    __m512i v = _mm512_maskz_cvtepu8_epi32(0xFFFF, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-    v = _mm512_add_epi32(v, _mm512_maskz_alignr_epi32(0xFFFF, v, z, 15));
-    v = _mm512_add_epi32(v, _mm512_maskz_alignr_epi32(0xFFFF, v, z, 14));
-    v = _mm512_add_epi32(v, _mm512_maskz_alignr_epi32(0xFFFF, v, z, 12));
-    return _mm512_add_epi32(v, _mm512_maskz_alignr_epi32(0xFFFF, v, z, 8));
-}
-
 /// Pixels x .. x+n-1 (0 < n <= 16) of a row with masked loads and stores: out[x+1 ..] = prev +
 /// carry + their prefix; returns the carry after them (broadcast).
 FERX_INTEGRAL_TARGET_AVX512 inline __m512i integral_masked_step_avx512(const std::uint8_t* in, std::int32_t* out,
@@ -823,8 +813,8 @@ FERX_INTEGRAL_TARGET_AVX512 inline __m512i integral_masked_step_avx512(const std
 
 /// AVX-512 kernel of u8 -> int32 (prev mode, no squares), one row at a time: a masked head up
 /// to a 64-byte aligned output, 32 pixels per step (aligned stores: a 64-byte store at the
-/// natural offset out + 1 would split a cache line every time), a 16-pixel step, a masked
-/// tail; the carry is broadcast from lane 15. Other modes go to the AVX2 kernel. Measured
+/// natural offset out + 1 would split a cache line every time), masked steps of up to 16 for
+/// the tail; the carry is broadcast from lane 15. Other modes go to the AVX2 kernel. Measured
 /// (Intel Xeon, Sapphire Rapids, one thread): docs/integral.md.
 template <class T, class S, integral_mode SM, class Q, integral_mode QM>
 FERX_INTEGRAL_TARGET_AVX512 void integral_rows_avx512(const integral_rows_job<T, S, Q>& j) {
@@ -852,14 +842,8 @@ FERX_INTEGRAL_TARGET_AVX512 void integral_rows_avx512(const integral_rows_job<T,
                 _mm512_store_si512(out + x + 1, _mm512_add_epi32(_mm512_loadu_si512(prev + x + 1), a0));
                 _mm512_store_si512(out + x + 17, _mm512_add_epi32(_mm512_loadu_si512(prev + x + 17), a1));
             }
-            for (; x + 16 <= w; x += 16) {
-                __m512i a = integral_prefix16_u8_avx512(in + x);
-                const __m512i t = _mm512_maskz_permutexvar_epi32(0xFFFF, last, a);
-                a = _mm512_add_epi32(a, c);
-                c = _mm512_add_epi32(c, t);
-                _mm512_store_si512(out + x + 1, _mm512_add_epi32(_mm512_loadu_si512(prev + x + 1), a));
-            }
-            if (x < w) integral_masked_step_avx512(in, out, prev, x, w - x, c);
+            for (; x < w; x += 16)  // the last 31 pixels at most
+                c = integral_masked_step_avx512(in, out, prev, x, std::min<std::ptrdiff_t>(16, w - x), c);
             (void)outq;
             (void)prevq;
         }
